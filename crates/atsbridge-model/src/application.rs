@@ -180,8 +180,9 @@ impl TryFrom<RawAnswer> for ScreeningQuestionAnswer {
         ) -> Result<T, String> {
             match answer.get(key) {
                 None | Some(Value::Null) => Ok(T::default()),
-                Some(v) => serde_json::from_value(v.clone())
-                    .map_err(|e| format!("answer.{key}: {e}")),
+                Some(v) => {
+                    serde_json::from_value(v.clone()).map_err(|e| format!("answer.{key}: {e}"))
+                }
             }
         }
         let a = &raw.answer;
@@ -245,7 +246,10 @@ mod tests {
             (Answer::MultiSelect(vec!["a".into(), "b".into()]), "choices"),
             (Answer::Boolean(Some(true)), "checked"),
             (Answer::Number(Some(3.5)), "number"),
-            (Answer::Date(Some(Timestamp::parse("2026-01-02T00:00:00Z").unwrap())), "date"),
+            (
+                Answer::Date(Some(Timestamp::parse("2026-01-02T00:00:00Z").unwrap())),
+                "date",
+            ),
             (Answer::Unknown(Some(serde_json::json!({"x": 1}))), "raw"),
         ];
         for (answer, key) in cases {

@@ -5,7 +5,6 @@
 //! ATS's raw string through unchanged, so no information is lost. *Closed* enums (outcome,
 //! stage status, …) only ever hold their listed values.
 
-
 /// Declares an open enum: the listed variants plus `Other(raw)`.
 macro_rules! open_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -210,17 +209,29 @@ mod tests {
         let raw: EmploymentType = serde_json::from_str("\"Freelance (4 days)\"").unwrap();
         assert_eq!(raw, EmploymentType::Other("Freelance (4 days)".into()));
         assert!(!raw.is_known());
-        assert_eq!(serde_json::to_string(&raw).unwrap(), "\"Freelance (4 days)\"");
+        assert_eq!(
+            serde_json::to_string(&raw).unwrap(),
+            "\"Freelance (4 days)\""
+        );
         assert_eq!(serde_json::to_string(&JobStatus::Open).unwrap(), "\"OPEN\"");
         // Matching is exact: a differently spelled known value is a raw value, not a guess.
-        assert_eq!(Visibility::from_raw("public"), Visibility::Other("public".into()));
+        assert_eq!(
+            Visibility::from_raw("public"),
+            Visibility::Other("public".into())
+        );
     }
 
     #[test]
     fn closed_enums_reject_unlisted_values() {
-        assert_eq!(serde_json::from_str::<Outcome>("\"HIRED\"").unwrap(), Outcome::Hired);
+        assert_eq!(
+            serde_json::from_str::<Outcome>("\"HIRED\"").unwrap(),
+            Outcome::Hired
+        );
         assert!(serde_json::from_str::<Outcome>("\"REJECTED\"").is_err());
-        assert_eq!(serde_json::to_string(&Outcome::Declined).unwrap(), "\"DECLINED\"");
+        assert_eq!(
+            serde_json::to_string(&Outcome::Declined).unwrap(),
+            "\"DECLINED\""
+        );
         assert_eq!(Outcome::parse("PENDING"), Some(Outcome::Pending));
         assert_eq!(Outcome::parse("pending"), None);
         assert_eq!(OfferStatus::ALL.len(), 6);

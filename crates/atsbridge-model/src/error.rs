@@ -132,7 +132,10 @@ mod tests {
     #[test]
     fn documented_statuses_hold() {
         assert_eq!(ErrorCode::IntegrationSetupSyncPending.http_status(), 409);
-        assert_eq!(ErrorCode::PlatformConcurrencyLimitExceeded.http_status(), 429);
+        assert_eq!(
+            ErrorCode::PlatformConcurrencyLimitExceeded.http_status(),
+            429
+        );
         assert_eq!(ErrorCode::PlatformAuthenticationInvalid.http_status(), 401);
         assert!(serde_json::from_str::<ErrorCode>("\"PLATFORM.NOPE\"").is_err());
     }

@@ -87,7 +87,9 @@ impl IntegrationId {
         let (tool, key) = s.split_once(':').ok_or_else(invalid)?;
         let tool_ok = !tool.is_empty()
             && tool.len() <= 64
-            && tool.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            && tool
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         let key_ok = key.len() == ID_LEN && bs58::decode(key).into_vec().is_ok();
         if tool_ok && key_ok {
             Ok(IntegrationId(s.to_owned()))
@@ -187,8 +189,17 @@ mod tests {
         assert_eq!(id.tool(), "sagehr");
         let made = IntegrationId::from_entropy("sagehr", [7; 24]).unwrap();
         assert_eq!(made.as_str().len(), "sagehr:".len() + ID_LEN);
-        assert_ne!(made, IntegrationId::from_entropy("sagehr", [8; 24]).unwrap());
-        for bad in ["sagehr", "sagehr:short", "SageHR:4mUqVHo3bnvKXT6qWZEpn1ds", ":4mUqVHo3bnvKXT6qWZEpn1ds", "sagehr:0OIl0OIl0OIl0OIl0OIl0OIl"] {
+        assert_ne!(
+            made,
+            IntegrationId::from_entropy("sagehr", [8; 24]).unwrap()
+        );
+        for bad in [
+            "sagehr",
+            "sagehr:short",
+            "SageHR:4mUqVHo3bnvKXT6qWZEpn1ds",
+            ":4mUqVHo3bnvKXT6qWZEpn1ds",
+            "sagehr:0OIl0OIl0OIl0OIl0OIl0OIl",
+        ] {
             assert!(IntegrationId::parse(bad).is_err(), "{bad} accepted");
         }
         assert!(serde_json::from_str::<IntegrationId>("\"nope\"").is_err());
@@ -196,7 +207,10 @@ mod tests {
 
     #[test]
     fn job_refs_distinguish_remote_ids() {
-        assert_eq!(JobIdRef::parse("remote:17"), Some(JobIdRef::Remote("17".into())));
+        assert_eq!(
+            JobIdRef::parse("remote:17"),
+            Some(JobIdRef::Remote("17".into()))
+        );
         assert_eq!(JobIdRef::parse("abc"), Some(JobIdRef::Id("abc".into())));
         assert_eq!(JobIdRef::parse("remote:"), None);
         assert_eq!(JobIdRef::parse(""), None);

@@ -6,8 +6,7 @@ use serde_json::Value;
 use crate::common::{CustomFields, Location};
 use crate::enums::{
     EmploymentType, HiringTeamRole, JobPostingStatus, JobPostingVisibility, JobRoleScope,
-    JobRoleType, JobStatus, RemoteWorkStatus, SalaryPeriod, ScreeningQuestionCategory,
-    Visibility,
+    JobRoleType, JobStatus, RemoteWorkStatus, SalaryPeriod, ScreeningQuestionCategory, Visibility,
 };
 use crate::stage::Stage;
 use crate::timestamp::Timestamp;

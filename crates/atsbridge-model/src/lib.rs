@@ -25,7 +25,9 @@ pub mod write;
 
 pub use application::{Application, ApplicationCandidate, ApplicationCore, CreatedApplication};
 pub use candidate::{Candidate, CandidateApplication, CandidateProfile};
-pub use envelope::{DataResponse, ErrorBody, ErrorResponse, ListResponse, Page, Warning, WriteResponse};
+pub use envelope::{
+    DataResponse, ErrorBody, ErrorResponse, ListResponse, Page, Warning, WriteResponse,
+};
 pub use error::ErrorCode;
 pub use id::{record_id, IntegrationId, JobIdRef, ModelKind};
 pub use job::Job;

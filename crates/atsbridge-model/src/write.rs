@@ -297,7 +297,9 @@ impl Checker {
 
     fn one_of(&mut self, path: &str, value: Option<&str>, allowed: &[&str], required: bool) {
         match value {
-            None if required => self.push(path, format!("is required (one of {})", allowed.join(", "))),
+            None if required => {
+                self.push(path, format!("is required (one of {})", allowed.join(", ")));
+            }
             Some(s) if !allowed.contains(&s) => {
                 self.push(path, format!("`{s}` is not one of {}", allowed.join(", ")));
             }
@@ -317,7 +319,10 @@ impl Checker {
     fn date(&mut self, path: &str, value: Option<&str>) {
         if let Some(s) = value {
             if Timestamp::parse_date_or_datetime(s).is_err() {
-                self.push(path, format!("`{s}` is not a date (YYYY-MM-DD) or an ISO 8601 date-time"));
+                self.push(
+                    path,
+                    format!("`{s}` is not a date (YYYY-MM-DD) or an ISO 8601 date-time"),
+                );
             }
         }
     }
@@ -332,17 +337,30 @@ impl Checker {
         self.email("candidate.email_address", c.email_address.as_deref());
         for (i, e) in c.additional_email_addresses.iter().flatten().enumerate() {
             let path = format!("candidate.additional_email_addresses[{i}]");
-            self.one_of(&format!("{path}.type"), e.kind.as_deref(), CONTACT_TYPES, true);
+            self.one_of(
+                &format!("{path}.type"),
+                e.kind.as_deref(),
+                CONTACT_TYPES,
+                true,
+            );
             self.email(&format!("{path}.email_address"), e.email_address.as_deref());
         }
         for (i, p) in c.additional_phone_numbers.iter().flatten().enumerate() {
             let path = format!("candidate.additional_phone_numbers[{i}]");
-            self.one_of(&format!("{path}.type"), p.kind.as_deref(), CONTACT_TYPES, true);
+            self.one_of(
+                &format!("{path}.type"),
+                p.kind.as_deref(),
+                CONTACT_TYPES,
+                true,
+            );
             self.required_text(&format!("{path}.phone_number"), p.phone_number.as_deref());
         }
         if let Some(loc) = &c.location {
             match loc.country.as_deref() {
-                None => self.push("candidate.location.country", "is required when a location is given"),
+                None => self.push(
+                    "candidate.location.country",
+                    "is required when a location is given",
+                ),
                 Some(cc) if !is_country_code(cc) => self.push(
                     "candidate.location.country",
                     format!("`{cc}` is not an ISO 3166-1 alpha-2 code in upper case (e.g. DE)"),
@@ -351,13 +369,24 @@ impl Checker {
             }
         }
         self.one_of("candidate.gender", c.gender.as_deref(), GENDERS, false);
-        self.date("candidate.availability_date", c.availability_date.as_deref());
+        self.date(
+            "candidate.availability_date",
+            c.availability_date.as_deref(),
+        );
         if let Some(s) = &c.salary_expectations {
-            self.one_of("candidate.salary_expectations.period", s.period.as_deref(), SALARY_PERIODS, true);
+            self.one_of(
+                "candidate.salary_expectations.period",
+                s.period.as_deref(),
+                SALARY_PERIODS,
+                true,
+            );
             match s.amount {
                 None => self.push("candidate.salary_expectations.amount", "is required"),
                 Some(a) if !a.is_finite() || a < 0.0 => {
-                    self.push("candidate.salary_expectations.amount", "must be a non-negative number");
+                    self.push(
+                        "candidate.salary_expectations.amount",
+                        "must be a non-negative number",
+                    );
                 }
                 Some(_) => {}
             }
@@ -388,7 +417,9 @@ impl Checker {
         if total > MAX_ATTACHMENTS_BYTES {
             self.push(
                 "attachments",
-                format!("add up to {total} bytes; the limit is {MAX_ATTACHMENTS_BYTES} bytes (10 MiB)"),
+                format!(
+                    "add up to {total} bytes; the limit is {MAX_ATTACHMENTS_BYTES} bytes (10 MiB)"
+                ),
             );
         }
         if let Some(s) = sourced_by {
@@ -415,10 +446,18 @@ impl Checker {
     fn attachment(&mut self, i: usize, a: &AttachmentInput) -> usize {
         let path = format!("attachments[{i}]");
         self.required_text(&format!("{path}.name"), a.name.as_deref());
-        self.one_of(&format!("{path}.type"), a.kind.as_deref(), ATTACHMENT_TYPES, true);
+        self.one_of(
+            &format!("{path}.type"),
+            a.kind.as_deref(),
+            ATTACHMENT_TYPES,
+            true,
+        );
         if let Some(ct) = a.content_type.as_deref() {
             if !is_content_type(ct) {
-                self.push(format!("{path}.content_type"), format!("`{ct}` is not a media type like application/pdf"));
+                self.push(
+                    format!("{path}.content_type"),
+                    format!("`{ct}` is not a media type like application/pdf"),
+                );
             }
         }
         match (a.data.as_deref(), a.data_url.as_deref()) {
@@ -433,7 +472,10 @@ impl Checker {
             (None, Some(u)) => {
                 let ok = url::Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
                 if !ok {
-                    self.push(format!("{path}.data_url"), format!("`{u}` is not an http(s) URL"));
+                    self.push(
+                        format!("{path}.data_url"),
+                        format!("`{u}` is not an http(s) URL"),
+                    );
                 }
                 0
             }
@@ -445,7 +487,10 @@ impl Checker {
                     Some(Ok(bytes)) => bytes.len(),
                     _ => {
                         let shown: String = data.chars().take(16).collect();
-                        self.push(format!("{path}.data"), format!("is not valid base64 (starts `{shown}`)"));
+                        self.push(
+                            format!("{path}.data"),
+                            format!("is not valid base64 (starts `{shown}`)"),
+                        );
                         0
                     }
                 }
@@ -481,7 +526,9 @@ pub fn is_valid_email(s: &str) -> bool {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local.chars().all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = domain.len() <= 253
         && labels.len() >= 2
@@ -502,7 +549,8 @@ pub fn is_country_code(s: &str) -> bool {
 
 /// `^[\w.-]+/[\w.-]+$`
 pub fn is_content_type(s: &str) -> bool {
-    let part = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c));
+    let part =
+        |p: &str| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c));
     s.split_once('/').is_some_and(|(a, b)| part(a) && part(b))
 }
 

@@ -1,4 +1,4 @@
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::*;
 
@@ -6,7 +6,7 @@ fn paths(v: &[Violation]) -> Vec<&str> {
     v.iter().map(|v| v.path.as_str()).collect()
 }
 
-fn valid_application() -> serde_json::Value {
+fn valid_application() -> Value {
     json!({
         "candidate": {
             "first_name": "Ada",
@@ -35,16 +35,25 @@ fn every_missing_required_field_is_named() {
     let req: CreateApplicationRequest = serde_json::from_value(json!({"candidate": {}})).unwrap();
     assert_eq!(
         paths(&req.validate()),
-        ["candidate.first_name", "candidate.last_name", "candidate.email_address"]
+        [
+            "candidate.first_name",
+            "candidate.last_name",
+            "candidate.email_address"
+        ]
     );
     let empty: CreateApplicationRequest = serde_json::from_value(json!({})).unwrap();
     assert_eq!(paths(&empty.validate()), ["candidate"]);
     let cand: CreateCandidateRequest = serde_json::from_value(json!({"candidate": {
-        "first_name": " ", "last_name": "L", "email_address": "l@example.com"}})).unwrap();
-    assert_eq!(paths(&cand.validate()), ["candidate.first_name", "application"]);
+        "first_name": " ", "last_name": "L", "email_address": "l@example.com"}}))
+    .unwrap();
+    assert_eq!(
+        paths(&cand.validate()),
+        ["candidate.first_name", "application"]
+    );
     let no_job: CreateCandidateRequest = serde_json::from_value(json!({"candidate": {
         "first_name": "F", "last_name": "L", "email_address": "l@example.com"},
-        "application": {"job_id": "remote:"}})).unwrap();
+        "application": {"job_id": "remote:"}}))
+    .unwrap();
     assert_eq!(paths(&no_job.validate()), ["application.job_id"]);
 }
 
@@ -77,7 +86,8 @@ fn bad_values_are_reported_together() {
             "screening_question_answers[0].answer",
         ]
     );
-    assert!(describe(&v).starts_with("candidate.email_address: `not-an-email` is not a valid email address; "));
+    assert!(describe(&v)
+        .starts_with("candidate.email_address: `not-an-email` is not a valid email address; "));
 }
 
 #[test]
@@ -127,7 +137,10 @@ fn attachments_over_ten_mebibytes_in_total_are_rejected() {
 
 #[test]
 fn base64_tolerates_line_breaks_and_missing_padding() {
-    let a = AttachmentInput { data: Some("JVBE\nRi0x\r\nLjQ".into()), ..Default::default() };
+    let a = AttachmentInput {
+        data: Some("JVBE\nRi0x\r\nLjQ".into()),
+        ..Default::default()
+    };
     assert_eq!(a.decode_data().unwrap().unwrap(), b"%PDF-1.4");
 }
 
@@ -136,14 +149,18 @@ fn email_country_and_content_type_rules() {
     for ok in ["a@b.co", "first.last+tag@sub.example.org", "ü@münchen.de"] {
         assert!(is_valid_email(ok), "{ok}");
     }
-    for bad in ["", "a", "a@b", "@b.co", "a@.co", "a@b..co", "a b@c.co", "a@b@c.co", "a.@b.co", "a@-b.co"] {
+    for bad in [
+        "", "a", "a@b", "@b.co", "a@.co", "a@b..co", "a b@c.co", "a@b@c.co", "a.@b.co", "a@-b.co",
+    ] {
         assert!(!is_valid_email(bad), "{bad}");
     }
     assert!(is_country_code("DE"));
     for bad in ["de", "DEU", "D", "D1"] {
         assert!(!is_country_code(bad), "{bad}");
     }
-    assert!(is_content_type("application/vnd.openxmlformats-officedocument.wordprocessingml.document"));
+    assert!(is_content_type(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    ));
     for bad in ["pdf", "application/", "/pdf", "text/plain; charset=utf-8"] {
         assert!(!is_content_type(bad), "{bad}");
     }
