@@ -1,10 +1,29 @@
 //! A local, faithful fake of the Sage HR recruitment API for tests, the demo and benchmarks:
-//! tenants by subdomain, the six recruitment endpoints with Sage HR's envelopes and errors, and
-//! a control API under `/_sim/{subdomain}/...` for recruiter actions and injected faults.
+//! tenants by subdomain, the six recruitment endpoints with Sage HR's envelopes and errors, a
+//! seeded data generator, and a control API under `/_sim/...` for recruiter actions, API keys
+//! and injected faults. See this crate's README for the API and the choices it makes where
+//! Sage HR's documentation is silent.
 //!
 //! Owns: its own wire JSON, written from the Sage HR reference, not from the connector.
 //! Must not import: any atsbridge crate. It is an independent implementation of a third-party
 //! system; sharing wire types with the connector would hide the connector's mistakes.
-//!
-//! Empty until the simulator issue fills it.
 #![forbid(unsafe_code)]
+
+pub mod api;
+pub mod control;
+pub mod faults;
+pub mod generate;
+pub mod render;
+pub mod server;
+pub mod state;
+
+pub use generate::{generate, TenantConfig};
+pub use server::{app, serve, spawn, Running};
+pub use state::{Sim, Tenant};
+
+/// A simulator with one generated tenant.
+pub fn with_tenant(config: &TenantConfig) -> Sim {
+    let sim = Sim::new();
+    sim.insert_tenant(generate(config));
+    sim
+}
