@@ -1,0 +1,146 @@
+//! The seeded generator: deterministic and realistic.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use sagehr_sim::TenantConfig;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+/// Everything the API shows of a tenant: positions with detail, applicants with detail and
+/// actions.
+async fn snapshot(sim: &TestSim) -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in sim.all_positions("").await {
+        out.push(
+            sim.get(&format!("/recruitment/positions/{}", p["id"]))
+                .await
+                .1,
+        );
+        let (_, list) = sim
+            .get(&format!(
+                "/recruitment/positions/{}/applicants?per_page=100",
+                p["id"]
+            ))
+            .await;
+        for a in list["data"].as_array().unwrap() {
+            out.push(
+                sim.get(&format!("/recruitment/applicants/{}", a["id"]))
+                    .await
+                    .1,
+            );
+            out.push(
+                sim.get(&format!(
+                    "/recruitment/applicants/{}/actions?per_page=100",
+                    a["id"]
+                ))
+                .await
+                .1,
+            );
+        }
+    }
+    out
+}
+
+fn config(seed: u64) -> TenantConfig {
+    TenantConfig {
+        seed,
+        positions: 15,
+        applicants_per_position: 6,
+        ..TenantConfig::new("acme", KEY)
+    }
+}
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_data_and_another_seed_does_not() {
+    let a = snapshot(&start_with(&config(42)).await).await;
+    let b = snapshot(&start_with(&config(42)).await).await;
+    assert_eq!(a, b);
+    let c = snapshot(&start_with(&config(43)).await).await;
+    assert_ne!(a, c);
+}
+
+#[tokio::test]
+async fn generated_data_is_varied_like_a_real_account() {
+    let sim = start_with(&TenantConfig {
+        seed: 1,
+        positions: 80,
+        applicants_per_position: 20,
+        ..TenantConfig::new("acme", KEY)
+    })
+    .await;
+    let positions = sim.all_positions("").await;
+    let statuses: BTreeSet<&str> = positions
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 5, "{statuses:?}");
+    let types: BTreeSet<String> = positions
+        .iter()
+        .filter_map(|p| p["employment_type"].as_str().map(str::to_owned))
+        .collect();
+    assert!(types.len() >= 6, "several spellings: {types:?}");
+    assert!(positions.iter().any(|p| p["employment_type"].is_null()));
+    assert!(positions.iter().any(|p| p["team"] == ""), "an empty team");
+    assert!(positions
+        .iter()
+        .any(|p| p["description_blocks"].as_array().unwrap().is_empty()));
+    assert!(positions.iter().any(|p| p["description_blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b["title"].as_str().unwrap().contains('<'))));
+
+    let mut stage_titles = BTreeSet::new();
+    let (mut hired, mut disqualified, mut sparse) = (0, 0, 0);
+    let mut emails = std::collections::BTreeMap::<String, BTreeSet<u64>>::new();
+    for p in &positions {
+        let (_, list) = sim
+            .get(&format!(
+                "/recruitment/positions/{}/applicants?per_page=100",
+                p["id"]
+            ))
+            .await;
+        for a in list["data"].as_array().unwrap() {
+            stage_titles.insert(a["stage"]["title"].as_str().unwrap().to_owned());
+            if !a["hired_date"].is_null() {
+                hired += 1;
+                assert_eq!(a["stage"]["title"], "Hired");
+            }
+            if !a["disqualified_date"].is_null() {
+                disqualified += 1;
+            }
+            if a["last_name"].is_null() || a["email"].is_null() {
+                sparse += 1;
+            }
+            if let Some(e) = a["email"].as_str() {
+                emails
+                    .entry(e.to_owned())
+                    .or_default()
+                    .insert(p["id"].as_u64().unwrap());
+            }
+        }
+    }
+    let expected: BTreeSet<String> = [
+        "New",
+        "CV review",
+        "Interview",
+        "Reference check",
+        "Offer",
+        "Hired",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(stage_titles, expected);
+    assert!(
+        hired > 0 && disqualified > 0 && sparse > 0,
+        "{hired} {disqualified} {sparse}"
+    );
+    assert!(
+        emails.values().any(|positions| positions.len() > 1),
+        "some people applied to two positions"
+    );
+    let (_, stats) = json(sim.control(Method::GET, "acme/stats").send().await.unwrap()).await;
+    assert!(stats["data"]["total"].as_u64().unwrap() > 80);
+}
