@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod control;
+pub mod create;
 pub mod faults;
 pub mod generate;
 pub mod render;
