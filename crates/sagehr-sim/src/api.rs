@@ -4,9 +4,9 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -109,10 +109,10 @@ pub fn router() -> Router<Sim> {
             "/{subdomain}/api/recruitment/applicants/{id}/actions",
             get(actions_list),
         )
-        .route(
-            "/{subdomain}/api/{*rest}",
-            axum::routing::any(unknown_route),
-        )
+        .route("/{subdomain}/api", any(unknown_route))
+        .route("/{subdomain}/api/", any(unknown_route))
+        .route("/{subdomain}/api/{*rest}", any(unknown_route))
+        .method_not_allowed_fallback(unknown_route)
 }
 
 /// The tenant of a request and the employee whose key it carries. An unknown subdomain is a
@@ -149,13 +149,28 @@ pub(crate) fn authenticate(
     Ok((tenant, employee))
 }
 
+/// Anything that is not R1–R6, including a wrong method on their paths: Sage HR's 404 for a
+/// tenant's authenticated caller (the control API keeps axum's plain 405).
 async fn unknown_route(
     State(sim): State<Sim>,
-    Path((subdomain, _rest)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
-) -> ApiResult {
-    authenticate(&sim, &subdomain, &headers)?;
-    Err(ApiError::not_found())
+) -> Response {
+    let path = uri.path();
+    if path.starts_with("/_sim/") {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let subdomain = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    tracing::debug!(%method, %path, "no such Sage HR endpoint");
+    match authenticate(&sim, subdomain, &headers) {
+        Ok(_) => ApiError::not_found().into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 pub(crate) fn parse_id(raw: &str) -> Result<u64, ApiError> {

@@ -262,12 +262,15 @@ async fn applicants_hire(
             });
         }
         a.stage_id = hired.id;
-        a.hired_date = Some(date.unwrap_or(now.date()));
-        a.actions.push(Action {
-            action: "applicant_hired".into(),
-            message: "Applicant hired".into(),
-            created_at: now,
-        });
+        // Hiring twice changes nothing but an explicitly given date.
+        if a.hired_date.is_none() {
+            a.actions.push(Action {
+                action: "applicant_hired".into(),
+                message: "Applicant hired".into(),
+                created_at: now,
+            });
+        }
+        a.hired_date = date.or(a.hired_date).or(Some(now.date()));
         Ok(ok(render::applicant_detail(t, &t.applicants[&id])))
     })
 }
@@ -370,6 +373,22 @@ mod double_option {
     }
 }
 
+/// Sage HR shows a careers-page link only while a position is published: one is made when it
+/// becomes published without one, and it goes away when it stops being published, unless the
+/// request set `link` itself.
+fn sync_link(subdomain: &str, p: &mut Position, link_given: bool) {
+    if link_given {
+        return;
+    }
+    if p.status == "published" {
+        if p.link.is_none() {
+            p.link = Some(format!("https://talent.sage.hr/jobs/{subdomain}-{}", p.id));
+        }
+    } else {
+        p.link = None;
+    }
+}
+
 fn apply(t: &Tenant, p: &mut Position, f: PositionFields) -> Result<(), ControlError> {
     if let Some(title) = f.title {
         if title.trim().is_empty() {
@@ -457,10 +476,9 @@ async fn positions_create(
     }
     with_tenant(&sim, &subdomain, |t| {
         let today = now_seconds();
-        let id = t.next_id();
-        let stages = pipeline(t, today);
+        let link_given = body.link.is_some();
         let mut p = Position {
-            id,
+            id: 0,
             title: String::new(),
             status: "published".into(),
             created_at: today.date(),
@@ -476,16 +494,16 @@ async fn positions_create(
             group_id: 871_621,
             priority: 1,
             description_blocks: vec![],
-            stages,
+            stages: vec![],
             hiring_team: vec![],
         };
         apply(t, &mut p, body)?;
-        if p.link.is_none() && p.status == "published" {
-            p.link = Some(format!(
-                "https://talent.sage.hr/jobs/{}-{}",
-                t.subdomain, id
-            ));
-        }
+        // Ids are taken only once the request is known to be valid, so a rejected one
+        // leaves no gap.
+        p.id = t.next_id();
+        p.stages = pipeline(t, today);
+        sync_link(&t.subdomain, &mut p, link_given);
+        let id = p.id;
         let detail = render::position_detail(t, &p);
         t.positions.insert(id, p);
         Ok((StatusCode::CREATED, Json(json!({"data": detail}))).into_response())
@@ -504,7 +522,9 @@ async fn positions_update(
             .get(&id)
             .cloned()
             .ok_or_else(|| not_found("position"))?;
+        let link_given = body.link.is_some();
         apply(t, &mut p, body)?;
+        sync_link(&t.subdomain, &mut p, link_given);
         let detail = render::position_detail(t, &p);
         t.positions.insert(id, p);
         Ok(ok(detail))

@@ -108,7 +108,11 @@ impl NewApplicant {
     async fn from_multipart(mut form: Multipart) -> Result<Self, ApiError> {
         let mut new = NewApplicant::default();
         let broken = |e: axum::extract::multipart::MultipartError| {
-            ApiError::bad_request(format!("malformed multipart body: {e}"))
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                ApiError::bad_request(format!("malformed multipart body: {e}"))
+            }
         };
         while let Some(field) = form.next_field().await.map_err(broken)? {
             let name = field.name().unwrap_or_default().to_owned();
@@ -128,6 +132,16 @@ impl NewApplicant {
         }
         Ok(new)
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        vec![format!(
+            "Request body is larger than {MAX_BODY_BYTES} bytes"
+        )],
+    )
 }
 
 fn blank(s: &Option<String>) -> bool {
@@ -183,13 +197,7 @@ pub(crate) async fn applicants_create(
     } else {
         let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    vec!["Request body is too large".into()],
-                )
-            })?;
+            .map_err(|_| too_large())?;
         if content_type.starts_with("application/x-www-form-urlencoded") {
             let mut new = NewApplicant::default();
             for (k, v) in form_urlencoded::parse(&bytes) {
@@ -264,7 +272,10 @@ pub(crate) async fn applicants_create(
     let referrer = match new.referral {
         Some(r) => Some(Referrer {
             id: t.next_id(),
-            full_name: r.full_name.unwrap_or_default(),
+            // A referral given by email only is shown under that email.
+            full_name: non_blank(r.full_name)
+                .or_else(|| r.email.clone())
+                .unwrap_or_default(),
             email: non_blank(r.email),
             phone_number: non_blank(r.phone_number),
         }),

@@ -183,28 +183,43 @@ pub fn generate(config: &TenantConfig) -> Tenant {
         .filter(|&id| id != admin)
         .collect();
 
-    let mut emails_seen: Vec<String> = Vec::new();
+    // Emails of earlier positions, for people who apply twice.
+    let mut earlier_emails: Vec<String> = Vec::new();
     for i in 0..config.positions {
         let position = generate_position(&mut rng, &mut t, i, &staff);
+        let window = Window::of(&position);
         let position_id = position.id;
-        let open = position.is_open();
         let stages = position.stages.clone();
-        let created = position.created_at;
+        let weights = if position.is_closed() {
+            CLOSED_WEIGHTS
+        } else {
+            OPEN_WEIGHTS
+        };
         t.positions.insert(position_id, position);
-        for j in 0..config.applicants_per_position {
-            let applicant = generate_applicant(
-                &mut rng,
-                &mut t,
+        // Sorted so that creation order (ids) and `created_at` agree, as they do in Sage HR.
+        let mut created: Vec<OffsetDateTime> = (0..config.applicants_per_position)
+            .map(|_| window.random_instant(&mut rng))
+            .collect();
+        created.sort();
+        let mut this_position: Vec<String> = Vec::new();
+        for (j, created_at) in created.into_iter().enumerate() {
+            let context = ApplicantContext {
                 position_id,
-                &stages,
-                created,
-                (i, j),
-                admin,
-                &mut emails_seen,
-                open,
-            );
+                stages: &stages,
+                weights,
+                window: &window,
+                added_by: admin,
+            };
+            let reuse = ((i * 31 + j) % 25 == 7)
+                .then_some(&earlier_emails[..])
+                .filter(|e| !e.is_empty());
+            let applicant = generate_applicant(&mut rng, &mut t, &context, created_at, reuse);
+            if let Some(email) = &applicant.email {
+                this_position.push(email.clone());
+            }
             t.insert_applicant(applicant);
         }
+        earlier_emails.extend(this_position);
     }
     t
 }
@@ -265,8 +280,10 @@ fn generate_position(rng: &mut ChaCha8Rng, t: &mut Tenant, i: usize, staff: &[u6
         (Some(name.to_owned()), Some(lid))
     };
     let (group, group_id) = *pick(rng, GROUPS);
-    let completed_at = matches!(status, "completed" | "cancelled")
-        .then(|| created_at + Duration::days(rng.random_range(10..90)));
+    let completed_at = matches!(status, "completed" | "cancelled").then(|| {
+        (created_at + Duration::days(rng.random_range(10..90)))
+            .min(EPOCH.date() - Duration::days(1))
+    });
     let stages = pipeline(t, created_at.midnight().assume_utc() + Duration::hours(8));
     let mut hiring_team = vec![HiringMember {
         employee_id: *pick(rng, staff),
@@ -336,43 +353,79 @@ fn description_blocks(rng: &mut ChaCha8Rng, title: &str) -> Vec<DescriptionBlock
     blocks
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Later stages are rarer; positions that closed have moved further.
+const OPEN_WEIGHTS: [u32; 6] = [30, 25, 20, 10, 8, 7];
+const CLOSED_WEIGHTS: [u32; 6] = [10, 15, 20, 15, 15, 25];
+
+/// When a position's applicants can apply and move: from its opening until it closed, or
+/// until the generator's "today".
+struct Window {
+    start: OffsetDateTime,
+    end: OffsetDateTime,
+}
+
+impl Window {
+    fn of(p: &Position) -> Self {
+        let start = p.created_at.midnight().assume_utc() + Duration::hours(9);
+        let end = p
+            .completed_at
+            .map_or(EPOCH - Duration::hours(1), |d| d.midnight().assume_utc());
+        Window {
+            start,
+            end: end.max(start + Duration::hours(2)),
+        }
+    }
+
+    /// An instant in the first half of the window, leaving time for later moves.
+    fn random_instant(&self, rng: &mut ChaCha8Rng) -> OffsetDateTime {
+        let half = (self.end - self.start).whole_seconds() / 2;
+        self.start + Duration::seconds(rng.random_range(0..half.max(1)))
+    }
+
+    /// A later instant, still inside the window.
+    fn after(&self, rng: &mut ChaCha8Rng, at: OffsetDateTime) -> OffsetDateTime {
+        let left = (self.end - at).whole_seconds();
+        if left <= 2 {
+            return at;
+        }
+        at + Duration::seconds(rng.random_range(1..left / 2 + 1))
+    }
+}
+
+struct ApplicantContext<'a> {
+    position_id: u64,
+    stages: &'a [Stage],
+    weights: [u32; 6],
+    window: &'a Window,
+    added_by: u64,
+}
+
 fn generate_applicant(
     rng: &mut ChaCha8Rng,
     t: &mut Tenant,
-    position_id: u64,
-    stages: &[Stage],
-    position_created: time::Date,
-    (i, j): (usize, usize),
-    added_by: u64,
-    emails_seen: &mut Vec<String>,
-    open: bool,
+    cx: &ApplicantContext<'_>,
+    created_at: OffsetDateTime,
+    reuse_from: Option<&[String]>,
 ) -> Applicant {
     let id = t.next_id();
     let first = *pick(rng, FIRST_NAMES);
     let last = *pick(rng, LAST_NAMES);
     let sparse = rng.random_range(0..10) == 0;
-    // Every 25th applicant reuses an email from an earlier position: the same person applying
-    // twice, which Sage HR allows across positions.
+    // Now and then the same person (by email) applies to a second position, which Sage HR
+    // allows; within one position an email is unique.
     let email = if sparse && rng.random_bool(0.5) {
         None
-    } else if (i * 31 + j) % 25 == 7 && !emails_seen.is_empty() && i > 0 {
-        Some(emails_seen[rng.random_range(0..emails_seen.len())].clone())
+    } else if let Some(earlier) = reuse_from {
+        Some(earlier[rng.random_range(0..earlier.len())].clone())
     } else {
-        let e = format!("{}.{}.{}@example.com", ascii(first), ascii(last), id);
-        emails_seen.push(e.clone());
-        Some(e)
+        Some(format!(
+            "{}.{}.{}@example.com",
+            ascii(first),
+            ascii(last),
+            id
+        ))
     };
-    let created_at = position_created.midnight().assume_utc()
-        + Duration::hours(9)
-        + Duration::minutes(rng.random_range(0..60 * 24 * 60));
-    let created_at = created_at.min(EPOCH - Duration::hours(1));
-    // Later stages are rarer; closed positions have moved further.
-    let weights: [u32; 6] = if open {
-        [30, 25, 20, 10, 8, 7]
-    } else {
-        [10, 15, 20, 15, 15, 25]
-    };
+    let (stages, weights) = (cx.stages, cx.weights);
     let mut roll = rng.random_range(0..weights.iter().sum::<u32>());
     let mut stage_index = 0;
     for (k, w) in weights.iter().enumerate() {
@@ -400,7 +453,7 @@ fn generate_applicant(
         });
     }
     for k in 1..=stage_index {
-        at += Duration::hours(rng.random_range(4..120));
+        at = cx.window.after(rng, at);
         actions.push(Action {
             action: "moved_between_stages".into(),
             message: format!(
@@ -409,6 +462,14 @@ fn generate_applicant(
                 stages[k].title
             ),
             created_at: at,
+        });
+    }
+    let disqualified_at = disqualified.then(|| cx.window.after(rng, at));
+    if let Some(when) = disqualified_at {
+        actions.push(Action {
+            action: "applicant_disqualified".into(),
+            message: "Applicant disqualified".into(),
+            created_at: when,
         });
     }
     let source = if sparse { "api" } else { *pick(rng, SOURCES) };
@@ -427,7 +488,7 @@ fn generate_applicant(
     });
     Applicant {
         id,
-        position_id,
+        position_id: cx.position_id,
         first_name: first.into(),
         last_name: (!sparse || rng.random_bool(0.5)).then(|| last.into()),
         email,
@@ -442,10 +503,10 @@ fn generate_applicant(
         summary: (!sparse && rng.random_bool(0.4)).then(|| (*pick(rng, SUMMARIES)).into()),
         source: source.into(),
         created_at,
-        disqualified_date: disqualified.then(|| (at + Duration::days(1)).date()),
+        disqualified_date: disqualified_at.map(OffsetDateTime::date),
         hired_date: hired.then(|| at.date()),
         stage_id: stages[stage_index].id,
-        added_by: (rng.random_range(0..4) != 0).then_some(added_by),
+        added_by: (rng.random_range(0..4) != 0).then_some(cx.added_by),
         referrer,
         actions,
     }

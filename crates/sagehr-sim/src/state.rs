@@ -108,6 +108,11 @@ impl Position {
         matches!(self.status.as_str(), "published" | "internal")
     }
 
+    /// Whether hiring on the position has ended (completed or cancelled).
+    pub fn is_closed(&self) -> bool {
+        matches!(self.status.as_str(), "completed" | "cancelled")
+    }
+
     /// Sage HR's `visibility` label: the capitalised status.
     pub fn visibility(&self) -> String {
         let mut chars = self.status.chars();

@@ -330,3 +330,106 @@ async fn stats_count_requests_per_endpoint() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_careers_link_follows_the_published_status() {
+    let sim = start(0, 0).await;
+    let (_, draft) = sim
+        .control_json(
+            Method::POST,
+            "acme/positions",
+            json!({"title": "Baker", "status": "draft"}),
+        )
+        .await;
+    assert_eq!(draft["data"]["link"], Value::Null);
+    let id = draft["data"]["id"].as_u64().unwrap();
+    let (_, published) = sim
+        .control_json(
+            Method::PATCH,
+            &format!("acme/positions/{id}"),
+            json!({"status": "published"}),
+        )
+        .await;
+    assert!(
+        published["data"]["link"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("-{id}")),
+        "{published}"
+    );
+    let (_, closed) = sim
+        .control_json(
+            Method::PATCH,
+            &format!("acme/positions/{id}"),
+            json!({"status": "completed"}),
+        )
+        .await;
+    assert_eq!(closed["data"]["link"], Value::Null);
+    let (_, own) = sim
+        .control_json(
+            Method::PATCH,
+            &format!("acme/positions/{id}"),
+            json!({"status": "published", "link": "https://jobs.example/baker"}),
+        )
+        .await;
+    assert_eq!(own["data"]["link"], "https://jobs.example/baker");
+}
+
+#[tokio::test]
+async fn a_rejected_position_create_uses_no_ids() {
+    let sim = start(0, 0).await;
+    let (_, first) = sim
+        .control_json(Method::POST, "acme/positions", json!({"title": "One"}))
+        .await;
+    let (status, _) = sim
+        .control_json(
+            Method::POST,
+            "acme/positions",
+            json!({"title": "Two", "status": "bogus"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, third) = sim
+        .control_json(Method::POST, "acme/positions", json!({"title": "Three"}))
+        .await;
+    // A position takes its own id and six for its stages.
+    assert_eq!(
+        third["data"]["id"].as_u64().unwrap(),
+        first["data"]["id"].as_u64().unwrap() + 7
+    );
+}
+
+#[tokio::test]
+async fn hiring_twice_keeps_the_first_hire() {
+    let sim = start(5, 3).await;
+    let (open, _) = sim.open_and_closed().await;
+    let id = first_applicant(&sim, &open["id"]).await["id"]
+        .as_u64()
+        .unwrap();
+    sim.control_json(
+        Method::POST,
+        &format!("acme/applicants/{id}/hire"),
+        json!({"date": "2026-03-01"}),
+    )
+    .await;
+    sim.control_json(
+        Method::POST,
+        &format!("acme/applicants/{id}/hire"),
+        json!({}),
+    )
+    .await;
+    let (_, d) = sim.get(&format!("/recruitment/applicants/{id}")).await;
+    assert_eq!(d["data"]["hired_date"], "2026-03-01");
+    let (_, actions) = sim
+        .get(&format!(
+            "/recruitment/applicants/{id}/actions?per_page=100"
+        ))
+        .await;
+    let hires = actions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "applicant_hired")
+        .count();
+    assert_eq!(hires, 1);
+}

@@ -528,3 +528,25 @@ async fn tenants_are_isolated_and_unknown_subdomains_are_404() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn other_methods_and_paths_under_api_are_sage_hr_404s() {
+    let sim = start(1, 0).await;
+    for (method, path) in [
+        (Method::POST, "/recruitment/positions"),
+        (Method::DELETE, "/recruitment/applicants/1"),
+        (Method::GET, ""),
+        (Method::GET, "/"),
+    ] {
+        let (status, body) = json(sim.api(method.clone(), path).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_eq!(
+            body,
+            json!({"error_code": "not_found", "errors": []}),
+            "{method} {path}"
+        );
+    }
+    let url = format!("{}/recruitment/positions", sim.running.base_url("acme"));
+    let (status, _) = json(sim.client.post(&url).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the key is checked first");
+}

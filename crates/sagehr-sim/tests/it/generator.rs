@@ -144,3 +144,59 @@ async fn generated_data_is_varied_like_a_real_account() {
     let (_, stats) = json(sim.control(Method::GET, "acme/stats").send().await.unwrap()).await;
     assert!(stats["data"]["total"].as_u64().unwrap() > 80);
 }
+
+#[test]
+fn generated_timelines_are_consistent_for_many_seeds() {
+    use sagehr_sim::generate::EPOCH;
+    for seed in 1..=40 {
+        let t = sagehr_sim::generate(&TenantConfig {
+            seed,
+            positions: 12,
+            applicants_per_position: 8,
+            ..TenantConfig::new("acme", KEY)
+        });
+        for (position_id, ids) in &t.by_position {
+            let p = &t.positions[position_id];
+            let opened = p.created_at.midnight().assume_utc();
+            let closes = p.completed_at.map_or(EPOCH, |d| d.midnight().assume_utc());
+            assert!(
+                p.completed_at
+                    .is_none_or(|d| d >= p.created_at && d < EPOCH.date()),
+                "seed {seed}: {p:?}"
+            );
+            let mut emails = BTreeSet::new();
+            let mut previous = None;
+            for id in ids {
+                let a = &t.applicants[id];
+                if let Some(e) = &a.email {
+                    assert!(
+                        emails.insert(e.to_lowercase()),
+                        "seed {seed}: {e} twice on position {position_id}"
+                    );
+                }
+                assert!(
+                    previous.is_none_or(|prev| prev <= a.created_at),
+                    "seed {seed}: creation order"
+                );
+                previous = Some(a.created_at);
+                let times: Vec<_> = a.actions.iter().map(|x| x.created_at).collect();
+                assert!(
+                    times.windows(2).all(|w| w[0] <= w[1]),
+                    "seed {seed}: actions out of order"
+                );
+                for at in times {
+                    assert!(
+                        at >= opened && at <= closes,
+                        "seed {seed}: {at} outside {opened}..{closes} of position {position_id}"
+                    );
+                }
+                for d in [a.hired_date, a.disqualified_date].into_iter().flatten() {
+                    assert!(
+                        d <= closes.date(),
+                        "seed {seed}: {d} after the position closed"
+                    );
+                }
+            }
+        }
+    }
+}

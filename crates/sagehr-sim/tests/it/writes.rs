@@ -338,3 +338,35 @@ async fn malformed_bodies_are_rejected_without_creating_anything() {
     let (_, list) = sim.get(&path).await;
     assert_eq!(list["meta"]["total_entries"], 0);
 }
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_in_every_form() {
+    let sim = start(6, 0).await;
+    let (open, _) = sim.open_and_closed().await;
+    let path = format!("/recruitment/positions/{}/applicants", open["id"]);
+    let big = vec![b'a'; sagehr_sim::api::MAX_BODY_BYTES + 1];
+    let form = Form::new().text("applicant[first_name]", "Big").part(
+        "applicant[attachment]",
+        Part::bytes(big.clone()).file_name("big.pdf"),
+    );
+    let (status, body) = json(
+        sim.api(Method::POST, &path)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error_code"], "payload_too_large");
+    let (status, _) = json(
+        sim.api(Method::POST, &path)
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+}
