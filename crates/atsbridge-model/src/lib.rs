@@ -13,6 +13,7 @@
 pub mod application;
 pub mod candidate;
 pub mod common;
+pub mod connector;
 pub mod enums;
 pub mod envelope;
 pub mod error;

@@ -5,6 +5,7 @@
 //! Owns: Sage HR wire types, retries and backoff, error classification into Kombo codes.
 //! Must not import: the store, the sync engine, the server or the simulator — it depends on
 //! `atsbridge-model` only, so a second ATS can be added beside it without touching it.
-//!
-//! Empty until the connector issue fills it.
 #![forbid(unsafe_code)]
+
+pub mod mapping;
+pub mod wire;

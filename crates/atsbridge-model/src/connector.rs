@@ -1,0 +1,226 @@
+//! The connector trait: what atsbridge needs from an ATS, whatever the ATS is. Sage HR is the
+//! first implementation; a second ATS implements this trait in its own crate and needs one
+//! registry line, nothing else.
+//!
+//! The trait is object-safe (`Arc<dyn Connector>`) and free of any async runtime: methods
+//! return boxed futures, so this crate stays pure.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::application::Application;
+use crate::candidate::Candidate;
+use crate::error::ErrorCode;
+use crate::job::Job;
+use crate::stage::ApplicationStage;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One unified record as a connector reads it. Records carry their own fields only: nested
+/// objects that mirror other records (`candidate.applications`, `application.candidate`,
+/// `application.job`, `application.current_stage`) are left empty, because the store
+/// assembles them from the records themselves when serving. `job.stages` is filled: which
+/// stages a job has is something only the connector knows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Job(Job),
+    Candidate(Candidate),
+    Application(Application),
+    /// A stage and the remote id of the job whose pipeline it belongs to.
+    ApplicationStage {
+        stage: ApplicationStage,
+        job_remote_id: String,
+    },
+}
+
+impl Record {
+    pub fn model(&self) -> crate::id::ModelKind {
+        use crate::id::ModelKind;
+        match self {
+            Record::Job(_) => ModelKind::Job,
+            Record::Candidate(_) => ModelKind::Candidate,
+            Record::Application(_) => ModelKind::Application,
+            Record::ApplicationStage { .. } => ModelKind::ApplicationStage,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Record::Job(j) => &j.id,
+            Record::Candidate(c) => &c.profile.id,
+            Record::Application(a) => &a.core.id,
+            Record::ApplicationStage { stage, .. } => &stage.id,
+        }
+    }
+}
+
+/// Where a full read delivers its records, a batch at a time, as they arrive. Returning an
+/// error stops the read. The connector never holds more than a bounded part of a tenant
+/// (for Sage HR: one page of positions and the applicants of a few of them).
+pub trait RecordSink: Send {
+    fn accept(&mut self, batch: Vec<Record>) -> BoxFuture<'_, Result<(), ConnectorError>>;
+}
+
+/// What a completed full read saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// Records delivered per model name (`ats_jobs`, …).
+    pub records: BTreeMap<&'static str, u64>,
+    /// Upstream HTTP requests made, retries included.
+    pub requests: u64,
+}
+
+/// An applicant to create in the ATS, already reduced to what the ATS can store.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewApplicant {
+    pub job_remote_id: String,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub address: Option<String>,
+    pub summary: Option<String>,
+    pub source: Option<String>,
+    pub attachment: Option<FileUpload>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileUpload {
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+impl fmt::Debug for FileUpload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileUpload")
+            .field("name", &self.name)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.data.len())
+            .finish()
+    }
+}
+
+/// The records of one application as read back from the ATS.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationRecords {
+    pub candidate: Candidate,
+    pub application: Application,
+    pub stage: Option<Record>,
+}
+
+/// A raw request to the ATS API, relative to the integration's base URL. Authentication is
+/// added by the connector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassthroughRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub params: BTreeMap<String, String>,
+    pub body: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassthroughResponse {
+    /// The full URL called (without credentials).
+    pub url: String,
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    /// JSON when the body parses as JSON, else the body as a string.
+    pub body: serde_json::Value,
+}
+
+/// The ways an ATS call fails, each with the Kombo code a client sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectorErrorKind {
+    /// The credentials were rejected (401/403).
+    AuthInvalid,
+    /// The addressed object does not exist upstream.
+    NotFound,
+    /// Still rate limited after the retry budget.
+    RateLimited,
+    /// Server errors, timeouts or connection failures after the retry budget.
+    Unavailable,
+    /// The ATS rejected the input, with its messages.
+    InvalidInput(Vec<String>),
+    /// A duplicate the ATS refused (e.g. the same email on the same job).
+    AlreadyExists,
+    /// The job does not take applications.
+    JobClosed,
+    /// Anything else: unexpected statuses, unparseable answers.
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectorError {
+    pub kind: ConnectorErrorKind,
+    /// What failed, for logs and the error message (never contains credentials).
+    pub message: String,
+}
+
+impl ConnectorError {
+    pub fn new(kind: ConnectorErrorKind, message: impl Into<String>) -> Self {
+        ConnectorError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self.kind {
+            ConnectorErrorKind::AuthInvalid => ErrorCode::IntegrationAuthenticationInvalid,
+            ConnectorErrorKind::NotFound | ConnectorErrorKind::Unknown => {
+                ErrorCode::RemoteUnknownHttpError
+            }
+            ConnectorErrorKind::RateLimited => ErrorCode::RemoteRateLimitExceeded,
+            ConnectorErrorKind::Unavailable => ErrorCode::RemoteServiceUnavailable,
+            ConnectorErrorKind::InvalidInput(_) => ErrorCode::RemoteInputInvalid,
+            ConnectorErrorKind::AlreadyExists => ErrorCode::AtsApplicationAlreadyExists,
+            ConnectorErrorKind::JobClosed => ErrorCode::AtsJobClosed,
+        }
+    }
+}
+
+impl fmt::Display for ConnectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConnectorError {}
+
+/// One connected ATS account.
+pub trait Connector: Send + Sync {
+    /// The tool slug, e.g. `sagehr`.
+    fn tool(&self) -> &'static str;
+
+    /// Checks the credentials with one cheap call.
+    fn check_credentials(&self) -> BoxFuture<'_, Result<(), ConnectorError>>;
+
+    /// Reads every record of every model and hands them to `sink` as they arrive. Returns
+    /// only after everything was read; any failure is an error, never a shorter listing.
+    fn read_all<'a>(
+        &'a self,
+        sink: &'a mut dyn RecordSink,
+    ) -> BoxFuture<'a, Result<ReadSummary, ConnectorError>>;
+
+    /// Creates an applicant and returns its remote id.
+    fn create_applicant<'a>(
+        &'a self,
+        applicant: &'a NewApplicant,
+    ) -> BoxFuture<'a, Result<String, ConnectorError>>;
+
+    /// Reads one application (and its candidate) by remote id; `None` if it is gone.
+    fn read_application<'a>(
+        &'a self,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ApplicationRecords>, ConnectorError>>;
+
+    /// Forwards a raw request to the ATS API with the integration's credentials.
+    fn passthrough(
+        &self,
+        request: PassthroughRequest,
+    ) -> BoxFuture<'_, Result<PassthroughResponse, ConnectorError>>;
+}
