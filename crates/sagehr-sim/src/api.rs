@@ -27,6 +27,8 @@ pub const ENDPOINTS: &[&str] = &[
 /// Which endpoint a request goes to, from its method and the path after `/api`.
 pub fn endpoint_of(method: &str, path: &str) -> Option<&'static str> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // HEAD is a GET without a body, for counting and faults alike.
+    let method = if method == "HEAD" { "GET" } else { method };
     let name = match (method, segments.as_slice()) {
         ("GET", ["recruitment", "positions"]) => ENDPOINTS[0],
         ("GET", ["recruitment", "positions", _]) => ENDPOINTS[1],

@@ -569,13 +569,16 @@ async fn faults_clear(State(sim): State<Sim>, Path(subdomain): Path<String>) -> 
 async fn stats_view(State(sim): State<Sim>, Path(subdomain): Path<String>) -> ControlResult {
     with_tenant(&sim, &subdomain, |t| {
         let total: u64 = t.stats.values().sum();
-        Ok(ok(json!({"total": total, "by_endpoint": t.stats})))
+        Ok(ok(
+            json!({"total": total, "by_endpoint": t.stats, "max_in_flight": t.max_in_flight}),
+        ))
     })
 }
 
 async fn stats_reset(State(sim): State<Sim>, Path(subdomain): Path<String>) -> ControlResult {
     with_tenant(&sim, &subdomain, |t| {
         t.stats.clear();
+        t.max_in_flight = t.in_flight;
         Ok(StatusCode::NO_CONTENT.into_response())
     })
 }

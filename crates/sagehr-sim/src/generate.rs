@@ -303,7 +303,8 @@ fn generate_position(rng: &mut ChaCha8Rng, t: &mut Tenant, i: usize, staff: &[u6
         title: title.clone(),
         status: status.into(),
         created_at,
-        internal_date: created_at + Duration::days(rng.random_range(0..30)),
+        internal_date: (created_at + Duration::days(rng.random_range(0..30)))
+            .min(EPOCH.date() - Duration::days(1)),
         completed_at,
         link: (status == "published")
             .then(|| format!("https://talent.sage.hr/jobs/{}-{}", t.subdomain, id)),
@@ -461,6 +462,13 @@ fn generate_applicant(
                 stages[k - 1].title,
                 stages[k].title
             ),
+            created_at: at,
+        });
+    }
+    if hired {
+        actions.push(Action {
+            action: "applicant_hired".into(),
+            message: "Applicant hired".into(),
             created_at: at,
         });
     }

@@ -17,7 +17,8 @@ use tower::ServiceExt as _;
 
 use crate::api::{self, endpoint_of};
 use crate::faults::{Decision, Outcome};
-use crate::state::{lock, Sim};
+use crate::state::{lock, Sim, Tenant};
+use std::sync::{Arc, Mutex};
 
 /// The whole application: the Sage HR API and the control API.
 pub fn app(sim: Sim) -> Router {
@@ -39,8 +40,18 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
+/// Counts a tenant's request as in flight until dropped.
+struct InFlight(Arc<Mutex<Tenant>>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut t = lock(&self.0);
+        t.in_flight = t.in_flight.saturating_sub(1);
+    }
+}
+
 /// Counts the request and decides its faults, for requests to a tenant's API.
-fn admit(sim: &Sim, req: &Request<Incoming>) -> Decision {
+fn admit(sim: &Sim, req: &Request<Incoming>) -> (Decision, Option<InFlight>) {
     let serve = Decision {
         delay: std::time::Duration::ZERO,
         outcome: Outcome::Serve,
@@ -48,16 +59,20 @@ fn admit(sim: &Sim, req: &Request<Incoming>) -> Decision {
     let path = req.uri().path();
     let mut parts = path.trim_start_matches('/').splitn(3, '/');
     let (Some(subdomain), Some("api")) = (parts.next(), parts.next()) else {
-        return serve;
+        return (serve, None);
     };
     let Some(tenant) = sim.tenant(subdomain) else {
-        return serve;
+        return (serve, None);
     };
     let rest = parts.next().unwrap_or_default();
     let endpoint = endpoint_of(req.method().as_str(), rest).unwrap_or("other");
     let mut t = lock(&tenant);
     *t.stats.entry(endpoint.to_owned()).or_default() += 1;
-    t.faults.decide(endpoint)
+    t.in_flight += 1;
+    t.max_in_flight = t.max_in_flight.max(t.in_flight);
+    let decision = t.faults.decide(endpoint);
+    drop(t);
+    (decision, Some(InFlight(tenant)))
 }
 
 async fn handle(
@@ -65,7 +80,7 @@ async fn handle(
     router: Router,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
-    let decision = admit(&sim, &req);
+    let (decision, _in_flight) = admit(&sim, &req);
     if !decision.delay.is_zero() {
         tokio::time::sleep(decision.delay).await;
     }

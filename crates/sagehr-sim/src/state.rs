@@ -201,6 +201,9 @@ pub struct Tenant {
     pub faults: FaultState,
     /// Requests received per endpoint (`GET /recruitment/positions`, …).
     pub stats: BTreeMap<String, u64>,
+    /// API requests being served right now, and the most there ever were at once.
+    pub in_flight: u64,
+    pub max_in_flight: u64,
     pub next_id: u64,
 }
 
@@ -217,6 +220,8 @@ impl Tenant {
             files: BTreeMap::new(),
             faults: FaultState::default(),
             stats: BTreeMap::new(),
+            in_flight: 0,
+            max_in_flight: 0,
             next_id: 1,
         }
     }

@@ -310,7 +310,7 @@ async fn stats_count_requests_per_endpoint() {
             "GET /recruitment/positions/{id}": 1,
             "GET /recruitment/positions/{id}/applicants": 2,
             "other": 1,
-        }})
+        }, "max_in_flight": 1})
     );
     json(
         sim.control(Method::DELETE, "acme/stats")
