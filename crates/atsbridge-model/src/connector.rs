@@ -70,6 +70,10 @@ pub struct ReadSummary {
     pub records: BTreeMap<&'static str, u64>,
     /// Upstream HTTP requests made, retries included.
     pub requests: u64,
+    /// False when a listing changed while it was paged, so records may have shifted past a
+    /// page boundary unseen. Such a read is still complete for what it returned, but must
+    /// not be used to infer deletions.
+    pub stable: bool,
 }
 
 /// An applicant to create in the ATS, already reduced to what the ATS can store.

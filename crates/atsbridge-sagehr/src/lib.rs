@@ -7,5 +7,9 @@
 //! `atsbridge-model` only, so a second ATS can be added beside it without touching it.
 #![forbid(unsafe_code)]
 
+pub mod client;
+pub mod connector;
 pub mod mapping;
 pub mod wire;
+pub use client::{Config, RetryPolicy};
+pub use connector::SageHr;

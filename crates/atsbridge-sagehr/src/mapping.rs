@@ -125,8 +125,15 @@ pub fn description_html(blocks: &[wire::DescriptionBlock]) -> Option<String> {
     let html: String = blocks
         .iter()
         .map(|b| {
-            let title = b.title.as_deref().map(|t| format!("<h3>{}</h3>", escape_html(t)));
-            format!("{}{}", title.unwrap_or_default(), b.content.as_deref().unwrap_or_default())
+            let title = b
+                .title
+                .as_deref()
+                .map(|t| format!("<h3>{}</h3>", escape_html(t)));
+            format!(
+                "{}{}",
+                title.unwrap_or_default(),
+                b.content.as_deref().unwrap_or_default()
+            )
         })
         .collect();
     (!html.is_empty()).then_some(html)
@@ -248,12 +255,18 @@ pub fn applicant(
             phone_numbers: a
                 .phone_number
                 .iter()
-                .map(|p| PhoneNumber { phone_number: p.clone(), kind: None })
+                .map(|p| PhoneNumber {
+                    phone_number: p.clone(),
+                    kind: None,
+                })
                 .collect(),
             email_addresses: a
                 .email
                 .iter()
-                .map(|e| EmailAddress { email_address: Some(e.clone()), kind: None })
+                .map(|e| EmailAddress {
+                    email_address: Some(e.clone()),
+                    kind: None,
+                })
                 .collect(),
             social_media: vec![],
             location: a.address.as_ref().map(|addr| Location {
@@ -278,7 +291,9 @@ pub fn applicant(
             outcome: Some(outcome),
             rejection_reason_name: None,
             rejected_at: disqualified,
-            current_stage_id: stage.as_ref().map(|s| scope.id(ModelKind::ApplicationStage, &s.remote_id)),
+            current_stage_id: stage
+                .as_ref()
+                .map(|s| scope.id(ModelKind::ApplicationStage, &s.remote_id)),
             job_id: Some(scope.id(ModelKind::Job, job_remote_id)),
             candidate_id: Some(candidate_id),
             custom_fields: Some(CustomFields::new()),
@@ -296,7 +311,11 @@ pub fn applicant(
         interviews: vec![],
         offers: vec![],
     };
-    Some(MappedApplicant { candidate, application, stage })
+    Some(MappedApplicant {
+        candidate,
+        application,
+        stage,
+    })
 }
 
 /// A stage seen on an applicant of a job, as the global application-stage record.

@@ -124,6 +124,7 @@ pub struct Meta {
     pub current_page: Option<u64>,
     pub next_page: Option<u64>,
     pub total_pages: Option<u64>,
+    pub total_entries: Option<u64>,
 }
 
 /// Parses a record leniently; a record that is not even an object is `None`.

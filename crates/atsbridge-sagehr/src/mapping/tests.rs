@@ -7,7 +7,10 @@ use super::*;
 const INTEGRATION: &str = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
 
 fn scope() -> Scope<'static> {
-    Scope { integration_id: INTEGRATION, read_at: Timestamp::parse("2026-01-02T03:04:05.678Z").unwrap() }
+    Scope {
+        integration_id: INTEGRATION,
+        read_at: Timestamp::parse("2026-01-02T03:04:05.678Z").unwrap(),
+    }
 }
 
 fn position() -> Value {
@@ -42,31 +45,62 @@ fn position_fields_map_to_the_job() {
     assert_eq!(job.remote_id, "17");
     assert_eq!(job.name.as_deref(), Some("Backend Engineer"));
     assert_eq!(job.department.as_deref(), Some("Engineering"));
-    assert_eq!(job.post_url.as_deref(), Some("https://talent.sage.hr/jobs/acme-17"));
+    assert_eq!(
+        job.post_url.as_deref(),
+        Some("https://talent.sage.hr/jobs/acme-17")
+    );
     let location = job.location.clone().unwrap();
-    assert_eq!((location.city.as_deref(), location.raw.as_deref()), (Some("London"), Some("London")));
+    assert_eq!(
+        (location.city.as_deref(), location.raw.as_deref()),
+        (Some("London"), Some("London"))
+    );
     assert_eq!(location.country, None);
-    assert_eq!(job.remote_created_at.unwrap().to_string(), "2025-09-01T00:00:00.000Z");
+    assert_eq!(
+        job.remote_created_at.unwrap().to_string(),
+        "2025-09-01T00:00:00.000Z"
+    );
     assert_eq!(job.opened_at, job.remote_created_at);
     assert_eq!(job.closed_at, None);
     assert_eq!(job.status, Some(JobStatus::Open));
     assert_eq!(job.visibility, Some(Visibility::Public));
     assert_eq!(job.employment_type, Some(EmploymentType::FullTime));
     assert_eq!(job.changed_at, scope().read_at);
-    assert_eq!(job.remote_data, Some(json!({"/recruitment/positions": position()})));
+    assert_eq!(
+        job.remote_data,
+        Some(json!({"/recruitment/positions": position()}))
+    );
     assert_eq!(job.custom_fields, Some(CustomFields::new()));
-    assert!(job.screening_questions.is_empty() && job.job_postings.is_empty() && job.hiring_team.is_empty());
+    assert!(
+        job.screening_questions.is_empty()
+            && job.job_postings.is_empty()
+            && job.hiring_team.is_empty()
+    );
 }
 
 #[test]
 fn every_position_status_maps_to_status_visibility_and_opened_at() {
     let cases = [
         ("draft", Some(JobStatus::Draft), None, false),
-        ("published", Some(JobStatus::Open), Some(Visibility::Public), true),
-        ("internal", Some(JobStatus::Open), Some(Visibility::Internal), true),
+        (
+            "published",
+            Some(JobStatus::Open),
+            Some(Visibility::Public),
+            true,
+        ),
+        (
+            "internal",
+            Some(JobStatus::Open),
+            Some(Visibility::Internal),
+            true,
+        ),
         ("completed", Some(JobStatus::Closed), None, true),
         ("cancelled", Some(JobStatus::Closed), None, true),
-        ("on_hold", Some(JobStatus::Other("on_hold".into())), None, true),
+        (
+            "on_hold",
+            Some(JobStatus::Other("on_hold".into())),
+            None,
+            true,
+        ),
     ];
     for (status, expected_status, expected_visibility, opened) in cases {
         let mut raw = position();
@@ -88,25 +122,45 @@ fn closed_at_comes_from_completed_at() {
     raw["status"] = json!("completed");
     raw["completed_at"] = json!("2025-10-12");
     let job = job(scope(), &raw, vec![]).unwrap();
-    assert_eq!(job.closed_at.unwrap().to_string(), "2025-10-12T00:00:00.000Z");
+    assert_eq!(
+        job.closed_at.unwrap().to_string(),
+        "2025-10-12T00:00:00.000Z"
+    );
 }
 
 #[test]
 fn every_employment_type_spelling_maps() {
     use EmploymentType::*;
     let cases = [
-        ("Full-time", FullTime), ("Full time", FullTime), ("full-time", FullTime), ("FULL_TIME", FullTime), ("Fulltime", FullTime),
-        ("Part-time", PartTime), ("Part time", PartTime), ("part_time", PartTime),
-        ("Contract", Contract), ("Contractor", Contract), ("Fixed-term", Contract), ("fixed term", Contract),
-        ("Temporary", Seasonal), ("Seasonal", Seasonal),
-        ("Internship", Internship), ("Intern", Internship), ("Trainee", Internship),
-        ("Freelance", Other("Freelance".into())), ("Zero hours", Other("Zero hours".into())),
+        ("Full-time", FullTime),
+        ("Full time", FullTime),
+        ("full-time", FullTime),
+        ("FULL_TIME", FullTime),
+        ("Fulltime", FullTime),
+        ("Part-time", PartTime),
+        ("Part time", PartTime),
+        ("part_time", PartTime),
+        ("Contract", Contract),
+        ("Contractor", Contract),
+        ("Fixed-term", Contract),
+        ("fixed term", Contract),
+        ("Temporary", Seasonal),
+        ("Seasonal", Seasonal),
+        ("Internship", Internship),
+        ("Intern", Internship),
+        ("Trainee", Internship),
+        ("Freelance", Other("Freelance".into())),
+        ("Zero hours", Other("Zero hours".into())),
     ];
     for (raw, expected) in cases {
         assert_eq!(employment_type(raw), expected, "{raw}");
         let mut p = position();
         p["employment_type"] = json!(raw);
-        assert_eq!(job(scope(), &p, vec![]).unwrap().employment_type, Some(expected), "{raw}");
+        assert_eq!(
+            job(scope(), &p, vec![]).unwrap().employment_type,
+            Some(expected),
+            "{raw}"
+        );
     }
     let mut none = position();
     none["employment_type"] = json!(null);
@@ -127,32 +181,78 @@ fn description_blocks_become_html_with_escaped_titles() {
     }
     let mut untitled = position();
     untitled["description_blocks"] = json!([{"title": null, "content": "<p>Only text</p>"}]);
-    assert_eq!(super::job(scope(), &untitled, vec![]).unwrap().description.as_deref(), Some("<p>Only text</p>"));
+    assert_eq!(
+        super::job(scope(), &untitled, vec![])
+            .unwrap()
+            .description
+            .as_deref(),
+        Some("<p>Only text</p>")
+    );
 }
 
 #[test]
 fn missing_and_null_position_fields_give_nulls_not_errors() {
-    let job = job(scope(), &json!({"id": "5", "team": "", "location": null}), vec![]).unwrap();
+    let job = job(
+        scope(),
+        &json!({"id": "5", "team": "", "location": null}),
+        vec![],
+    )
+    .unwrap();
     assert_eq!(job.remote_id, "5");
     assert_eq!(job.name, None);
     assert_eq!(job.department, None, "an empty team is no department");
     assert_eq!(job.location, None);
-    assert_eq!((job.remote_created_at, job.opened_at, job.closed_at), (None, None, None));
+    assert_eq!(
+        (job.remote_created_at, job.opened_at, job.closed_at),
+        (None, None, None)
+    );
     assert_eq!(job.description, None);
     assert!(super::job(scope(), &json!({"title": "no id"}), vec![]).is_none());
     assert!(super::job(scope(), &json!("not an object"), vec![]).is_none());
     let mut bad_date = position();
     bad_date["created_at"] = json!("sometime");
-    assert_eq!(super::job(scope(), &bad_date, vec![]).unwrap().remote_created_at, None);
+    assert_eq!(
+        super::job(scope(), &bad_date, vec![])
+            .unwrap()
+            .remote_created_at,
+        None
+    );
 }
 
 #[test]
 fn job_stages_are_the_distinct_stages_seen_ordered_by_id() {
-    let seen = |id: &str, title: &str| SeenStage { remote_id: id.into(), title: Some(title.into()), raw: json!({"id": id}) };
-    let stages = job_stages(scope(), &[seen("10", "Hired"), seen("4", "Interview"), seen("9", "Offer"), seen("4", "Interview"), seen("2", "New")]);
-    let got: Vec<(Option<&str>, Option<i64>)> = stages.iter().map(|s| (s.remote_id.as_deref(), s.index)).collect();
-    assert_eq!(got, [(Some("2"), Some(0)), (Some("4"), Some(1)), (Some("9"), Some(2)), (Some("10"), Some(3))]);
-    assert_eq!(stages[1].id, record_id(INTEGRATION, ModelKind::ApplicationStage, "4"));
+    let seen = |id: &str, title: &str| SeenStage {
+        remote_id: id.into(),
+        title: Some(title.into()),
+        raw: json!({"id": id}),
+    };
+    let stages = job_stages(
+        scope(),
+        &[
+            seen("10", "Hired"),
+            seen("4", "Interview"),
+            seen("9", "Offer"),
+            seen("4", "Interview"),
+            seen("2", "New"),
+        ],
+    );
+    let got: Vec<(Option<&str>, Option<i64>)> = stages
+        .iter()
+        .map(|s| (s.remote_id.as_deref(), s.index))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some("2"), Some(0)),
+            (Some("4"), Some(1)),
+            (Some("9"), Some(2)),
+            (Some("10"), Some(3))
+        ]
+    );
+    assert_eq!(
+        stages[1].id,
+        record_id(INTEGRATION, ModelKind::ApplicationStage, "4")
+    );
     assert_eq!(stages[1].name.as_deref(), Some("Interview"));
     assert!(job_stages(scope(), &[]).is_empty());
 }
@@ -163,15 +263,42 @@ fn applicant_fields_map_to_the_candidate() {
     let c = &m.candidate.profile;
     assert_eq!(c.id, record_id(INTEGRATION, ModelKind::Candidate, "901"));
     assert_eq!(c.remote_id, "901");
-    assert_eq!((c.first_name.as_deref(), c.last_name.as_deref()), (Some("Ada"), Some("Lovelace")));
-    assert_eq!(c.email_addresses, vec![EmailAddress { email_address: Some("ada@example.com".into()), kind: None }]);
-    assert_eq!(c.phone_numbers, vec![PhoneNumber { phone_number: "+44 20 7946 0000".into(), kind: None }]);
-    assert_eq!(c.location.as_ref().and_then(|l| l.raw.as_deref()), Some("BD23 8UL"));
+    assert_eq!(
+        (c.first_name.as_deref(), c.last_name.as_deref()),
+        (Some("Ada"), Some("Lovelace"))
+    );
+    assert_eq!(
+        c.email_addresses,
+        vec![EmailAddress {
+            email_address: Some("ada@example.com".into()),
+            kind: None
+        }]
+    );
+    assert_eq!(
+        c.phone_numbers,
+        vec![PhoneNumber {
+            phone_number: "+44 20 7946 0000".into(),
+            kind: None
+        }]
+    );
+    assert_eq!(
+        c.location.as_ref().and_then(|l| l.raw.as_deref()),
+        Some("BD23 8UL")
+    );
     assert_eq!(c.location.as_ref().and_then(|l| l.city.as_deref()), None);
     assert_eq!(c.source.as_deref(), Some("linkedin"));
-    assert_eq!(c.remote_created_at.unwrap().to_string(), "2025-10-15T10:58:57.000Z");
-    assert_eq!(c.remote_data, Some(json!({"/recruitment/positions/{id}/applicants": applicant()})));
-    assert!(m.candidate.applications.is_empty(), "the store links applications");
+    assert_eq!(
+        c.remote_created_at.unwrap().to_string(),
+        "2025-10-15T10:58:57.000Z"
+    );
+    assert_eq!(
+        c.remote_data,
+        Some(json!({"/recruitment/positions/{id}/applicants": applicant()}))
+    );
+    assert!(
+        m.candidate.applications.is_empty(),
+        "the store links applications"
+    );
 }
 
 #[test]
@@ -179,11 +306,17 @@ fn applicant_fields_map_to_the_application() {
     let m = super::applicant(scope(), &applicant(), "17", APPLICANTS_PATH).unwrap();
     let a = &m.application.core;
     assert_eq!(a.id, record_id(INTEGRATION, ModelKind::Application, "901"));
-    assert_ne!(a.id, m.candidate.profile.id, "one applicant, two records, two ids");
+    assert_ne!(
+        a.id, m.candidate.profile.id,
+        "one applicant, two records, two ids"
+    );
     assert_eq!(a.remote_id.as_deref(), Some("901"));
     assert_eq!(a.outcome, Some(Outcome::Pending));
     assert_eq!(a.rejected_at, None);
-    assert_eq!(a.current_stage_id, Some(record_id(INTEGRATION, ModelKind::ApplicationStage, "4")));
+    assert_eq!(
+        a.current_stage_id,
+        Some(record_id(INTEGRATION, ModelKind::ApplicationStage, "4"))
+    );
     assert_eq!(a.job_id, Some(record_id(INTEGRATION, ModelKind::Job, "17")));
     assert_eq!(a.candidate_id, Some(m.candidate.profile.id.clone()));
     assert_eq!(a.remote_created_at, m.candidate.profile.remote_created_at);
@@ -195,41 +328,85 @@ fn outcome_follows_hired_and_disqualified_dates() {
     let cases = [
         (json!(null), json!(null), Outcome::Pending, None),
         (json!("2025-11-01"), json!(null), Outcome::Hired, None),
-        (json!(null), json!("2025-11-02"), Outcome::Declined, Some("2025-11-02T00:00:00.000Z")),
-        (json!("2025-11-01"), json!("2025-11-02"), Outcome::Hired, Some("2025-11-02T00:00:00.000Z")),
+        (
+            json!(null),
+            json!("2025-11-02"),
+            Outcome::Declined,
+            Some("2025-11-02T00:00:00.000Z"),
+        ),
+        (
+            json!("2025-11-01"),
+            json!("2025-11-02"),
+            Outcome::Hired,
+            Some("2025-11-02T00:00:00.000Z"),
+        ),
     ];
     for (hired, disqualified, outcome, rejected_at) in cases {
         let mut raw = applicant();
         raw["hired_date"] = hired.clone();
         raw["disqualified_date"] = disqualified.clone();
         let m = super::applicant(scope(), &raw, "17", APPLICANTS_PATH).unwrap();
-        assert_eq!(m.application.core.outcome, Some(outcome), "{hired} {disqualified}");
-        assert_eq!(m.application.core.rejected_at.map(|t| t.to_string()).as_deref(), rejected_at);
+        assert_eq!(
+            m.application.core.outcome,
+            Some(outcome),
+            "{hired} {disqualified}"
+        );
+        assert_eq!(
+            m.application
+                .core
+                .rejected_at
+                .map(|t| t.to_string())
+                .as_deref(),
+            rejected_at
+        );
     }
 }
 
 #[test]
 fn sparse_applicants_map_to_empty_lists_and_nulls() {
-    let m = super::applicant(scope(), &json!({"id": 7, "first_name": "Solo", "last_name": null, "email": null, "stage": null}), "17", APPLICANT_PATH).unwrap();
+    let m = super::applicant(
+        scope(),
+        &json!({"id": 7, "first_name": "Solo", "last_name": null, "email": null, "stage": null}),
+        "17",
+        APPLICANT_PATH,
+    )
+    .unwrap();
     let c = &m.candidate.profile;
     assert!(c.email_addresses.is_empty() && c.phone_numbers.is_empty());
     assert_eq!(c.location, None);
     assert_eq!(c.last_name, None);
     assert_eq!(m.application.core.current_stage_id, None);
     assert!(m.stage.is_none());
-    assert_eq!(c.remote_data, Some(json!({"/recruitment/applicants/{id}": {"id": 7, "first_name": "Solo", "last_name": null, "email": null, "stage": null}})));
-    assert!(super::applicant(scope(), &json!({"first_name": "no id"}), "17", APPLICANTS_PATH).is_none());
+    assert_eq!(
+        c.remote_data,
+        Some(
+            json!({"/recruitment/applicants/{id}": {"id": 7, "first_name": "Solo", "last_name": null, "email": null, "stage": null}})
+        )
+    );
+    assert!(super::applicant(
+        scope(),
+        &json!({"first_name": "no id"}),
+        "17",
+        APPLICANTS_PATH
+    )
+    .is_none());
 }
 
 #[test]
 fn seen_stages_map_to_application_stages() {
     let m = super::applicant(scope(), &applicant(), "17", APPLICANTS_PATH).unwrap();
     let stage = application_stage(scope(), m.stage.as_ref().unwrap());
-    assert_eq!(stage.id, record_id(INTEGRATION, ModelKind::ApplicationStage, "4"));
+    assert_eq!(
+        stage.id,
+        record_id(INTEGRATION, ModelKind::ApplicationStage, "4")
+    );
     assert_eq!(stage.remote_id.as_deref(), Some("4"));
     assert_eq!(stage.name.as_deref(), Some("Interview"));
     assert_eq!(stage.remote_deleted_at, None);
-    assert_eq!(stage.remote_data, Some(json!({"/recruitment/positions/{id}/applicants": {"stage": applicant()["stage"]}})));
+    assert_eq!(
+        stage.remote_data,
+        Some(json!({"/recruitment/positions/{id}/applicants": {"stage": applicant()["stage"]}}))
+    );
 }
 
 #[test]
@@ -241,7 +418,11 @@ fn timestamps_parse_in_every_form_sage_hr_uses() {
         ("2020-10-15T12:58:57+02:00", "2020-10-15T10:58:57.000Z"),
         ("2020-10-15", "2020-10-15T00:00:00.000Z"),
     ] {
-        assert_eq!(parse_when(raw).map(|t| t.to_string()).as_deref(), Some(expected), "{raw}");
+        assert_eq!(
+            parse_when(raw).map(|t| t.to_string()).as_deref(),
+            Some(expected),
+            "{raw}"
+        );
     }
     assert_eq!(parse_when("15/10/2020"), None);
 }

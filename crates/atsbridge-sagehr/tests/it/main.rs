@@ -1,0 +1,5 @@
+//! The Sage HR connector against the simulator, over real HTTP on loopback.
+
+mod helpers;
+mod read;
+mod write;
