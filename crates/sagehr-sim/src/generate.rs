@@ -213,7 +213,15 @@ pub fn generate(config: &TenantConfig) -> Tenant {
             let reuse = ((i * 31 + j) % 25 == 7)
                 .then_some(&earlier_emails[..])
                 .filter(|e| !e.is_empty());
-            let applicant = generate_applicant(&mut rng, &mut t, &context, created_at, reuse);
+            let mut applicant = generate_applicant(&mut rng, &mut t, &context, created_at, reuse);
+            // Within one position an email is unique, as Sage HR enforces.
+            if applicant
+                .email
+                .as_ref()
+                .is_some_and(|e| this_position.contains(e))
+            {
+                applicant.email = Some(format!("applicant.{}@example.com", applicant.id));
+            }
             if let Some(email) = &applicant.email {
                 this_position.push(email.clone());
             }

@@ -148,11 +148,14 @@ async fn generated_data_is_varied_like_a_real_account() {
 #[test]
 fn generated_timelines_are_consistent_for_many_seeds() {
     use sagehr_sim::generate::EPOCH;
-    for seed in 1..=40 {
+    let sizes = [(6, 60), (2, 30)];
+    for (seed, (positions, applicants_per_position)) in
+        (1..=120).flat_map(|seed| sizes.map(|size| (seed, size)))
+    {
         let t = sagehr_sim::generate(&TenantConfig {
             seed,
-            positions: 12,
-            applicants_per_position: 8,
+            positions,
+            applicants_per_position,
             ..TenantConfig::new("acme", KEY)
         });
         for (position_id, ids) in &t.by_position {
