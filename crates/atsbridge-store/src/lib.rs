@@ -1,10 +1,208 @@
 //! Persistence: integrations (credentials encrypted at rest), hashed API keys, records of the
-//! unified models with change tracking, sync runs and the event outbox, behind one interface
-//! with a SQLite backend (the embedded default) and a PostgreSQL backend (for several nodes).
+//! unified models with change tracking, sync runs with leases, and the event outbox.
 //!
-//! Owns: migrations per backend, keyset pagination and opaque cursors, storage errors.
+//! One implementation serves two backends through sqlx's `Any` driver: SQLite (a file in the
+//! data directory, WAL; the embedded default) and PostgreSQL (a `postgres://` URL, for several
+//! nodes). Each backend has its own migrations; queries are written once in the SQL both
+//! understand (`$n` placeholders numbered in order of appearance, `ON CONFLICT`, Unix
+//! milliseconds for time).
+//!
+//! Owns: the schema, migrations, keyset pagination and opaque cursors, storage errors.
 //! Must not import: the connector, the sync engine or the server; it depends on
 //! `atsbridge-model` only.
-//!
-//! Empty until the store and sync issue fills it.
 #![forbid(unsafe_code)]
+
+pub mod crypto;
+pub mod events;
+pub mod filter;
+pub mod integrations;
+pub mod keys;
+pub mod records;
+pub mod runs;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+
+pub use crypto::KeyRing;
+pub use filter::{Cursor, Filter};
+pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
+pub use records::{BatchCounts, RecordInput, StoredRecord};
+pub use runs::{RunCounts, RunRow, RunState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid cursor: {0}")]
+    InvalidCursor(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("credentials: {0}")]
+    Crypto(String),
+    #[error("database error during {operation}")]
+    Database {
+        operation: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Wraps a sqlx error with the operation that failed.
+pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Database { operation, source }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The store. Cheap to clone; all clones share one pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    keys: KeyRing,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and applies pending migrations.
+    /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    pub async fn open(url: &str, keys: KeyRing) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL (want sqlite:// or postgres://): {}",
+                redact(url)
+            )));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains('?') && !url.contains(":memory:") => {
+                format!("{url}?mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(db("parsing the database URL"))?;
+        let mut pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        pool_options = match backend {
+            // One writer at a time in SQLite anyway; a few readers beside it.
+            Backend::Sqlite => pool_options.max_connections(4).after_connect(|conn, _| {
+                Box::pin(async move {
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = NORMAL",
+                        "PRAGMA busy_timeout = 10000",
+                        "PRAGMA foreign_keys = ON",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => pool_options.max_connections(10),
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(db("connecting to the database"))?;
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database {
+                operation: "applying migrations",
+                source: e.into(),
+            })?;
+        Ok(Store {
+            pool,
+            backend,
+            keys,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Numbers `$n` placeholders in order of appearance, which both backends then bind by
+/// position. Never reuse a placeholder: bind the value twice instead.
+#[derive(Debug, Default)]
+pub(crate) struct Params(usize);
+
+impl Params {
+    pub(crate) fn next(&mut self) -> String {
+        self.0 += 1;
+        format!("${}", self.0)
+    }
+
+    /// `$a, $b, $c` for a list of `n` values.
+    pub(crate) fn list(&mut self, n: usize) -> String {
+        (0..n).map(|_| self.next()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+pub(crate) fn millis(t: atsbridge_model::Timestamp) -> i64 {
+    t.unix_millis()
+}
+
+pub(crate) fn timestamp(ms: i64) -> Result<atsbridge_model::Timestamp> {
+    atsbridge_model::Timestamp::from_unix_millis(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn opt_timestamp(ms: Option<i64>) -> Result<Option<atsbridge_model::Timestamp>> {
+    ms.map(timestamp).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(super::redact("sqlite://data/a.db"), "sqlite://data/a.db");
+    }
+}

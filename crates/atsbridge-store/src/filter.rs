@@ -1,0 +1,110 @@
+//! The filters of the list endpoints and the opaque cursor bound to them.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use atsbridge_model::ModelKind;
+
+use crate::StoreError;
+
+/// Every filter of `/ats/jobs`, `/ats/candidates`, `/ats/applications` and
+/// `/ats/application-stages`. Filters are AND-ed; values inside a list are OR-ed. Filters
+/// that do not apply to a model are ignored by the store (the API decides what to accept).
+/// Timestamps are Unix milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    pub ids: Option<Vec<String>>,
+    pub remote_ids: Option<Vec<String>>,
+    pub updated_after: Option<i64>,
+    pub include_deleted: bool,
+    pub statuses: Option<Vec<String>>,
+    pub employment_types: Option<Vec<String>>,
+    pub visibilities: Option<Vec<String>>,
+    pub job_codes: Option<Vec<String>>,
+    pub post_url: Option<String>,
+    pub name_contains: Option<String>,
+    pub remote_created_after: Option<i64>,
+    pub email: Option<String>,
+    pub job_ids: Option<Vec<String>>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub outcomes: Option<Vec<String>>,
+    pub job_remote_ids: Option<Vec<String>>,
+    pub current_stage_ids: Option<Vec<String>>,
+}
+
+impl Filter {
+    /// A digest of what the filter selects, for binding cursors to it.
+    pub fn binding(&self, integration_id: &str, model: ModelKind) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        let digest = Sha256::digest(format!("{integration_id}\n{model}\n{json}").as_bytes());
+        digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Where the next page starts: after `seq`, for the filter with digest `binding`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    pub seq: i64,
+    #[serde(rename = "b")]
+    pub binding: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Decodes `raw` and checks that it was made for the same integration, model and
+    /// filters; a cursor replayed with other filters would silently skip or repeat records.
+    pub fn decode(raw: &str, binding: &str) -> Result<Cursor, StoreError> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| {
+            StoreError::InvalidCursor("it is not a cursor this API returned".into())
+        })?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| {
+            StoreError::InvalidCursor("it is not a cursor this API returned".into())
+        })?;
+        if cursor.binding != binding {
+            return Err(StoreError::InvalidCursor(
+                "it was made for other filters; send the same filters with every page".into(),
+            ));
+        }
+        Ok(cursor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_other_filters() {
+        let f = Filter {
+            statuses: Some(vec!["OPEN".into()]),
+            ..Filter::default()
+        };
+        let binding = f.binding("i", ModelKind::Job);
+        let c = Cursor {
+            seq: 42,
+            binding: binding.clone(),
+        };
+        assert_eq!(Cursor::decode(&c.encode(), &binding).unwrap(), c);
+        let other = Filter {
+            statuses: Some(vec!["CLOSED".into()]),
+            ..Filter::default()
+        }
+        .binding("i", ModelKind::Job);
+        assert!(matches!(
+            Cursor::decode(&c.encode(), &other),
+            Err(StoreError::InvalidCursor(_))
+        ));
+        assert_ne!(binding, f.binding("i", ModelKind::Candidate));
+        assert_ne!(binding, f.binding("j", ModelKind::Job));
+        assert!(Cursor::decode("!!!", &binding).is_err());
+        assert!(Cursor::decode("e30", &binding).is_err());
+    }
+}

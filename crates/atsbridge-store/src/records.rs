@@ -1,0 +1,1023 @@
+//! Records of the unified models: batched upserts that detect change by a canonical hash,
+//! deletion marks, nested-change propagation for `updated_after`, and filtered keyset pages.
+//!
+//! Every record keeps two times. `changed_at` moves only when the hash of the record's own
+//! payload (`remote_data` included, nested objects excluded) changes. `updated_at` also moves
+//! when something nested changes the way Kombo's `updated_after` counts it: a job's stage
+//! list; a candidate's applications (added, removed or changed); an application's candidate
+//! or current stage.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use atsbridge_model::connector::Record;
+use atsbridge_model::{ModelKind, Timestamp};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row as _, Transaction};
+
+use crate::filter::Filter;
+use crate::{db, millis, opt_timestamp, timestamp, Params, Result, Store, StoreError};
+
+/// A record ready to store: its own payload, its nested part, and the columns filters use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordInput {
+    pub model: ModelKind,
+    pub id: String,
+    pub remote_id: String,
+    pub payload: Value,
+    pub hash: String,
+    pub nested: Option<Value>,
+    pub nested_hash: Option<String>,
+    pub remote_created_at: Option<i64>,
+    pub parent_remote_id: Option<String>,
+    pub name_lower: Option<String>,
+    pub status: Option<String>,
+    pub employment_type: Option<String>,
+    pub visibility: Option<String>,
+    pub job_code: Option<String>,
+    pub post_url: Option<String>,
+    pub email_lower: Option<String>,
+    pub first_name_lower: Option<String>,
+    pub last_name_lower: Option<String>,
+    pub outcome: Option<String>,
+    pub job_id: Option<String>,
+    pub job_remote_id: Option<String>,
+    pub current_stage_id: Option<String>,
+    pub candidate_id: Option<String>,
+}
+
+/// JSON with object keys sorted at every level, whatever map type serde_json was built with.
+pub fn canonical(v: &Value) -> String {
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(map) => {
+                let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+                out.push('{');
+                for (i, (k, v)) in sorted.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    write(v, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
+}
+
+fn digest(v: &Value) -> String {
+    Sha256::digest(canonical(v).as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn lower(s: Option<&str>) -> Option<String> {
+    s.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty())
+}
+
+fn text(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+impl RecordInput {
+    /// Splits a record into what is its own (hashed for `changed_at`) and what is nested.
+    pub fn from_record(record: &Record) -> Result<Self> {
+        let to_value = |r: Result<Value, serde_json::Error>| {
+            r.map_err(|e| StoreError::Corrupt(format!("serializing a record: {e}")))
+        };
+        let (model, mut payload, parent) = match record {
+            Record::Job(j) => (ModelKind::Job, to_value(serde_json::to_value(j))?, None),
+            Record::Candidate(c) => (
+                ModelKind::Candidate,
+                to_value(serde_json::to_value(c))?,
+                None,
+            ),
+            Record::Application(a) => (
+                ModelKind::Application,
+                to_value(serde_json::to_value(a))?,
+                None,
+            ),
+            Record::ApplicationStage {
+                stage,
+                job_remote_id,
+            } => (
+                ModelKind::ApplicationStage,
+                to_value(serde_json::to_value(stage))?,
+                Some(job_remote_id.clone()),
+            ),
+        };
+        let object = payload
+            .as_object_mut()
+            .ok_or_else(|| StoreError::Corrupt("a record is not an object".into()))?;
+        // The store owns these two; they are not part of what the ATS says.
+        object.remove("changed_at");
+        object.remove("remote_deleted_at");
+        let nested = match model {
+            ModelKind::Job => object.remove("stages"),
+            ModelKind::Candidate => {
+                object.remove("applications");
+                None
+            }
+            ModelKind::Application => {
+                for key in ["candidate", "current_stage", "job"] {
+                    object.remove(key);
+                }
+                None
+            }
+            ModelKind::ApplicationStage => None,
+        };
+        let id =
+            text(&payload, "id").ok_or_else(|| StoreError::Corrupt("a record has no id".into()))?;
+        let remote_id = text(&payload, "remote_id").unwrap_or_default();
+        let remote_created_at = text(&payload, "remote_created_at")
+            .and_then(|t| Timestamp::parse(&t).ok())
+            .map(millis);
+        let first_email = payload
+            .get("email_addresses")
+            .and_then(|e| e.get(0))
+            .and_then(|e| e.get("email_address"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(RecordInput {
+            model,
+            hash: digest(&payload),
+            nested_hash: nested.as_ref().map(digest),
+            remote_created_at,
+            parent_remote_id: parent,
+            name_lower: lower(payload.get("name").and_then(Value::as_str))
+                .filter(|_| model == ModelKind::Job),
+            status: text(&payload, "status").filter(|_| model == ModelKind::Job),
+            employment_type: text(&payload, "employment_type"),
+            visibility: text(&payload, "visibility"),
+            job_code: text(&payload, "job_code"),
+            post_url: text(&payload, "post_url"),
+            email_lower: lower(first_email.as_deref()),
+            first_name_lower: lower(payload.get("first_name").and_then(Value::as_str)),
+            last_name_lower: lower(payload.get("last_name").and_then(Value::as_str)),
+            outcome: text(&payload, "outcome"),
+            job_id: text(&payload, "job_id"),
+            job_remote_id: None,
+            current_stage_id: text(&payload, "current_stage_id"),
+            candidate_id: text(&payload, "candidate_id"),
+            id,
+            remote_id,
+            payload,
+            nested,
+        })
+    }
+
+    /// Sets the remote id of an application's job (known to the caller, not in the record).
+    pub fn with_job_remote_id(mut self, job_remote_id: Option<String>) -> Self {
+        self.job_remote_id = job_remote_id;
+        self
+    }
+}
+
+/// A stored record as the API serves it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub seq: i64,
+    pub model: ModelKind,
+    pub id: String,
+    pub remote_id: String,
+    pub payload: Value,
+    pub nested: Option<Value>,
+    pub changed_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub remote_deleted_at: Option<Timestamp>,
+    pub candidate_id: Option<String>,
+    pub job_id: Option<String>,
+    pub current_stage_id: Option<String>,
+}
+
+impl StoredRecord {
+    /// The record's JSON with the store's `changed_at` and `remote_deleted_at` put back
+    /// (nested objects are the caller's to add).
+    pub fn json(&self) -> Value {
+        let mut v = self.payload.clone();
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "changed_at".into(),
+                Value::String(self.changed_at.to_string()),
+            );
+            o.insert(
+                "remote_deleted_at".into(),
+                self.remote_deleted_at
+                    .map_or(Value::Null, |t| Value::String(t.to_string())),
+            );
+        }
+        v
+    }
+}
+
+/// What one batch did, per model name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub inserted: BTreeMap<&'static str, u64>,
+    pub updated: BTreeMap<&'static str, u64>,
+    pub unchanged: BTreeMap<&'static str, u64>,
+    /// Records whose `updated_at` moved for a nested change only.
+    pub touched: u64,
+}
+
+impl BatchCounts {
+    pub fn changed(&self) -> bool {
+        !self.inserted.is_empty() || !self.updated.is_empty() || self.touched > 0
+    }
+}
+
+const SELECT: &str = "seq, model, id, remote_id, payload, nested, changed_at, updated_at, remote_deleted_at, candidate_id, job_id, current_stage_id";
+
+fn model_of(s: &str) -> Result<ModelKind> {
+    ModelKind::ALL
+        .into_iter()
+        .find(|m| m.as_str() == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("model `{s}`")))
+}
+
+fn stored(row: &AnyRow) -> Result<StoredRecord> {
+    let r = |e| db("reading a record")(e);
+    let payload: String = row.try_get("payload").map_err(r)?;
+    let nested: Option<String> = row.try_get("nested").map_err(r)?;
+    Ok(StoredRecord {
+        seq: row.try_get("seq").map_err(r)?,
+        model: model_of(&row.try_get::<String, _>("model").map_err(r)?)?,
+        id: row.try_get("id").map_err(r)?,
+        remote_id: row.try_get("remote_id").map_err(r)?,
+        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        nested: nested
+            .map(|n| serde_json::from_str(&n))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        changed_at: timestamp(row.try_get("changed_at").map_err(r)?)?,
+        updated_at: timestamp(row.try_get("updated_at").map_err(r)?)?,
+        remote_deleted_at: opt_timestamp(row.try_get("remote_deleted_at").map_err(r)?)?,
+        candidate_id: row.try_get("candidate_id").map_err(r)?,
+        job_id: row.try_get("job_id").map_err(r)?,
+        current_stage_id: row.try_get("current_stage_id").map_err(r)?,
+    })
+}
+
+/// How many ids go into one `IN (...)`: well under SQLite's parameter limit.
+const CHUNK: usize = 400;
+
+struct Existing {
+    hash: String,
+    nested_hash: Option<String>,
+    deleted: bool,
+    candidate_id: Option<String>,
+}
+
+impl Store {
+    /// Stores a batch of records in one transaction. A record whose own payload hashes the
+    /// same as what is stored (and is not deleted) is not written at all.
+    pub async fn apply_batch(
+        &self,
+        integration_id: &str,
+        batch: &[RecordInput],
+        now: Timestamp,
+    ) -> Result<BatchCounts> {
+        let mut counts = BatchCounts::default();
+        if batch.is_empty() {
+            return Ok(counts);
+        }
+        let mut tx = self.pool.begin().await.map_err(db("starting a batch"))?;
+        // Who needs `updated_at` moved afterwards because something nested in them changed.
+        let mut touch_candidates = BTreeSet::new();
+        let mut touch_apps_of_candidates = BTreeSet::new();
+        let mut touch_apps_of_stages = BTreeSet::new();
+        let mut by_model: BTreeMap<ModelKind, Vec<&RecordInput>> = BTreeMap::new();
+        for r in batch {
+            by_model.entry(r.model).or_default().push(r);
+        }
+        for (model, records) in by_model {
+            let existing = existing(
+                &mut tx,
+                integration_id,
+                model,
+                records.iter().map(|r| r.id.as_str()),
+            )
+            .await?;
+            for r in records {
+                let m = model.as_str();
+                match existing.get(&r.id) {
+                    None => {
+                        insert(&mut tx, integration_id, r, now).await?;
+                        *counts.inserted.entry(m).or_default() += 1;
+                    }
+                    Some(old) if old.hash != r.hash || old.deleted => {
+                        update(&mut tx, integration_id, r, now).await?;
+                        *counts.updated.entry(m).or_default() += 1;
+                        if let Some(previous) = &old.candidate_id {
+                            // An application that moved to another candidate changes both.
+                            touch_candidates.insert(previous.clone());
+                        }
+                    }
+                    Some(old) if old.nested_hash != r.nested_hash => {
+                        set_nested(&mut tx, integration_id, r, now).await?;
+                        counts.touched += 1;
+                        *counts.unchanged.entry(m).or_default() += 1;
+                        continue;
+                    }
+                    Some(_) => {
+                        *counts.unchanged.entry(m).or_default() += 1;
+                        continue;
+                    }
+                }
+                match model {
+                    ModelKind::Application => touch_candidates.extend(r.candidate_id.clone()),
+                    ModelKind::Candidate => {
+                        touch_apps_of_candidates.insert(r.id.clone());
+                    }
+                    ModelKind::ApplicationStage => {
+                        touch_apps_of_stages.insert(r.id.clone());
+                    }
+                    ModelKind::Job => {}
+                }
+            }
+        }
+        counts.touched += touch(
+            &mut tx,
+            integration_id,
+            "ats_candidates",
+            "id",
+            &touch_candidates,
+            now,
+        )
+        .await?;
+        counts.touched += touch(
+            &mut tx,
+            integration_id,
+            "ats_applications",
+            "candidate_id",
+            &touch_apps_of_candidates,
+            now,
+        )
+        .await?;
+        counts.touched += touch(
+            &mut tx,
+            integration_id,
+            "ats_applications",
+            "current_stage_id",
+            &touch_apps_of_stages,
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(db("committing a batch"))?;
+        Ok(counts)
+    }
+
+    /// Live (not deleted) record ids of a model after `after_seq`, a page at a time, with the
+    /// parent's remote id for stages. The sync engine pages through these to find records a
+    /// complete run did not see.
+    pub async fn live_ids(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, Option<String>)>> {
+        let sql = format!(
+            "SELECT seq, id, parent_remote_id FROM records WHERE integration_id = $1 AND model = '{}' AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
+            model.as_str()
+        );
+        let rows = sqlx::query(&sql)
+            .bind(integration_id)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing live records"))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("seq").map_err(db("listing live records"))?,
+                    r.try_get("id").map_err(db("listing live records"))?,
+                    r.try_get("parent_remote_id")
+                        .map_err(db("listing live records"))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Marks records deleted (`remote_deleted_at` and `changed_at` = now) and moves the
+    /// `updated_at` of what they are nested in. Returns how many were marked.
+    pub async fn mark_deleted(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        ids: &[String],
+        now: Timestamp,
+    ) -> Result<u64> {
+        let mut marked = 0;
+        for chunk in ids.chunks(CHUNK) {
+            let mut tx = self.pool.begin().await.map_err(db("marking deletions"))?;
+            let mut p = Params::default();
+            let (a, b, c) = (p.next(), p.next(), p.next());
+            let list = p.list(chunk.len());
+            let sql = format!(
+                "UPDATE records SET remote_deleted_at = {a}, changed_at = {b}, updated_at = {c} WHERE integration_id = ${} AND model = '{}' AND remote_deleted_at IS NULL AND id IN ({list})",
+                chunk.len() + 4,
+                model.as_str()
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(millis(now))
+                .bind(millis(now))
+                .bind(millis(now));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            marked += q
+                .bind(integration_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("marking deletions"))?
+                .rows_affected();
+            let set: BTreeSet<String> = chunk.iter().cloned().collect();
+            match model {
+                ModelKind::Application => {
+                    let candidates =
+                        column_of(&mut tx, integration_id, model, "candidate_id", &set).await?;
+                    touch(
+                        &mut tx,
+                        integration_id,
+                        "ats_candidates",
+                        "id",
+                        &candidates,
+                        now,
+                    )
+                    .await?;
+                }
+                ModelKind::Candidate => {
+                    touch(
+                        &mut tx,
+                        integration_id,
+                        "ats_applications",
+                        "candidate_id",
+                        &set,
+                        now,
+                    )
+                    .await?;
+                }
+                ModelKind::ApplicationStage => {
+                    touch(
+                        &mut tx,
+                        integration_id,
+                        "ats_applications",
+                        "current_stage_id",
+                        &set,
+                        now,
+                    )
+                    .await?;
+                }
+                ModelKind::Job => {}
+            }
+            tx.commit().await.map_err(db("marking deletions"))?;
+        }
+        Ok(marked)
+    }
+
+    /// One page of a model's records matching `filter`, in `seq` order after `after_seq`.
+    /// Returns at most `limit` records and whether more follow.
+    pub async fn list(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        filter: &Filter,
+        after_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<(Vec<StoredRecord>, bool)> {
+        let mut p = Params::default();
+        let mut sql = format!(
+            "SELECT {SELECT} FROM records WHERE integration_id = {} AND model = '{}'",
+            p.next(),
+            model.as_str()
+        );
+        let mut binds: Vec<Bind> = vec![Bind::Text(integration_id.to_owned())];
+        let eq_list = |sql: &mut String,
+                       binds: &mut Vec<Bind>,
+                       p: &mut Params,
+                       column: &str,
+                       values: &Option<Vec<String>>| {
+            if let Some(values) = values {
+                if values.is_empty() {
+                    sql.push_str(" AND 1 = 0");
+                } else {
+                    sql.push_str(&format!(" AND {column} IN ({})", p.list(values.len())));
+                    binds.extend(values.iter().cloned().map(Bind::Text));
+                }
+            }
+        };
+        if let Some(s) = after_seq {
+            sql.push_str(&format!(" AND seq > {}", p.next()));
+            binds.push(Bind::Int(s));
+        }
+        eq_list(&mut sql, &mut binds, &mut p, "id", &filter.ids);
+        eq_list(
+            &mut sql,
+            &mut binds,
+            &mut p,
+            "remote_id",
+            &filter.remote_ids,
+        );
+        if let Some(t) = filter.updated_after {
+            sql.push_str(&format!(" AND updated_at > {}", p.next()));
+            binds.push(Bind::Int(t));
+        }
+        // Deleted rows are few; the page index serves this check without one of its own.
+        if !filter.include_deleted {
+            sql.push_str(" AND remote_deleted_at IS NULL");
+        }
+        match model {
+            ModelKind::Job => {
+                eq_list(&mut sql, &mut binds, &mut p, "status", &filter.statuses);
+                eq_list(
+                    &mut sql,
+                    &mut binds,
+                    &mut p,
+                    "employment_type",
+                    &filter.employment_types,
+                );
+                eq_list(
+                    &mut sql,
+                    &mut binds,
+                    &mut p,
+                    "visibility",
+                    &filter.visibilities,
+                );
+                eq_list(&mut sql, &mut binds, &mut p, "job_code", &filter.job_codes);
+                if let Some(url) = &filter.post_url {
+                    sql.push_str(&format!(" AND post_url = {}", p.next()));
+                    binds.push(Bind::Text(url.clone()));
+                }
+                if let Some(needle) = &filter.name_contains {
+                    // A substring match cannot use a B-tree index; it scans the integration's
+                    // jobs, which number in the thousands, not millions.
+                    sql.push_str(&format!(" AND name_lower LIKE {} ESCAPE '\\'", p.next()));
+                    binds.push(Bind::Text(format!(
+                        "%{}%",
+                        escape_like(&needle.to_lowercase())
+                    )));
+                }
+                if let Some(t) = filter.remote_created_after {
+                    sql.push_str(&format!(" AND remote_created_at >= {}", p.next()));
+                    binds.push(Bind::Int(start_of_day(t)));
+                }
+            }
+            ModelKind::Candidate => {
+                for (column, value) in [
+                    ("email_lower", &filter.email),
+                    ("first_name_lower", &filter.first_name),
+                    ("last_name_lower", &filter.last_name),
+                ] {
+                    if let Some(v) = value {
+                        sql.push_str(&format!(" AND {column} = {}", p.next()));
+                        binds.push(Bind::Text(v.trim().to_lowercase()));
+                    }
+                }
+                if let Some(jobs) = &filter.job_ids {
+                    if jobs.is_empty() {
+                        sql.push_str(" AND 1 = 0");
+                    } else {
+                        let inner_integration = p.next();
+                        let list = p.list(jobs.len());
+                        sql.push_str(&format!(
+                            " AND id IN (SELECT candidate_id FROM records WHERE integration_id = {inner_integration} AND model = 'ats_applications' AND job_id IN ({list}))"
+                        ));
+                        binds.push(Bind::Text(integration_id.to_owned()));
+                        binds.extend(jobs.iter().cloned().map(Bind::Text));
+                    }
+                }
+            }
+            ModelKind::Application => {
+                eq_list(&mut sql, &mut binds, &mut p, "outcome", &filter.outcomes);
+                eq_list(&mut sql, &mut binds, &mut p, "job_id", &filter.job_ids);
+                eq_list(
+                    &mut sql,
+                    &mut binds,
+                    &mut p,
+                    "job_remote_id",
+                    &filter.job_remote_ids,
+                );
+                eq_list(
+                    &mut sql,
+                    &mut binds,
+                    &mut p,
+                    "current_stage_id",
+                    &filter.current_stage_ids,
+                );
+                if let Some(t) = filter.remote_created_after {
+                    sql.push_str(&format!(" AND remote_created_at >= {}", p.next()));
+                    binds.push(Bind::Int(start_of_day(t)));
+                }
+            }
+            ModelKind::ApplicationStage => {}
+        }
+        sql.push_str(&format!(" ORDER BY seq LIMIT {}", p.next()));
+        binds.push(Bind::Int(i64::from(limit) + 1));
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s),
+                Bind::Int(i) => q.bind(i),
+            };
+        }
+        let rows = q
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing records"))?;
+        let mut records = rows.iter().map(stored).collect::<Result<Vec<_>>>()?;
+        let more = records.len() > limit as usize;
+        records.truncate(limit as usize);
+        Ok((records, more))
+    }
+
+    /// Records of a model by id (any state), for assembling nested objects.
+    pub async fn by_ids(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        ids: &[String],
+    ) -> Result<Vec<StoredRecord>> {
+        self.by_column(integration_id, model, "id", ids).await
+    }
+
+    /// Applications of the given candidates (any state).
+    pub async fn applications_of(
+        &self,
+        integration_id: &str,
+        candidate_ids: &[String],
+    ) -> Result<Vec<StoredRecord>> {
+        self.by_column(
+            integration_id,
+            ModelKind::Application,
+            "candidate_id",
+            candidate_ids,
+        )
+        .await
+    }
+
+    async fn by_column(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        column: &str,
+        values: &[String],
+    ) -> Result<Vec<StoredRecord>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(CHUNK) {
+            let mut p = Params::default();
+            let first = p.next();
+            let list = p.list(chunk.len());
+            let sql = format!("SELECT {SELECT} FROM records WHERE integration_id = {first} AND model = '{}' AND {column} IN ({list}) ORDER BY seq", model.as_str());
+            let mut q = sqlx::query(&sql).bind(integration_id);
+            for v in chunk {
+                q = q.bind(v);
+            }
+            let rows = q
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("reading records"))?;
+            for row in &rows {
+                out.push(stored(row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many live records an integration has per model.
+    pub async fn counts(&self, integration_id: &str) -> Result<BTreeMap<String, i64>> {
+        let rows = sqlx::query("SELECT model, COUNT(*) AS n FROM records WHERE integration_id = $1 AND remote_deleted_at IS NULL GROUP BY model")
+            .bind(integration_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("counting records"))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("model").map_err(db("counting records"))?,
+                    r.try_get("n").map_err(db("counting records"))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Remembers that an application was created through atsbridge.
+    pub async fn mark_created(
+        &self,
+        integration_id: &str,
+        remote_id: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO created_applications (integration_id, remote_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (integration_id, remote_id) DO NOTHING")
+            .bind(integration_id)
+            .bind(remote_id)
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await
+            .map_err(db("remembering a created application"))?;
+        Ok(())
+    }
+
+    /// Remote ids of the applications created through atsbridge.
+    pub async fn created_remote_ids(&self, integration_id: &str) -> Result<BTreeSet<String>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT remote_id FROM created_applications WHERE integration_id = $1",
+        )
+        .bind(integration_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading created applications"))?;
+        Ok(ids.into_iter().collect())
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Kombo's `remote_created_after` counts whole days.
+fn start_of_day(ms: i64) -> i64 {
+    ms - ms.rem_euclid(86_400_000)
+}
+
+async fn existing<'a>(
+    tx: &mut Transaction<'_, Any>,
+    integration_id: &str,
+    model: ModelKind,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, Existing>> {
+    let ids: Vec<&str> = ids.collect();
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let mut p = Params::default();
+        let first = p.next();
+        let list = p.list(chunk.len());
+        let sql = format!(
+            "SELECT id, hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE integration_id = {first} AND model = '{}' AND id IN ({list})",
+            model.as_str()
+        );
+        let mut q = sqlx::query(&sql).bind(integration_id);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db("reading stored hashes"))?
+        {
+            let r = |e| db("reading stored hashes")(e);
+            out.insert(
+                row.try_get("id").map_err(r)?,
+                Existing {
+                    hash: row.try_get("hash").map_err(r)?,
+                    nested_hash: row.try_get("nested_hash").map_err(r)?,
+                    deleted: row
+                        .try_get::<Option<i64>, _>("remote_deleted_at")
+                        .map_err(r)?
+                        .is_some(),
+                    candidate_id: row.try_get("candidate_id").map_err(r)?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn values(r: &RecordInput) -> Vec<Option<String>> {
+    vec![
+        r.nested.as_ref().map(canonical),
+        r.nested_hash.clone(),
+        r.parent_remote_id.clone(),
+        r.name_lower.clone(),
+        r.status.clone(),
+        r.employment_type.clone(),
+        r.visibility.clone(),
+        r.job_code.clone(),
+        r.post_url.clone(),
+        r.email_lower.clone(),
+        r.first_name_lower.clone(),
+        r.last_name_lower.clone(),
+        r.outcome.clone(),
+        r.job_id.clone(),
+        r.job_remote_id.clone(),
+        r.current_stage_id.clone(),
+        r.candidate_id.clone(),
+    ]
+}
+
+const TEXT_COLUMNS: [&str; 17] = [
+    "nested",
+    "nested_hash",
+    "parent_remote_id",
+    "name_lower",
+    "status",
+    "employment_type",
+    "visibility",
+    "job_code",
+    "post_url",
+    "email_lower",
+    "first_name_lower",
+    "last_name_lower",
+    "outcome",
+    "job_id",
+    "job_remote_id",
+    "current_stage_id",
+    "candidate_id",
+];
+
+async fn insert(
+    tx: &mut Transaction<'_, Any>,
+    integration_id: &str,
+    r: &RecordInput,
+    now: Timestamp,
+) -> Result<()> {
+    let mut p = Params::default();
+    let fixed = [
+        "integration_id",
+        "model",
+        "id",
+        "remote_id",
+        "payload",
+        "hash",
+        "changed_at",
+        "updated_at",
+        "remote_created_at",
+    ];
+    let names: Vec<&str> = fixed.iter().chain(TEXT_COLUMNS.iter()).copied().collect();
+    let placeholders = p.list(names.len());
+    let sql = format!(
+        "INSERT INTO records ({}) VALUES ({placeholders})",
+        names.join(", ")
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(integration_id)
+        .bind(r.model.as_str())
+        .bind(&r.id)
+        .bind(&r.remote_id)
+        .bind(canonical(&r.payload))
+        .bind(&r.hash)
+        .bind(millis(now))
+        .bind(millis(now))
+        .bind(r.remote_created_at);
+    for v in values(r) {
+        q = q.bind(v);
+    }
+    q.execute(&mut **tx)
+        .await
+        .map_err(db("inserting a record"))?;
+    Ok(())
+}
+
+async fn update(
+    tx: &mut Transaction<'_, Any>,
+    integration_id: &str,
+    r: &RecordInput,
+    now: Timestamp,
+) -> Result<()> {
+    let mut p = Params::default();
+    let mut sets = vec![
+        format!("remote_id = {}", p.next()),
+        format!("payload = {}", p.next()),
+        format!("hash = {}", p.next()),
+        format!("changed_at = {}", p.next()),
+        format!("updated_at = {}", p.next()),
+        format!("remote_created_at = {}", p.next()),
+        "remote_deleted_at = NULL".to_owned(),
+    ];
+    sets.extend(TEXT_COLUMNS.iter().map(|c| format!("{c} = {}", p.next())));
+    let sql = format!(
+        "UPDATE records SET {} WHERE integration_id = {} AND model = '{}' AND id = {}",
+        sets.join(", "),
+        p.next(),
+        r.model.as_str(),
+        p.next()
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(&r.remote_id)
+        .bind(canonical(&r.payload))
+        .bind(&r.hash)
+        .bind(millis(now))
+        .bind(millis(now))
+        .bind(r.remote_created_at);
+    for v in values(r) {
+        q = q.bind(v);
+    }
+    q.bind(integration_id)
+        .bind(&r.id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("updating a record"))?;
+    Ok(())
+}
+
+async fn set_nested(
+    tx: &mut Transaction<'_, Any>,
+    integration_id: &str,
+    r: &RecordInput,
+    now: Timestamp,
+) -> Result<()> {
+    let sql = format!("UPDATE records SET nested = $1, nested_hash = $2, updated_at = $3 WHERE integration_id = $4 AND model = '{}' AND id = $5", r.model.as_str());
+    sqlx::query(&sql)
+        .bind(r.nested.as_ref().map(canonical))
+        .bind(&r.nested_hash)
+        .bind(millis(now))
+        .bind(integration_id)
+        .bind(&r.id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("updating nested data"))?;
+    Ok(())
+}
+
+/// Moves `updated_at` to `now` for the `model` records whose `column` is in `values`.
+async fn touch(
+    tx: &mut Transaction<'_, Any>,
+    integration_id: &str,
+    model: &str,
+    column: &str,
+    values: &BTreeSet<String>,
+    now: Timestamp,
+) -> Result<u64> {
+    let values: Vec<&String> = values.iter().collect();
+    let mut touched = 0;
+    for chunk in values.chunks(CHUNK) {
+        let mut p = Params::default();
+        let (a, b, c) = (p.next(), p.next(), p.next());
+        let list = p.list(chunk.len());
+        let sql = format!("UPDATE records SET updated_at = {a} WHERE integration_id = {b} AND model = '{model}' AND updated_at < {c} AND {column} IN ({list})");
+        let mut q = sqlx::query(&sql)
+            .bind(millis(now))
+            .bind(integration_id)
+            .bind(millis(now));
+        for v in chunk {
+            q = q.bind(*v);
+        }
+        touched += q
+            .execute(&mut **tx)
+            .await
+            .map_err(db("moving updated_at"))?
+            .rows_affected();
+    }
+    Ok(touched)
+}
+
+/// The values of `column` of the given records.
+async fn column_of(
+    tx: &mut Transaction<'_, Any>,
+    integration_id: &str,
+    model: ModelKind,
+    column: &str,
+    ids: &BTreeSet<String>,
+) -> Result<BTreeSet<String>> {
+    let ids: Vec<&String> = ids.iter().collect();
+    let mut out = BTreeSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut p = Params::default();
+        let first = p.next();
+        let list = p.list(chunk.len());
+        let sql = format!("SELECT {column} AS v FROM records WHERE integration_id = {first} AND model = '{}' AND id IN ({list})", model.as_str());
+        let mut q = sqlx::query(&sql).bind(integration_id);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db("reading records"))?
+        {
+            if let Some(v) = row
+                .try_get::<Option<String>, _>("v")
+                .map_err(db("reading records"))?
+            {
+                out.insert(v);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,132 @@
+use atsbridge_model::connector::Record;
+use atsbridge_model::integration::EndUser;
+use atsbridge_model::{record_id, ModelKind, Timestamp};
+use atsbridge_store::{
+    Credentials, Filter, IntegrationSettings, NewIntegration, RecordInput, Store,
+};
+use serde_json::json;
+
+use crate::harness::each_backend;
+
+pub const INTEGRATION: &str = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
+
+pub async fn integration(store: &Store) {
+    let mut credentials = Credentials::default();
+    credentials.0.insert("api_key".into(), json!("secret-key"));
+    store
+        .create_integration(
+            NewIntegration {
+                id: INTEGRATION.into(),
+                tool: "sagehr".into(),
+                environment_id: "env".into(),
+                end_user: EndUser {
+                    organization_name: "Acme".into(),
+                    creator_email: None,
+                    origin_id: None,
+                },
+                settings: IntegrationSettings::default(),
+                credentials,
+            },
+            Timestamp::now(),
+        )
+        .await
+        .unwrap();
+}
+
+pub fn stage(remote: &str, name: &str) -> Record {
+    Record::ApplicationStage {
+        stage: atsbridge_model::ApplicationStage {
+            id: record_id(INTEGRATION, ModelKind::ApplicationStage, remote),
+            remote_id: Some(remote.into()),
+            name: Some(name.into()),
+            status: None,
+            custom_fields: None,
+            changed_at: Timestamp::now(),
+            remote_deleted_at: None,
+            remote_data: None,
+        },
+        job_remote_id: "17".into(),
+    }
+}
+
+#[tokio::test]
+async fn records_round_trip_and_unchanged_writes_nothing() {
+    each_backend(|store| async move {
+        integration(&store).await;
+        let creds = store.credentials(INTEGRATION).await.unwrap();
+        assert_eq!(creds.get("api_key"), Some("secret-key"));
+        let t1 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let batch: Vec<RecordInput> = [stage("1", "New"), stage("2", "Interview")]
+            .iter()
+            .map(|r| RecordInput::from_record(r).unwrap())
+            .collect();
+        let counts = store.apply_batch(INTEGRATION, &batch, t1).await.unwrap();
+        assert_eq!(counts.inserted["ats_application_stages"], 2);
+        let t2 = Timestamp::parse("2026-01-02T00:00:00Z").unwrap();
+        let again = store.apply_batch(INTEGRATION, &batch, t2).await.unwrap();
+        assert!(!again.changed());
+        let (page, more) = store
+            .list(
+                INTEGRATION,
+                ModelKind::ApplicationStage,
+                &Filter::default(),
+                None,
+                1,
+            )
+            .await
+            .unwrap();
+        assert!(more);
+        assert_eq!(page[0].changed_at, t1);
+        assert_eq!(page[0].payload["name"], "New");
+        let (rest, more) = store
+            .list(
+                INTEGRATION,
+                ModelKind::ApplicationStage,
+                &Filter::default(),
+                Some(page[0].seq),
+                10,
+            )
+            .await
+            .unwrap();
+        assert!(!more);
+        assert_eq!(rest.len(), 1);
+        let changed: Vec<RecordInput> = [stage("2", "Interview (remote)")]
+            .iter()
+            .map(|r| RecordInput::from_record(r).unwrap())
+            .collect();
+        let counts = store.apply_batch(INTEGRATION, &changed, t2).await.unwrap();
+        assert_eq!(counts.updated["ats_application_stages"], 1);
+        let f = Filter {
+            updated_after: Some(t1.unix_millis()),
+            ..Filter::default()
+        };
+        let (updated, _) = store
+            .list(INTEGRATION, ModelKind::ApplicationStage, &f, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(updated.len(), 1);
+        assert_eq!(updated[0].changed_at, t2);
+        let deleted = store
+            .mark_deleted(
+                INTEGRATION,
+                ModelKind::ApplicationStage,
+                &[updated[0].id.clone()],
+                t2,
+            )
+            .await
+            .unwrap();
+        assert_eq!(deleted, 1);
+        let (live, _) = store
+            .list(
+                INTEGRATION,
+                ModelKind::ApplicationStage,
+                &Filter::default(),
+                None,
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(live.len(), 1);
+    })
+    .await;
+}
