@@ -17,6 +17,9 @@ pub const POSITIONS_PATH: &str = "/recruitment/positions";
 pub const APPLICANTS_PATH: &str = "/recruitment/positions/{id}/applicants";
 pub const APPLICANT_PATH: &str = "/recruitment/applicants/{id}";
 
+/// Applicant keys that describe the application rather than the person.
+pub const APPLICATION_KEYS: [&str; 4] = ["stage", "hired_date", "disqualified_date", "position_id"];
+
 /// What every mapped record shares: the integration its ids derive from, and when it was
 /// read (`changed_at` until the store decides whether anything changed).
 #[derive(Debug, Clone, Copy)]
@@ -224,6 +227,15 @@ pub fn applicant(
     let a: wire::Applicant = wire::parse(raw)?;
     let remote_id = a.id.clone()?;
     let remote_data = Some(json!({ endpoint: raw }));
+    // The candidate keeps the applicant's person fields only: a move, hire or
+    // disqualification changes the application, not the candidate (Kombo's `changed_at`).
+    let mut person = raw.clone();
+    if let Some(o) = person.as_object_mut() {
+        for key in APPLICATION_KEYS {
+            o.remove(key);
+        }
+    }
+    let candidate_remote_data = Some(json!({ endpoint: person }));
     let created = when(&a.created_at);
     let hired = when(&a.hired_date);
     let disqualified = when(&a.disqualified_date);
@@ -273,7 +285,7 @@ pub fn applicant(
                 raw: Some(addr.clone()),
                 ..Location::default()
             }),
-            remote_data: remote_data.clone(),
+            remote_data: candidate_remote_data,
         },
         applications: vec![],
     };

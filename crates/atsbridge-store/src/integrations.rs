@@ -66,10 +66,12 @@ pub struct IntegrationRow {
     pub first_synced_at: Option<Timestamp>,
     pub data_expired_at: Option<Timestamp>,
     pub sync_requested_at: Option<Timestamp>,
+    /// What the queued sync asked for (`FULL` or `DELTA`).
+    pub sync_requested_kind: Option<String>,
     pub last_run_started_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials_version, invalid_credentials_version, created_at, first_synced_at, data_expired_at, sync_requested_at, last_run_started_at";
+const COLUMNS: &str = "id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials_version, invalid_credentials_version, created_at, first_synced_at, data_expired_at, sync_requested_at, sync_requested_kind, last_run_started_at";
 
 fn from_row(row: &AnyRow) -> Result<IntegrationRow> {
     let get_s = |c: &str| {
@@ -112,6 +114,7 @@ fn from_row(row: &AnyRow) -> Result<IntegrationRow> {
         first_synced_at: opt_timestamp(get_oi("first_synced_at")?)?,
         data_expired_at: opt_timestamp(get_oi("data_expired_at")?)?,
         sync_requested_at: opt_timestamp(get_oi("sync_requested_at")?)?,
+        sync_requested_kind: get_os("sync_requested_kind")?,
         last_run_started_at: opt_timestamp(get_oi("last_run_started_at")?)?,
     })
 }

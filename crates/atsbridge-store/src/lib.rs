@@ -19,6 +19,8 @@ pub mod integrations;
 pub mod keys;
 pub mod records;
 pub mod runs;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -145,10 +145,17 @@ impl Store {
         Ok(())
     }
 
-    /// Queues a sync; returns false if one was already queued.
-    pub async fn request_sync(&self, integration_id: &str, now: Timestamp) -> Result<bool> {
-        let done = sqlx::query("UPDATE integrations SET sync_requested_at = $1 WHERE id = $2 AND sync_requested_at IS NULL")
+    /// Queues a sync of `kind` (`FULL` or `DELTA`); returns false if one was already queued
+    /// (at most one queued run per integration).
+    pub async fn request_sync(
+        &self,
+        integration_id: &str,
+        kind: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query("UPDATE integrations SET sync_requested_at = $1, sync_requested_kind = $2 WHERE id = $3 AND sync_requested_at IS NULL")
             .bind(millis(now))
+            .bind(kind)
             .bind(integration_id)
             .execute(&self.pool)
             .await
@@ -172,7 +179,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(db("starting a run"))?;
-        sqlx::query("UPDATE integrations SET sync_requested_at = NULL, last_run_started_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE integrations SET sync_requested_at = NULL, sync_requested_kind = NULL, last_run_started_at = $1 WHERE id = $2")
             .bind(millis(run.started_at))
             .bind(&run.integration_id)
             .execute(&mut *tx)

@@ -1,10 +1,17 @@
 //! The sync engine: one run per integration at a time (leases), streaming records from a
 //! connector, canonical hashing so unchanged records write nothing, batched upserts, deletion
-//! sweeps only after a complete run, run logs and events.
+//! sweeps only after a complete run, run logs and outbox events; and the scheduler that runs
+//! it periodically and on request.
 //!
 //! Owns: scheduling, diffing and deletion detection.
 //! Must not import: the server, the CLI or a concrete connector; it sees connectors only
-//! through the trait in `atsbridge-model` and storage only through `atsbridge-store`.
-//!
-//! Empty until the store and sync issue fills it.
+//! through the trait in `atsbridge-model` (built by a factory the caller supplies) and
+//! storage only through `atsbridge-store`.
 #![forbid(unsafe_code)]
+
+mod engine;
+mod scheduler;
+mod sink;
+
+pub use engine::{ConnectorFactory, Engine, EngineConfig, Outcome};
+pub use scheduler::Scheduler;

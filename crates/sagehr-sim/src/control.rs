@@ -80,6 +80,14 @@ pub fn router() -> Router<Sim> {
             post(applicants_disqualify),
         )
         .route("/_sim/{subdomain}/applicants/{id}/files", get(files_list))
+        .route(
+            "/_sim/{subdomain}/applicants/{id}/restore",
+            post(applicants_restore),
+        )
+        .route(
+            "/_sim/{subdomain}/positions/{id}/restore",
+            post(positions_restore),
+        )
         .route("/_sim/{subdomain}/positions", post(positions_create))
         .route(
             "/_sim/{subdomain}/positions/{id}",
@@ -308,6 +316,32 @@ async fn applicants_delete(
         t.remove_applicant(id)
             .ok_or_else(|| not_found("applicant"))?;
         Ok(StatusCode::NO_CONTENT.into_response())
+    })
+}
+
+/// Undoes a DELETE of an applicant: it comes back with the same id and data.
+async fn applicants_restore(
+    State(sim): State<Sim>,
+    Path((subdomain, id)): Path<(String, String)>,
+) -> ControlResult {
+    let id = applicant_id(&id)?;
+    with_tenant(&sim, &subdomain, |t| {
+        t.restore_applicant(id)
+            .ok_or_else(|| not_found("deleted applicant (or its position)"))?;
+        Ok(ok(render::applicant_detail(t, &t.applicants[&id])))
+    })
+}
+
+/// Undoes a DELETE of a position: it comes back with its applicants.
+async fn positions_restore(
+    State(sim): State<Sim>,
+    Path((subdomain, id)): Path<(String, String)>,
+) -> ControlResult {
+    let id: u64 = id.parse().map_err(|_| not_found("position"))?;
+    with_tenant(&sim, &subdomain, |t| {
+        t.restore_position(id)
+            .ok_or_else(|| not_found("deleted position"))?;
+        Ok(ok(render::position_detail(t, &t.positions[&id])))
     })
 }
 

@@ -198,6 +198,9 @@ pub struct Tenant {
     pub by_position: BTreeMap<u64, Vec<u64>>,
     pub custom_sources: BTreeSet<String>,
     pub files: BTreeMap<u64, Vec<ReceivedFile>>,
+    /// Deleted applicants and positions (with their applicants), for restoring.
+    pub trash_applicants: BTreeMap<u64, Applicant>,
+    pub trash_positions: BTreeMap<u64, (Position, Vec<Applicant>)>,
     pub faults: FaultState,
     /// Requests received per endpoint (`GET /recruitment/positions`, …).
     pub stats: BTreeMap<String, u64>,
@@ -218,6 +221,8 @@ impl Tenant {
             by_position: BTreeMap::new(),
             custom_sources: BTreeSet::new(),
             files: BTreeMap::new(),
+            trash_applicants: BTreeMap::new(),
+            trash_positions: BTreeMap::new(),
             faults: FaultState::default(),
             stats: BTreeMap::new(),
             in_flight: 0,
@@ -246,22 +251,54 @@ impl Tenant {
         self.applicants.insert(applicant.id, applicant);
     }
 
+    /// Deletes an applicant (kept in the trash for `restore_applicant`).
     pub fn remove_applicant(&mut self, id: u64) -> Option<Applicant> {
         let applicant = self.applicants.remove(&id)?;
         if let Some(ids) = self.by_position.get_mut(&applicant.position_id) {
             ids.retain(|&other| other != id);
         }
-        self.files.remove(&id);
+        self.trash_applicants.insert(id, applicant.clone());
         Some(applicant)
     }
 
+    /// Brings a deleted applicant back, with its id, if its position still exists.
+    pub fn restore_applicant(&mut self, id: u64) -> Option<&Applicant> {
+        let position = self.trash_applicants.get(&id)?.position_id;
+        if !self.positions.contains_key(&position) {
+            return None;
+        }
+        let applicant = self.trash_applicants.remove(&id)?;
+        let ids = self.by_position.entry(position).or_default();
+        // Back in creation order, where it was.
+        let at = ids.partition_point(|&other| other < id);
+        ids.insert(at, id);
+        self.applicants.insert(id, applicant);
+        self.applicants.get(&id)
+    }
+
+    /// Deletes a position with its applicants (kept in the trash for `restore_position`).
     pub fn remove_position(&mut self, id: u64) -> Option<Position> {
         let position = self.positions.remove(&id)?;
-        for applicant in self.by_position.remove(&id).unwrap_or_default() {
-            self.applicants.remove(&applicant);
-            self.files.remove(&applicant);
-        }
+        let applicants = self
+            .by_position
+            .remove(&id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|a| self.applicants.remove(&a))
+            .collect();
+        self.trash_positions
+            .insert(id, (position.clone(), applicants));
         Some(position)
+    }
+
+    /// Brings a deleted position back with the applicants it had.
+    pub fn restore_position(&mut self, id: u64) -> Option<&Position> {
+        let (position, applicants) = self.trash_positions.remove(&id)?;
+        self.positions.insert(id, position);
+        for applicant in applicants {
+            self.insert_applicant(applicant);
+        }
+        self.positions.get(&id)
     }
 
     /// The stage of a position by id, with its title.

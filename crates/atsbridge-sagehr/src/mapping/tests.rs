@@ -291,8 +291,17 @@ fn applicant_fields_map_to_the_candidate() {
         c.remote_created_at.unwrap().to_string(),
         "2025-10-15T10:58:57.000Z"
     );
+    let mut person = applicant();
+    for key in ["stage", "hired_date", "disqualified_date"] {
+        person.as_object_mut().unwrap().remove(key);
+    }
     assert_eq!(
         c.remote_data,
+        Some(json!({"/recruitment/positions/{id}/applicants": person})),
+        "application fields stay with the application"
+    );
+    assert_eq!(
+        m.application.core.remote_data,
         Some(json!({"/recruitment/positions/{id}/applicants": applicant()}))
     );
     assert!(
@@ -380,7 +389,7 @@ fn sparse_applicants_map_to_empty_lists_and_nulls() {
     assert_eq!(
         c.remote_data,
         Some(
-            json!({"/recruitment/applicants/{id}": {"id": 7, "first_name": "Solo", "last_name": null, "email": null, "stage": null}})
+            json!({"/recruitment/applicants/{id}": {"id": 7, "first_name": "Solo", "last_name": null, "email": null}})
         )
     );
     assert!(super::applicant(

@@ -433,3 +433,71 @@ async fn hiring_twice_keeps_the_first_hire() {
         .count();
     assert_eq!(hires, 1);
 }
+
+#[tokio::test]
+async fn deleted_applicants_and_positions_can_be_restored() {
+    let sim = start(5, 3).await;
+    let (open, _) = sim.open_and_closed().await;
+    let id = first_applicant(&sim, &open["id"]).await["id"]
+        .as_u64()
+        .unwrap();
+    let (_, before) = sim.get(&format!("/recruitment/applicants/{id}")).await;
+    json(
+        sim.control(Method::DELETE, &format!("acme/applicants/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let (status, _) = json(
+        sim.control(Method::POST, &format!("acme/applicants/{id}/restore"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        sim.get(&format!("/recruitment/applicants/{id}")).await.1,
+        before
+    );
+    let (_, list) = sim
+        .get(&format!("/recruitment/positions/{}/applicants", open["id"]))
+        .await;
+    assert_eq!(list["data"][0]["id"], id, "back in its place");
+
+    json(
+        sim.control(Method::DELETE, &format!("acme/positions/{}", open["id"]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        sim.get(&format!("/recruitment/applicants/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, _) = json(
+        sim.control(
+            Method::POST,
+            &format!("acme/positions/{}/restore", open["id"]),
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        sim.get(&format!("/recruitment/applicants/{id}")).await.1,
+        before
+    );
+    let (status, _) = json(
+        sim.control(Method::POST, "acme/applicants/424242/restore")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
