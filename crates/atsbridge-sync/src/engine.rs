@@ -45,7 +45,7 @@ impl Default for EngineConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// A run happened (whatever its state).
-    Ran(RunRow),
+    Ran(Box<RunRow>),
     /// Another worker holds the integration's lease.
     Busy,
     /// The integration is disabled, or its credentials were rejected and not replaced since.
@@ -139,7 +139,7 @@ impl Engine {
             .await;
         let run = result?;
         released?;
-        Ok(Outcome::Ran(run))
+        Ok(Outcome::Ran(Box::new(run)))
     }
 
     async fn run_leased(
