@@ -89,6 +89,22 @@ fn digest(v: &Value) -> String {
         .collect()
 }
 
+/// The hash that decides whether a record changed: its own payload, and the stored columns
+/// that come from beside it (an application's job remote id, a stage's job), so a change in
+/// those is written too. They are not part of the served JSON.
+fn own_hash(
+    payload: &Value,
+    job_remote_id: Option<&str>,
+    parent_remote_id: Option<&str>,
+) -> String {
+    if job_remote_id.is_none() && parent_remote_id.is_none() {
+        return digest(payload);
+    }
+    digest(
+        &serde_json::json!({"payload": payload, "job_remote_id": job_remote_id, "parent_remote_id": parent_remote_id}),
+    )
+}
+
 fn lower(s: Option<&str>) -> Option<String> {
     s.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty())
 }
@@ -158,7 +174,7 @@ impl RecordInput {
             .map(str::to_owned);
         Ok(RecordInput {
             model,
-            hash: digest(&payload),
+            hash: own_hash(&payload, None, parent.as_deref()),
             nested_hash: nested.as_ref().map(digest),
             remote_created_at,
             parent_remote_id: parent,
@@ -187,6 +203,11 @@ impl RecordInput {
     /// Sets the remote id of an application's job (known to the caller, not in the record).
     pub fn with_job_remote_id(mut self, job_remote_id: Option<String>) -> Self {
         self.job_remote_id = job_remote_id;
+        self.hash = own_hash(
+            &self.payload,
+            self.job_remote_id.as_deref(),
+            self.parent_remote_id.as_deref(),
+        );
         self
     }
 }
@@ -304,9 +325,17 @@ impl Store {
         let mut touch_candidates = BTreeSet::new();
         let mut touch_apps_of_candidates = BTreeSet::new();
         let mut touch_apps_of_stages = BTreeSet::new();
+        // A record listed twice in one batch (pages that shifted under a listing) is stored
+        // once, as its last version.
+        let mut last: HashMap<(ModelKind, &str), usize> = HashMap::new();
+        for (i, r) in batch.iter().enumerate() {
+            last.insert((r.model, r.id.as_str()), i);
+        }
         let mut by_model: BTreeMap<ModelKind, Vec<&RecordInput>> = BTreeMap::new();
-        for r in batch {
-            by_model.entry(r.model).or_default().push(r);
+        for (i, r) in batch.iter().enumerate() {
+            if last[&(r.model, r.id.as_str())] == i {
+                by_model.entry(r.model).or_default().push(r);
+            }
         }
         for (model, records) in by_model {
             let existing = existing(
@@ -316,11 +345,16 @@ impl Store {
                 records.iter().map(|r| r.id.as_str()),
             )
             .await?;
+            let fresh: Vec<&RecordInput> = records
+                .iter()
+                .copied()
+                .filter(|r| !existing.contains_key(&r.id))
+                .collect();
+            insert(&mut tx, integration_id, &fresh, now).await?;
             for r in records {
                 let m = model.as_str();
                 match existing.get(&r.id) {
                     None => {
-                        insert(&mut tx, integration_id, r, now).await?;
                         *counts.inserted.entry(m).or_default() += 1;
                     }
                     Some(old) if old.hash != r.hash || old.deleted => {
@@ -851,13 +885,16 @@ const TEXT_COLUMNS: [&str; 17] = [
     "candidate_id",
 ];
 
+/// Rows per INSERT statement: 26 values a row stays well under both backends' parameter
+/// limits, and one statement for many rows is what makes a first sync fast.
+const INSERT_ROWS: usize = 30;
+
 async fn insert(
     tx: &mut Transaction<'_, Any>,
     integration_id: &str,
-    r: &RecordInput,
+    records: &[&RecordInput],
     now: Timestamp,
 ) -> Result<()> {
-    let mut p = Params::default();
     let fixed = [
         "integration_id",
         "model",
@@ -870,27 +907,37 @@ async fn insert(
         "remote_created_at",
     ];
     let names: Vec<&str> = fixed.iter().chain(TEXT_COLUMNS.iter()).copied().collect();
-    let placeholders = p.list(names.len());
-    let sql = format!(
-        "INSERT INTO records ({}) VALUES ({placeholders})",
-        names.join(", ")
-    );
-    let mut q = sqlx::query(&sql)
-        .bind(integration_id)
-        .bind(r.model.as_str())
-        .bind(&r.id)
-        .bind(&r.remote_id)
-        .bind(canonical(&r.payload))
-        .bind(&r.hash)
-        .bind(millis(now))
-        .bind(millis(now))
-        .bind(r.remote_created_at);
-    for v in values(r) {
-        q = q.bind(v);
+    for chunk in records.chunks(INSERT_ROWS) {
+        let mut p = Params::default();
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|_| format!("({})", p.list(names.len())))
+            .collect();
+        let sql = format!(
+            "INSERT INTO records ({}) VALUES {}",
+            names.join(", "),
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(integration_id)
+                .bind(r.model.as_str())
+                .bind(&r.id)
+                .bind(&r.remote_id)
+                .bind(canonical(&r.payload))
+                .bind(&r.hash)
+                .bind(millis(now))
+                .bind(millis(now))
+                .bind(r.remote_created_at);
+            for v in values(r) {
+                q = q.bind(v);
+            }
+        }
+        q.execute(&mut **tx)
+            .await
+            .map_err(db("inserting records"))?;
     }
-    q.execute(&mut **tx)
-        .await
-        .map_err(db("inserting a record"))?;
     Ok(())
 }
 

@@ -49,6 +49,7 @@ impl RunState {
 
 /// Per-model counts of one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunCounts {
     pub inserted: BTreeMap<String, u64>,
     pub updated: BTreeMap<String, u64>,

@@ -13,42 +13,76 @@ pub fn keys() -> KeyRing {
 /// A new SQLite store in its own temporary directory (kept alive by the returned guard).
 pub async fn sqlite() -> (Store, tempdir::Guard) {
     let dir = tempdir::Guard::new();
-    let url = format!("sqlite://{}/store.db", dir.path());
+    let url = sqlite_url(&dir);
     (Store::open(&url, keys()).await.expect("open sqlite"), dir)
 }
 
-/// A new PostgreSQL database, or `None` (with a loud message) when no server is configured.
-/// In CI a missing server is a failure, not a skip.
-pub async fn postgres() -> Option<Store> {
-    let Ok(base) = std::env::var("ATSBRIDGE_TEST_PG_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must set ATSBRIDGE_TEST_PG_URL (see scripts/pg-test-cluster)"
+/// The URL of a new SQLite database file in `dir`.
+pub fn sqlite_url(dir: &tempdir::Guard) -> String {
+    format!("sqlite://{}/store.db", dir.path())
+}
+
+/// A fresh PostgreSQL database created for one test, dropped again by [`PgDatabase::drop`].
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// A new database, or `None` (with a loud message) when no server is configured.
+    /// In CI a missing server is a failure, not a skip.
+    pub async fn create() -> Option<Self> {
+        let Ok(base) = std::env::var("ATSBRIDGE_TEST_PG_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must set ATSBRIDGE_TEST_PG_URL (see scripts/pg-test-cluster)"
+            );
+            eprintln!("\n*** SKIPPING the PostgreSQL half of this test: ATSBRIDGE_TEST_PG_URL is not set (see README) ***\n");
+            return None;
+        };
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        // The time as well as the pid: pids are reused, and a failed test keeps its database.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!(
+            "atsb_t_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        eprintln!("\n*** SKIPPING the PostgreSQL half of this test: ATSBRIDGE_TEST_PG_URL is not set (see README) ***\n");
-        return None;
-    };
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = format!(
-        "atsb_t_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base)
-        .await
-        .expect("connect to ATSBRIDGE_TEST_PG_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(&base)
+            .await
+            .expect("connect to ATSBRIDGE_TEST_PG_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create a test database");
+        admin.close().await;
+        let (prefix, _) = base.rsplit_once('/').expect("a database URL");
+        Some(PgDatabase {
+            url: format!("{prefix}/{name}"),
+            admin_url: base,
+            name,
+        })
+    }
+
+    /// Drops the database (closing whatever connections are still open to it). Only reached
+    /// when the test passed: a failed test leaves its database behind for inspection.
+    pub async fn drop(self) {
+        let admin = sqlx::AnyPool::connect(&self.admin_url)
+            .await
+            .expect("connect to ATSBRIDGE_TEST_PG_URL");
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
         .execute(&admin)
         .await
-        .expect("create a test database");
-    admin.close().await;
-    let (prefix, _) = base.rsplit_once('/').expect("a database URL");
-    Some(
-        Store::open(&format!("{prefix}/{name}"), keys())
-            .await
-            .expect("open postgres"),
-    )
+        .expect("drop a test database");
+        admin.close().await;
+    }
 }
 
 /// Runs `test` against each available backend.
@@ -59,8 +93,26 @@ where
 {
     let (store, _dir) = sqlite().await;
     test(store).await;
-    if let Some(store) = postgres().await {
-        test(store).await;
+    if let Some(db) = PgDatabase::create().await {
+        let store = Store::open(&db.url, keys()).await.expect("open postgres");
+        test(store.clone()).await;
+        store.close().await;
+        db.drop().await;
+    }
+}
+
+/// Runs `test` with the URL of a fresh, empty database of each available backend, for tests
+/// that open several stores on one database (other key rings, several nodes).
+pub async fn each_database<F, Fut>(test: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempdir::Guard::new();
+    test(sqlite_url(&dir)).await;
+    if let Some(db) = PgDatabase::create().await {
+        test(db.url.clone()).await;
+        db.drop().await;
     }
 }
 
