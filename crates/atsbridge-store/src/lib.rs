@@ -109,6 +109,7 @@ impl Store {
                         "PRAGMA synchronous = NORMAL",
                         "PRAGMA busy_timeout = 10000",
                         "PRAGMA foreign_keys = ON",
+                        "PRAGMA cache_size = -16384",
                     ] {
                         sqlx::query(pragma).execute(&mut *conn).await?;
                     }

@@ -26,11 +26,19 @@ fn peak_rss_kib() -> Option<u64> {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let base_url = args.next().ok_or("usage: sync_memory <base-url-template> <api-key>")?;
-    let api_key = args.next().ok_or("usage: sync_memory <base-url-template> <api-key>")?;
+    let base_url = args
+        .next()
+        .ok_or("usage: sync_memory <base-url-template> <api-key>")?;
+    let api_key = args
+        .next()
+        .ok_or("usage: sync_memory <base-url-template> <api-key>")?;
     let dir = std::env::temp_dir().join(format!("atsbridge-sync-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let store = Store::open(&format!("sqlite://{}/store.db", dir.display()), KeyRing::new("bench", [1; 32])).await?;
+    let store = Store::open(
+        &format!("sqlite://{}/store.db", dir.display()),
+        KeyRing::new("bench", [1; 32]),
+    )
+    .await?;
     let integration = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
     let mut credentials = Credentials::default();
     credentials.0.insert("api_key".into(), api_key.into());
@@ -40,23 +48,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 id: integration.into(),
                 tool: "sagehr".into(),
                 environment_id: "bench".into(),
-                end_user: EndUser { organization_name: "Bench".into(), creator_email: None, origin_id: None },
+                end_user: EndUser {
+                    organization_name: "Bench".into(),
+                    creator_email: None,
+                    origin_id: None,
+                },
                 settings: IntegrationSettings::default(),
                 credentials,
             },
             Timestamp::now(),
         )
         .await?;
-    let factory = Arc::new(move |row: &atsbridge_store::IntegrationRow, credentials: &Credentials| {
-        let mut config = Config::new("acme", credentials.get("api_key").unwrap_or_default());
-        config.base_url_template = base_url.clone();
-        Ok(Box::new(SageHr::new(&row.id, &config)?) as Box<dyn Connector>)
-    });
+    let factory = Arc::new(
+        move |row: &atsbridge_store::IntegrationRow, credentials: &Credentials| {
+            let mut config = Config::new("acme", credentials.get("api_key").unwrap_or_default());
+            config.base_url_template = base_url.clone();
+            Ok(Box::new(SageHr::new(&row.id, &config)?) as Box<dyn Connector>)
+        },
+    );
     let engine = Engine::new(store.clone(), factory, EngineConfig::default());
     let before = peak_rss_kib();
     for label in ["first sync", "unchanged resync"] {
         let started = Instant::now();
-        let Outcome::Ran(run) = engine.run_once(integration, "FULL", &CancellationToken::new()).await? else {
+        let Outcome::Ran(run) = engine
+            .run_once(integration, "FULL", &CancellationToken::new())
+            .await?
+        else {
             return Err("the sync did not run".into());
         };
         eprintln!(
