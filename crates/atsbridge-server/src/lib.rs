@@ -4,6 +4,109 @@
 //! Owns: routing, extractors, the mapping of errors to Kombo codes and HTTP statuses.
 //! Must not import: the CLI or the simulator; it reads through `atsbridge-store`, triggers
 //! syncs through `atsbridge-sync` and writes through the connector trait.
-//!
-//! Empty until the read API issue fills it.
 #![forbid(unsafe_code)]
+
+pub mod ats;
+pub mod auth;
+pub mod error;
+pub mod limits;
+pub mod management;
+pub mod nested;
+pub mod query;
+
+use std::future::Future;
+use std::time::Duration;
+
+use atsbridge_model::ErrorCode;
+use atsbridge_store::Store;
+use atsbridge_sync::{ConnectorFactory, Engine};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::error::ApiError;
+
+/// Server settings that are not about storage.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Requests per API key per minute before 429.
+    pub rate_limit_per_minute: u32,
+    /// Largest request body accepted.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            rate_limit_per_minute: 600,
+            body_limit_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub connectors: ConnectorFactory,
+    pub engine: Engine,
+    pub config: ServerConfig,
+    pub limiter: limits::RateLimiter,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        connectors: ConnectorFactory,
+        engine: Engine,
+        config: ServerConfig,
+    ) -> Self {
+        let limiter =
+            limits::RateLimiter::new(config.rate_limit_per_minute, Duration::from_secs(60));
+        AppState {
+            store,
+            connectors,
+            engine,
+            config,
+            limiter,
+        }
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The whole application: every route with its middleware.
+pub fn app(state: AppState) -> Router {
+    let v1 = Router::new()
+        .merge(ats::router())
+        .merge(management::router());
+    let router = Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .nest("/v1", v1)
+        .merge(management::assets_router())
+        .fallback(|| async {
+            ApiError::new(
+                ErrorCode::PlatformInputInvalid,
+                "no such endpoint; see the API reference for the routes under /v1",
+            )
+        });
+    limits::layers(router, state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then finishes open requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -59,6 +59,37 @@ impl Store {
         ))
     }
 
+    /// Stores a key whose secret the operator chose (e.g. `atsbridge demo --api-key`). The
+    /// secret must be long enough not to be guessed.
+    pub async fn import_api_key(
+        &self,
+        environment_id: &str,
+        label: &str,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<ApiKeyRow> {
+        if secret.len() < 16 {
+            return Err(crate::StoreError::Config(
+                "an API key must have at least 16 characters".into(),
+            ));
+        }
+        let mut id_bytes = [0u8; 9];
+        rand::rng().fill_bytes(&mut id_bytes);
+        let id = format!("key_{}", URL_SAFE_NO_PAD.encode(id_bytes));
+        sqlx::query("INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (secret_hash) DO NOTHING")
+            .bind(&id)
+            .bind(environment_id)
+            .bind(label)
+            .bind(hash(secret))
+            .bind(millis(now))
+            .execute(&self.pool)
+            .await
+            .map_err(db("importing an API key"))?;
+        self.api_key_by_secret(secret)
+            .await?
+            .ok_or_else(|| crate::StoreError::Conflict("that API key is revoked".into()))
+    }
+
     /// The key a secret belongs to, unless it is unknown or revoked.
     pub async fn api_key_by_secret(&self, secret: &str) -> Result<Option<ApiKeyRow>> {
         let row = sqlx::query("SELECT id, environment_id, label, created_at FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL")

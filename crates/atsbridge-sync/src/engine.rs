@@ -57,6 +57,8 @@ pub struct Engine {
     store: Store,
     factory: ConnectorFactory,
     config: EngineConfig,
+    /// Records received by runs of this engine so far, for progress displays.
+    progress: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -85,7 +87,13 @@ impl Engine {
             store,
             factory,
             config,
+            progress: Arc::default(),
         }
+    }
+
+    /// A counter of the records this engine's runs have received, for progress bars.
+    pub fn progress(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.progress.clone()
     }
 
     pub fn store(&self) -> &Store {
@@ -233,6 +241,7 @@ impl Engine {
             owner: &self.config.worker_id,
             lease_ttl: self.config.lease_ttl,
             last_renewal: Instant::now(),
+            progress: self.progress.clone(),
         };
         let read = connector.read_all(&mut sink).await;
         run.counts.inserted = sink.inserted.clone();

@@ -52,6 +52,7 @@ pub(crate) struct StoreSink<'a> {
     pub owner: &'a str,
     pub lease_ttl: std::time::Duration,
     pub last_renewal: Instant,
+    pub progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl StoreSink<'_> {
@@ -95,6 +96,8 @@ impl RecordSink for StoreSink<'_> {
                 }
                 self.last_renewal = Instant::now();
             }
+            self.progress
+                .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
             let mut inputs = Vec::with_capacity(batch.len());
             for record in &batch {
                 if let Record::Job(job) = record {

@@ -1,26 +1,57 @@
 //! `atsbridge`, the command-line entry point: it wires the crates together and runs them.
+// The CLI's output is its interface.
+#![allow(clippy::print_stdout)]
+
+mod admin;
+mod config;
+mod demo;
+mod serve;
 
 use clap::{Parser, Subcommand};
+
+use crate::config::StoreArgs;
 
 /// Self-hostable, Kombo-compatible unified ATS API with a Sage HR connector.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
+    #[command(flatten)]
+    store: StoreArgs,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start a local Sage HR simulator, sync it and serve the Kombo-compatible API.
-    Demo,
+    /// Serve the API and run scheduled syncs.
+    Serve(serve::ServeArgs),
+    /// Start a local Sage HR simulator, connect it, sync it and serve the API.
+    Demo(demo::DemoArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(admin::KeysCommand),
+    /// Manage integrations.
+    #[command(subcommand)]
+    Integrations(admin::IntegrationsCommand),
+    /// Sync one integration now (or queue a sync for the running server).
+    Sync(admin::SyncArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Demo => anyhow::bail!(
-            "the demo is not built yet: it needs the simulator, the connector, the store and \
-             the API server, which are still being written (see the README's status section)"
-        ),
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(&cli.store, args).await,
+        Command::Demo(args) => demo::run(args, cli.store.data_dir.clone()).await,
+        Command::Keys(command) => admin::keys(&cli.store, command).await,
+        Command::Integrations(command) => admin::integrations(&cli.store, command).await,
+        Command::Sync(args) => admin::sync(&cli.store, args).await,
     }
 }

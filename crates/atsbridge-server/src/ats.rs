@@ -1,0 +1,184 @@
+//! The ATS read endpoints under `/v1/ats`: jobs, candidates, applications and (Kombo's
+//! deprecated) application stages, each a filtered, cursor-paged list of full unified objects.
+//! Every other ATS model Kombo has answers `INTEGRATION.MODEL_NOT_AVAILABLE`: Sage HR has no
+//! such data.
+//!
+//! A request goes: API key and `X-Integration-Id` ([`Scoped`]) → the integration must be
+//! enabled and past its first sync → query parameters ([`crate::query`]) → one keyset page
+//! from the store, bound to the filters by the cursor → nested objects ([`crate::nested`]).
+
+use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
+use atsbridge_model::{
+    Application, ApplicationStage, Candidate, ErrorCode, Job, ListResponse, ModelKind,
+};
+use atsbridge_store::{Cursor, IntegrationRow, StoredRecord};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::auth::Scoped;
+use crate::error::{ApiError, ApiResult};
+use crate::query::{self, ListParams};
+use crate::{nested, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ats/jobs", get(jobs))
+        .route("/ats/candidates", get(candidates))
+        .route("/ats/applications", get(applications))
+        .route("/ats/application-stages", get(application_stages))
+        // Static routes take precedence, so this catches every other model.
+        .route("/ats/{model}", get(model_not_available))
+}
+
+/// Reads are served only once the integration is enabled and its first sync is complete.
+/// An integration whose credentials became invalid (`INVALID`) stays readable: its data is
+/// what the last good sync stored; only syncing has stopped.
+fn check_readable(integration: &IntegrationRow) -> ApiResult<()> {
+    if integration.status == IntegrationStatus::Inactive {
+        return Err(ApiError::new(
+            ErrorCode::IntegrationInactive,
+            format!(
+                "the integration `{}` is disabled; enable it with PUT /v1/integrations/{}/enabled",
+                integration.id, integration.id
+            ),
+        ));
+    }
+    match integration.setup_status {
+        SetupStatus::Completed => Ok(()),
+        SetupStatus::Incomplete => Err(ApiError::new(
+            ErrorCode::IntegrationSetupIncomplete,
+            format!(
+                "the setup of integration `{}` is not finished, so it has no data yet",
+                integration.id
+            ),
+        )),
+        SetupStatus::FinalSyncPending => Err(ApiError::new(
+            ErrorCode::IntegrationSetupSyncPending,
+            format!(
+                "the first sync of integration `{}` has not finished yet; its data is readable once it has",
+                integration.id
+            ),
+        )),
+    }
+}
+
+/// One page of `model`'s records for the request, and the cursor of the next page.
+async fn page(
+    state: &AppState,
+    scoped: &Scoped,
+    model: ModelKind,
+    query: Option<&str>,
+) -> ApiResult<(Vec<StoredRecord>, Option<String>, ListParams)> {
+    check_readable(&scoped.integration)?;
+    let params = query::parse(model, query)?;
+    let integration_id = scoped.integration.id.as_str();
+    let binding = params.filter.binding(integration_id, model);
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|raw| Cursor::decode(raw, &binding))
+        .transpose()?
+        .map(|c| c.seq);
+    let (records, more) = state
+        .store
+        .list(
+            integration_id,
+            model,
+            &params.filter,
+            after,
+            params.page_size,
+        )
+        .await?;
+    let next = records.last().filter(|_| more).map(|last| {
+        Cursor {
+            seq: last.seq,
+            binding: binding.clone(),
+        }
+        .encode()
+    });
+    Ok((records, next, params))
+}
+
+async fn jobs(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<ListResponse<Job>>> {
+    let (records, next, _) = page(&state, &scoped, ModelKind::Job, query.as_deref()).await?;
+    Ok(Json(ListResponse::new(nested::jobs(&records)?, next)))
+}
+
+async fn candidates(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<ListResponse<Candidate>>> {
+    let (records, next, params) =
+        page(&state, &scoped, ModelKind::Candidate, query.as_deref()).await?;
+    let results = nested::candidates(
+        &state.store,
+        &scoped.integration.id,
+        &records,
+        params.filter.include_deleted,
+    )
+    .await?;
+    Ok(Json(ListResponse::new(results, next)))
+}
+
+async fn applications(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<ListResponse<Application>>> {
+    let (records, next, _) =
+        page(&state, &scoped, ModelKind::Application, query.as_deref()).await?;
+    let results = nested::applications(&state.store, &scoped.integration.id, &records).await?;
+    Ok(Json(ListResponse::new(results, next)))
+}
+
+async fn application_stages(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<ListResponse<ApplicationStage>>> {
+    let (records, next, _) = page(
+        &state,
+        &scoped,
+        ModelKind::ApplicationStage,
+        query.as_deref(),
+    )
+    .await?;
+    Ok(Json(ListResponse::new(
+        nested::application_stages(&records)?,
+        next,
+    )))
+}
+
+/// The display name of a tool slug, for messages.
+fn tool_label(tool: &str) -> &str {
+    match tool {
+        "sagehr" => "Sage HR",
+        other => other,
+    }
+}
+
+/// Any other `GET /ats/{model}` (users, tags, interviews, offers, rejection reasons, job
+/// postings, screening questions, roles, notes, scorecards, attachments, …).
+async fn model_not_available(
+    scoped: Scoped,
+    model: Result<Path<String>, PathRejection>,
+) -> ApiError {
+    // A segment that does not decode (invalid UTF-8) is still answered in the envelope.
+    let model = model.map_or_else(|_| "unknown".to_owned(), |Path(m)| m);
+    let tool = &scoped.integration.tool;
+    ApiError::new(
+        ErrorCode::IntegrationModelNotAvailable,
+        format!(
+            "the model `ats_{}` (GET /v1/ats/{model}) is not available for {} (`{tool}`); it offers jobs, candidates, applications and application-stages",
+            model.replace('-', "_"),
+            tool_label(tool),
+        ),
+    )
+}

@@ -1,0 +1,1188 @@
+//! Management endpoints: API key check, integrations (read, delete, enable/disable), force
+//! sync and the passthrough API; plus the tool logos the integration object points to.
+//!
+//! Request bodies are parsed here from bytes, so malformed JSON and wrong types answer
+//! `PLATFORM.INPUT_INVALID` naming the field instead of axum's plain-text rejections.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use atsbridge_model::connector::{ConnectorError, PassthroughRequest};
+use atsbridge_model::integration::CoverageStatus::{
+    self, NotImplemented as NI, Supported as S, Unsupported as U,
+};
+use atsbridge_model::integration::{
+    ApiKeyCheck, Category, Integration, IntegrationStatus, ReadModel, ReadModelField, ScopeConfig,
+    ScopeConfigSetting, Tool, WriteAction, WriteActionField,
+};
+use atsbridge_model::{DataResponse, ErrorCode, Timestamp, Warning, WriteResponse};
+use atsbridge_store::{Credentials, IntegrationRow, RunRow, RunState};
+use atsbridge_sync::Outcome;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use rand::Rng as _;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+use crate::auth::{self, Caller, Scoped};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+/// The `/v1` routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/check-api-key", get(check_api_key))
+        .route(
+            "/integrations/{integration_id}",
+            get(get_integration).delete(delete_integration),
+        )
+        .route("/integrations/{integration_id}/enabled", put(set_enabled))
+        .route("/force-sync", post(force_sync))
+        .route("/passthrough/{tool}/{api}", post(passthrough))
+}
+
+/// Routes outside `/v1`: the logos `tool.logo_url` and `tool.icon_url` point to.
+pub fn assets_router() -> Router<AppState> {
+    Router::new().route("/assets/{file}", get(asset))
+}
+
+// ---------------------------------------------------------------------------------------
+// Coverage: what each tool can read and write. Review this table against DESIGN.md's
+// "Sage HR → unified mapping" when the mapping changes.
+// ---------------------------------------------------------------------------------------
+
+/// A read model or write action of a tool and how well it is covered, field by field.
+#[derive(Debug)]
+pub struct Coverage {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub status: CoverageStatus,
+    pub fields: &'static [(&'static str, CoverageStatus)],
+}
+
+/// What `GET /integrations/{id}` says about a tool.
+#[derive(Debug)]
+pub struct ToolInfo {
+    pub slug: &'static str,
+    pub label: &'static str,
+    /// File names under `/assets/`.
+    pub logo: &'static str,
+    pub icon: &'static str,
+    pub read_models: &'static [Coverage],
+    pub write_actions: &'static [Coverage],
+}
+
+pub const TOOLS: &[ToolInfo] = &[ToolInfo {
+    slug: "sagehr",
+    label: "Sage HR",
+    logo: "sagehr-logo.svg",
+    icon: "sagehr-icon.svg",
+    read_models: SAGEHR_READ_MODELS,
+    write_actions: SAGEHR_WRITE_ACTIONS,
+}];
+
+/// Kombo's ATS models Sage HR's API has nothing for (no users, tags, interviews, offers, …).
+const UNSUPPORTED_ATS_MODELS: &[(&str, &str)] = &[
+    ("ats_users", "Users"),
+    ("ats_job_postings", "Job postings"),
+    ("ats_screening_questions", "Screening questions"),
+    ("ats_tags", "Tags"),
+    ("ats_interviews", "Interviews"),
+    ("ats_offers", "Offers"),
+    ("ats_rejection_reasons", "Rejection reasons"),
+    ("ats_roles", "Roles"),
+    ("ats_notes", "Notes"),
+    ("ats_scorecards", "Scorecards"),
+    ("ats_attachments", "Attachments"),
+];
+
+/// SUPPORTED: Sage HR has it and we fill it. NOT_IMPLEMENTED: Sage HR has it (R2's hiring
+/// team) but we do not read it. UNSUPPORTED: Sage HR's API has no such data; the key is
+/// still emitted (null, `[]` or `{}`).
+const SAGEHR_READ_MODELS: &[Coverage] = &[
+    Coverage {
+        id: "ats_jobs",
+        label: "Jobs",
+        status: S,
+        fields: &[
+            ("id", S),
+            ("remote_id", S),
+            ("name", S),
+            ("job_code", U),
+            ("description", S),
+            ("confidential", U),
+            ("weekly_hours", U),
+            ("category", U),
+            ("department", S),
+            ("post_url", S),
+            ("experience_level", U),
+            ("salary_amount", U),
+            ("salary_amount_from", U),
+            ("salary_amount_to", U),
+            ("salary_currency", U),
+            ("salary_period", U),
+            ("custom_fields", U),
+            ("remote_url", U),
+            ("opened_at", S),
+            ("closed_at", S),
+            ("remote_created_at", S),
+            ("remote_updated_at", U),
+            ("contact_id", U),
+            ("changed_at", S),
+            ("remote_deleted_at", S),
+            ("stages", S),
+            ("screening_questions", U),
+            ("job_postings", U),
+            ("hiring_team", NI),
+            ("employment_type", S),
+            ("status", S),
+            ("visibility", S),
+            ("remote_work_status", U),
+            ("location", S),
+            ("remote_data", S),
+        ],
+    },
+    Coverage {
+        id: "ats_candidates",
+        label: "Candidates",
+        status: S,
+        fields: &[
+            ("id", S),
+            ("remote_id", S),
+            ("first_name", S),
+            ("last_name", S),
+            ("company", U),
+            ("title", U),
+            ("confidential", U),
+            ("source", S),
+            ("custom_fields", U),
+            ("remote_url", U),
+            ("remote_created_at", S),
+            ("remote_updated_at", U),
+            ("changed_at", S),
+            ("remote_deleted_at", S),
+            ("tags", U),
+            ("phone_numbers", S),
+            ("email_addresses", S),
+            ("social_media", U),
+            ("location", S),
+            ("applications", S),
+            ("remote_data", S),
+        ],
+    },
+    Coverage {
+        id: "ats_applications",
+        label: "Applications",
+        status: S,
+        fields: &[
+            ("id", S),
+            ("remote_id", S),
+            ("outcome", S),
+            ("rejection_reason_name", U),
+            ("rejected_at", S),
+            ("current_stage_id", S),
+            ("current_stage", S),
+            ("job_id", S),
+            ("job", S),
+            ("candidate_id", S),
+            ("candidate", S),
+            ("custom_fields", U),
+            ("remote_url", U),
+            ("changed_at", S),
+            ("remote_deleted_at", S),
+            ("remote_created_at", S),
+            ("remote_updated_at", U),
+            ("screening_question_answers", U),
+            ("interviews", U),
+            ("offers", U),
+            ("remote_data", S),
+        ],
+    },
+    Coverage {
+        id: "ats_application_stages",
+        label: "Application stages",
+        status: S,
+        fields: &[
+            ("id", S),
+            ("remote_id", S),
+            ("name", S),
+            ("status", U),
+            ("custom_fields", U),
+            ("changed_at", S),
+            ("remote_deleted_at", S),
+            ("remote_data", S),
+        ],
+    },
+];
+
+/// Both writes become one `POST /recruitment/positions/{id}/applicants`; what Sage HR cannot
+/// take is answered with a warning, never dropped silently.
+const SAGEHR_WRITE_ACTIONS: &[Coverage] = &[
+    Coverage {
+        id: "ats_create_application",
+        label: "Create application",
+        status: S,
+        fields: &[
+            ("candidate.first_name", S),
+            ("candidate.last_name", S),
+            ("candidate.email_address", S),
+            ("candidate.phone_number", S),
+            ("candidate.title", S),
+            ("candidate.location.city", S),
+            ("candidate.location.country", S),
+            ("candidate.location.state", S),
+            ("candidate.location.zip_code", S),
+            ("candidate.company", U),
+            ("candidate.additional_email_addresses", U),
+            ("candidate.additional_phone_numbers", U),
+            ("candidate.gender", U),
+            ("candidate.availability_date", U),
+            ("candidate.salary_expectations", U),
+            ("candidate.social_links", U),
+            ("attachments", S),
+            ("source", S),
+            ("stage_id", U),
+            ("sourced_by", U),
+            ("gdpr_consent", U),
+            ("remote_fields", U),
+            ("screening_question_answers", U),
+        ],
+    },
+    Coverage {
+        id: "ats_create_candidate",
+        label: "Create candidate",
+        status: S,
+        fields: &[
+            ("candidate.first_name", S),
+            ("candidate.last_name", S),
+            ("candidate.email_address", S),
+            ("candidate.phone_number", S),
+            ("candidate.title", S),
+            ("candidate.location.city", S),
+            ("candidate.location.country", S),
+            ("candidate.location.state", S),
+            ("candidate.location.zip_code", S),
+            ("candidate.company", U),
+            ("candidate.additional_email_addresses", U),
+            ("candidate.additional_phone_numbers", U),
+            ("candidate.gender", U),
+            ("candidate.availability_date", U),
+            ("candidate.salary_expectations", U),
+            ("candidate.social_links", U),
+            ("application.job_id", S),
+            ("application.stage_id", U),
+            ("attachments", S),
+            ("source", S),
+            ("sourced_by", U),
+            ("gdpr_consent", U),
+            ("remote_fields", U),
+            ("screening_question_answers", U),
+        ],
+    },
+];
+
+pub fn tool_info(slug: &str) -> Option<&'static ToolInfo> {
+    TOOLS.iter().find(|t| t.slug == slug)
+}
+
+fn read_models(tool: Option<&ToolInfo>) -> Vec<ReadModel> {
+    let model = |id: &str,
+                 label: &str,
+                 status: CoverageStatus,
+                 fields: &[(&str, CoverageStatus)]| ReadModel {
+        id: id.to_owned(),
+        label: label.to_owned(),
+        is_available: status == S,
+        coverage_status: status,
+        scope_config_setting: ScopeConfigSetting::Enabled,
+        opted_out_by_customer: false,
+        fields: fields
+            .iter()
+            .map(|&(id, status)| ReadModelField {
+                id: id.to_owned(),
+                is_available: status == S,
+                coverage_status: status,
+                scope_config_setting: ScopeConfigSetting::Enabled,
+                opted_out_by_customer: false,
+            })
+            .collect(),
+    };
+    let Some(tool) = tool else { return Vec::new() };
+    let mut out: Vec<ReadModel> = tool
+        .read_models
+        .iter()
+        .map(|c| model(c.id, c.label, c.status, c.fields))
+        .collect();
+    out.extend(
+        UNSUPPORTED_ATS_MODELS
+            .iter()
+            .map(|&(id, label)| model(id, label, U, &[])),
+    );
+    out
+}
+
+fn write_actions(tool: Option<&ToolInfo>) -> Vec<WriteAction> {
+    let Some(tool) = tool else { return Vec::new() };
+    tool.write_actions
+        .iter()
+        .map(|c| WriteAction {
+            id: c.id.to_owned(),
+            label: c.label.to_owned(),
+            is_available: c.status == S,
+            coverage_status: c.status,
+            scope_config_setting: ScopeConfigSetting::Enabled,
+            opted_out_by_customer: false,
+            fields: c
+                .fields
+                .iter()
+                .map(|&(id, status)| WriteActionField {
+                    id: id.to_owned(),
+                    is_available: status == S,
+                    coverage_status: status,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Logos
+// ---------------------------------------------------------------------------------------
+
+const SAGEHR_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="160" height="48" viewBox="0 0 160 48" role="img" aria-label="Sage HR"><rect width="48" height="48" rx="10" fill="#00D639"/><text x="24" y="33" font-family="Helvetica,Arial,sans-serif" font-size="26" font-weight="700" text-anchor="middle" fill="#000">S</text><text x="58" y="32" font-family="Helvetica,Arial,sans-serif" font-size="22" font-weight="700" fill="#000">Sage HR</text></svg>
+"##;
+
+const SAGEHR_ICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48" viewBox="0 0 48 48" role="img" aria-label="Sage HR"><rect width="48" height="48" rx="10" fill="#00D639"/><text x="24" y="33" font-family="Helvetica,Arial,sans-serif" font-size="26" font-weight="700" text-anchor="middle" fill="#000">S</text></svg>
+"##;
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let svg = match file.as_str() {
+        "sagehr-logo.svg" => SAGEHR_LOGO,
+        "sagehr-icon.svg" => SAGEHR_ICON,
+        _ => {
+            return ApiError::new(
+                ErrorCode::PlatformInputInvalid,
+                format!("no asset `{file}`"),
+            )
+            .into_response()
+        }
+    };
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        svg,
+    )
+        .into_response()
+}
+
+/// The absolute URL of an asset as the caller reached us (`Host`, and `X-Forwarded-Proto`
+/// behind a TLS proxy); a root-relative path when the host is missing or odd.
+fn asset_url(headers: &HeaderMap, file: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        });
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|p| *p == "https" || *p == "http")
+        .unwrap_or("http");
+    match host {
+        Some(host) => format!("{proto}://{host}/assets/{file}"),
+        None => format!("/assets/{file}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bodies
+// ---------------------------------------------------------------------------------------
+
+/// Parses a JSON object body. An empty body is `{}` when `allow_empty`, else an error. Errors name
+/// the offending field (`value: invalid type: …`) or say the JSON is malformed.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], allow_empty: bool) -> ApiResult<T> {
+    let empty = bytes.iter().all(u8::is_ascii_whitespace);
+    if empty && !allow_empty {
+        return Err(ApiError::invalid("body", "a JSON object is required"));
+    }
+    // Syntax first, then shape: serde_json reports some type errors (a number where an
+    // enum string belongs) as syntax errors when it deserializes straight from bytes.
+    let value: Value = if empty {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::invalid("body", format!("malformed JSON: {e}")))?
+    };
+    // serde would take `[true]` for a struct; Kombo's bodies are objects.
+    if !value.is_object() {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." || path.is_empty() {
+            "body"
+        } else {
+            path.as_str()
+        };
+        ApiError::invalid(field, e.into_inner())
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "a JSON object like {\"value\": true}")]
+struct EnabledBody {
+    value: bool,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+enum SyncKind {
+    #[serde(rename = "FULL")]
+    Full,
+    #[serde(rename = "DELTA")]
+    Delta,
+}
+
+impl SyncKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SyncKind::Full => "FULL",
+            SyncKind::Delta => "DELTA",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a JSON object like {\"type\": \"FULL\"}")]
+struct ForceSyncBody {
+    #[serde(rename = "type")]
+    kind: Option<SyncKind>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "a JSON object with `method` and `path`")]
+struct PassthroughBody {
+    method: String,
+    path: String,
+    #[serde(default)]
+    headers: Option<Map<String, Value>>,
+    #[serde(default)]
+    params: Option<Map<String, Value>>,
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default)]
+    response_as_base64: Option<bool>,
+    #[serde(default)]
+    multipart_form_data: Option<Value>,
+    #[serde(default)]
+    api_options: Option<Value>,
+}
+
+fn empty_data() -> Json<DataResponse<Map<String, Value>>> {
+    Json(DataResponse::new(Map::new()))
+}
+
+fn random_hex() -> String {
+    let n: u64 = rand::rng().random();
+    format!("{n:016x}")
+}
+
+fn end_user_json(row: &IntegrationRow) -> Value {
+    json!({
+        "organization_name": row.end_user.organization_name,
+        "creator_email": row.end_user.creator_email,
+        "origin_id": row.end_user.origin_id,
+    })
+}
+
+fn connector_error(e: ConnectorError) -> ApiError {
+    ApiError::new(e.code(), e.message)
+}
+
+// ---------------------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------------------
+
+/// `GET /check-api-key`
+async fn check_api_key(caller: Caller) -> Json<DataResponse<ApiKeyCheck>> {
+    Json(DataResponse::new(ApiKeyCheck {
+        environment_id: caller.0.environment_id,
+    }))
+}
+
+/// `GET /integrations/{integration_id}`
+async fn get_integration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<DataResponse<Integration>>> {
+    let row = auth::integration_of(&state, &caller, &id).await?;
+    let tool = tool_info(&row.tool);
+    let (label, logo, icon) = match tool {
+        Some(t) => (
+            t.label.to_owned(),
+            asset_url(&headers, t.logo),
+            asset_url(&headers, t.icon),
+        ),
+        None => (
+            row.tool.clone(),
+            asset_url(&headers, &format!("{}.svg", row.tool)),
+            asset_url(&headers, &format!("{}.svg", row.tool)),
+        ),
+    };
+    let integration = Integration {
+        id: row.id.clone(),
+        tool: Tool {
+            id: row.tool.clone(),
+            label,
+            internal_label: None,
+            logo_url: logo,
+            icon_url: icon,
+        },
+        category: Category::Ats,
+        status: row.status,
+        setup_status: row.setup_status,
+        end_user: row.end_user.clone(),
+        scope_config: ScopeConfig {
+            id: "default".into(),
+            name: Some("Default".into()),
+        },
+        data_expired_at: row.data_expired_at,
+        created_at: row.created_at,
+        beta: false,
+        read_models: read_models(tool),
+        write_actions: write_actions(tool),
+    };
+    Ok(Json(DataResponse::new(integration)))
+}
+
+/// `DELETE /integrations/{integration_id}`: removes the integration with its records, runs
+/// and credentials, and emits `integration-deleted`.
+async fn delete_integration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DataResponse<Map<String, Value>>>> {
+    let row = auth::integration_of(&state, &caller, &id).await?;
+    if !state.store.delete_integration(&row.id).await? {
+        // Deleted by a concurrent request.
+        return Err(ApiError::new(
+            ErrorCode::PlatformIntegrationNotFound,
+            format!("no integration `{id}` in this environment"),
+        ));
+    }
+    let now = Timestamp::now();
+    let payload = json!({
+        "id": row.id,
+        "tool": row.tool,
+        "category": Category::Ats.as_str(),
+        "end_user": end_user_json(&row),
+        "deleted_at": now.to_string(),
+    });
+    // The store deletes and enqueues in two steps (it has no call doing both in one
+    // transaction). The deletion is what the caller asked for, so a failed event write is
+    // logged rather than turned into an error for a deletion that happened.
+    if let Err(e) = state
+        .store
+        .enqueue_event(
+            &format!("evt_{}", random_hex()),
+            Some(&row.id),
+            "integration-deleted",
+            &payload,
+            now,
+        )
+        .await
+    {
+        tracing::error!(error = ?e, integration_id = %row.id, "the integration-deleted event could not be written");
+    }
+    tracing::info!(integration_id = %row.id, "integration deleted");
+    Ok(empty_data())
+}
+
+/// `PUT /integrations/{integration_id}/enabled` `{"value": bool}`. Disabling makes the
+/// integration INACTIVE (no syncs, no passthrough; credentials kept). Enabling makes it
+/// ACTIVE again, unless its current credentials were rejected: then it is INVALID until
+/// new credentials arrive.
+async fn set_enabled(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<DataResponse<Map<String, Value>>>> {
+    let row = auth::integration_of(&state, &caller, &id).await?;
+    let body: EnabledBody = parse_json(&body, false)?;
+    let credentials_rejected = row.invalid_credentials_version == Some(row.credentials_version);
+    let status = match (body.value, row.status) {
+        (false, _) => IntegrationStatus::Inactive,
+        (true, IntegrationStatus::Invalid) => IntegrationStatus::Invalid,
+        (true, _) if credentials_rejected => IntegrationStatus::Invalid,
+        (true, _) => IntegrationStatus::Active,
+    };
+    if status != row.status {
+        state.store.set_integration_status(&row.id, status).await?;
+        let now = Timestamp::now();
+        let payload = json!({
+            "integration_tool": row.tool,
+            "integration_id": row.id,
+            "integration_category": Category::Ats.as_str(),
+            "end_user": end_user_json(&row),
+            "qa_status": "PASSED",
+            "setup_status": row.setup_status.as_str(),
+            "state": status.as_str(),
+            "updated_at": now.to_string(),
+        });
+        state
+            .store
+            .enqueue_event(
+                &format!("evt_{}", random_hex()),
+                Some(&row.id),
+                "integration-state-changed",
+                &payload,
+                now,
+            )
+            .await?;
+        tracing::info!(integration_id = %row.id, from = row.status.as_str(), to = status.as_str(), "integration status changed");
+    }
+    Ok(empty_data())
+}
+
+/// A RUNNING run younger than this is taken to be alive. The store does not expose whether
+/// the run's lease is still held, and a worker that died mid-run leaves its row RUNNING; past
+/// this age a force sync queues a new run instead of pointing at a possibly dead one.
+const LIVE_RUN_MAX_AGE: Duration = Duration::from_secs(30 * 60);
+
+/// How long `force-sync` waits for the run it started to get its id.
+const RUN_START_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Serialize)]
+struct ForceSyncAnswer {
+    already_queued: bool,
+    sync_id: String,
+    /// Always `FULL`: Sage HR has no delta API, so every run is a full listing.
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// The id of a queued request that has no run yet: derived from the integration and the
+/// moment it was queued, so every call that finds the same request answers the same id.
+fn queued_sync_id(integration_id: &str, requested_at: Timestamp) -> String {
+    let digest =
+        Sha256::digest(format!("{integration_id}\n{}", requested_at.unix_millis()).as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("sync_{hex}")
+}
+
+async fn live_run(state: &AppState, integration_id: &str) -> ApiResult<Option<RunRow>> {
+    let newest = state
+        .store
+        .runs(integration_id, 1)
+        .await?
+        .into_iter()
+        .next();
+    let now = Timestamp::now().unix_millis();
+    Ok(newest.filter(|r| {
+        r.state == RunState::Running
+            && now - r.started_at.unix_millis() < LIVE_RUN_MAX_AGE.as_millis() as i64
+    }))
+}
+
+/// `POST /force-sync` `{"type"?: "FULL"|"DELTA"}`.
+///
+/// At most one sync runs and one waits per integration (Kombo's rule). A run in progress is
+/// the answer (`already_queued: true` and its id). Otherwise the request is queued in the
+/// store and a run is started at once in the background; the scheduler would also pick the
+/// request up.
+///
+/// About `sync_id`: the engine makes a run's id when the run starts, and neither the store
+/// nor the engine lets us choose it. So after starting the run we wait briefly
+/// (`RUN_START_WAIT`) for its row and answer its id, which then matches the run log and
+/// the `sync-finished` event. When no run starts in that time (another worker holds the
+/// lease, or the request stays queued), the answer is an id derived from the queued request
+/// (`queued_sync_id`): stable across calls, but the run that later serves the request gets
+/// an id of its own. Closing that gap needs the store to keep a request id that the run
+/// adopts.
+async fn force_sync(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    body: Bytes,
+) -> ApiResult<Json<DataResponse<ForceSyncAnswer>>> {
+    let body: ForceSyncBody = parse_json(&body, true)?;
+    let integration = scoped.integration;
+    let id = integration.id.clone();
+    match integration.status {
+        IntegrationStatus::Inactive => {
+            return Err(ApiError::new(ErrorCode::IntegrationInactive, format!("integration `{id}` is disabled; enable it with PUT /integrations/{id}/enabled")))
+        }
+        // A run would be skipped until new credentials arrive; say so instead of queueing
+        // a sync that silently does not happen.
+        IntegrationStatus::Invalid => {
+            return Err(ApiError::new(
+                ErrorCode::IntegrationAuthenticationInvalid,
+                "Sage HR rejected this integration's credentials; syncing resumes once new credentials are provided",
+            ))
+        }
+        IntegrationStatus::Active => {}
+    }
+    let requested = body.kind.unwrap_or(SyncKind::Full).as_str();
+    let answer = |already_queued, sync_id| {
+        Json(DataResponse::new(ForceSyncAnswer {
+            already_queued,
+            sync_id,
+            kind: "FULL",
+        }))
+    };
+
+    if let Some(run) = live_run(&state, &id).await? {
+        return Ok(answer(true, run.id));
+    }
+    let newest_before = state
+        .store
+        .runs(&id, 1)
+        .await?
+        .into_iter()
+        .next()
+        .map(|r| r.id);
+    let now = Timestamp::now();
+    if !state.store.request_sync(&id, requested, now).await? {
+        let queued_at = state
+            .store
+            .integration(&id)
+            .await?
+            .and_then(|r| r.sync_requested_at);
+        let sync_id = match queued_at {
+            Some(at) => queued_sync_id(&id, at),
+            // The queued request was picked up in between: the run serving it.
+            None => match state.store.runs(&id, 1).await?.into_iter().next() {
+                Some(run) => run.id,
+                None => queued_sync_id(&id, now),
+            },
+        };
+        return Ok(answer(true, sync_id));
+    }
+
+    let (done_tx, done_rx) = oneshot::channel();
+    let engine = state.engine.clone();
+    let run_for = id.clone();
+    let span = tracing::info_span!("force_sync", integration_id = %id);
+    tokio::spawn(
+        async move {
+            // Not tied to the request: the run continues after the answer is sent.
+            let outcome = engine.run_once(&run_for, requested, &CancellationToken::new()).await;
+            let ran = match outcome {
+                Ok(Outcome::Ran(run)) => Some(run.id),
+                Ok(Outcome::Busy) => {
+                    tracing::info!("another worker is syncing this integration; the request stays queued for the scheduler");
+                    None
+                }
+                Ok(Outcome::Skipped(why)) => {
+                    tracing::info!(reason = why, "forced sync skipped; the request stays queued");
+                    None
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, "forced sync failed");
+                    None
+                }
+            };
+            let _ = done_tx.send(ran);
+        }
+        .instrument(span),
+    );
+    let sync_id = wait_for_run(&state, &id, newest_before.as_deref(), done_rx)
+        .await
+        .unwrap_or_else(|| queued_sync_id(&id, now));
+    Ok(answer(false, sync_id))
+}
+
+/// The id of the first run of `integration_id` newer than `before`, once it is recorded or
+/// the background run ended; `None` if neither happens within `RUN_START_WAIT`.
+async fn wait_for_run(
+    state: &AppState,
+    integration_id: &str,
+    before: Option<&str>,
+    mut done: oneshot::Receiver<Option<String>>,
+) -> Option<String> {
+    let deadline = tokio::time::Instant::now() + RUN_START_WAIT;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        tokio::select! {
+            ran = &mut done => return ran.ok().flatten(),
+            () = tokio::time::sleep(pause) => {}
+        }
+        if let Ok(runs) = state.store.runs(integration_id, 1).await {
+            if let Some(run) = runs
+                .into_iter()
+                .next()
+                .filter(|r| Some(r.id.as_str()) != before)
+            {
+                return Some(run.id);
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct PassthroughAnswer {
+    url: String,
+    status: u16,
+    headers: BTreeMap<String, String>,
+    data: Value,
+}
+
+const PASSTHROUGH_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// A header or parameter value: strings as they are, numbers and booleans as text.
+fn scalar(field: &str, value: &Value) -> ApiResult<String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(ApiError::invalid(
+            field,
+            "must be a string, number or boolean",
+        )),
+    }
+}
+
+/// Turns the body into the connector's request, or names what is wrong with it.
+fn passthrough_request(
+    body: PassthroughBody,
+    warnings: &mut Vec<Warning>,
+) -> ApiResult<PassthroughRequest> {
+    let method = body.method.trim().to_ascii_uppercase();
+    if !PASSTHROUGH_METHODS.contains(&method.as_str()) {
+        return Err(ApiError::invalid(
+            "method",
+            format!(
+                "`{}` is not one of {}",
+                body.method,
+                PASSTHROUGH_METHODS.join(", ")
+            ),
+        ));
+    }
+    let raw_path = body.path.trim();
+    if raw_path.is_empty() {
+        return Err(ApiError::invalid("path", "must not be empty"));
+    }
+    // A query written into the path is taken apart into parameters; explicit `params` win.
+    let (path, query) = raw_path.split_once('?').unwrap_or((raw_path, ""));
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    let path_ok = !path.starts_with("//")
+        && !path
+            .split('/')
+            .any(|segment| segment == ".." || segment == ".")
+        && !path.contains(['\\', '#', '@'])
+        && !path.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !path_ok {
+        return Err(ApiError::invalid(
+            "path",
+            format!(
+                "`{}` must be a path under the Sage HR API, e.g. /recruitment/positions",
+                body.path
+            ),
+        ));
+    }
+    let mut params = BTreeMap::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        params.insert(k.into_owned(), v.into_owned());
+    }
+    for (k, v) in body.params.iter().flatten() {
+        params.insert(k.clone(), scalar(&format!("params.{k}"), v)?);
+    }
+    let mut headers = BTreeMap::new();
+    for (k, v) in body.headers.iter().flatten() {
+        let field = format!("headers.{k}");
+        let value = scalar(&field, v)?;
+        if HeaderName::from_bytes(k.as_bytes()).is_err() {
+            return Err(ApiError::invalid(&field, "is not a valid header name"));
+        }
+        if HeaderValue::from_str(&value).is_err() {
+            return Err(ApiError::invalid(&field, "is not a valid header value"));
+        }
+        headers.insert(k.clone(), value);
+    }
+    if body
+        .multipart_form_data
+        .as_ref()
+        .is_some_and(|v| !v.is_null())
+    {
+        return Err(ApiError::invalid(
+            "multipart_form_data",
+            "multipart bodies are not supported by this passthrough yet; send JSON in `data`",
+        ));
+    }
+    if body.response_as_base64 == Some(true) {
+        warnings.push(Warning::new("`response_as_base64` is not supported: the response body is returned as JSON, or as text when it is not JSON"));
+    }
+    if body
+        .api_options
+        .as_ref()
+        .is_some_and(|v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()))
+    {
+        warnings.push(Warning::new(
+            "`api_options` is ignored by the Sage HR passthrough",
+        ));
+    }
+    Ok(PassthroughRequest {
+        method,
+        path,
+        headers,
+        params,
+        body: body.data.filter(|v| !v.is_null()),
+    })
+}
+
+/// The credential values that must never appear in an answer (everything but where the
+/// account lives).
+fn secrets(credentials: &Credentials) -> Vec<String> {
+    credentials
+        .0
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "subdomain" | "base_url"))
+        .filter_map(|(_, v)| v.as_str())
+        .filter(|s| s.len() >= 6)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn scrub(text: &mut String, secrets: &[String]) {
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            *text = text.replace(secret.as_str(), "[redacted]");
+        }
+    }
+}
+
+fn scrub_value(value: &mut Value, secrets: &[String]) {
+    match value {
+        Value::String(s) => scrub(s, secrets),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|v| scrub_value(v, secrets)),
+        _ => {}
+    }
+}
+
+/// `POST /passthrough/{tool}/{api}`: a raw call to the ATS with the integration's
+/// credentials. The remote status is passed through in `data.status` (a remote 404 is a
+/// 200 answer); only failures to get an answer at all are errors.
+async fn passthrough(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    Path((tool, api)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Json<WriteResponse<PassthroughAnswer>>> {
+    let integration = scoped.integration;
+    if tool != integration.tool || api != "api" {
+        return Err(ApiError::invalid(
+            "path",
+            format!(
+                "integration `{}` is a {} integration; its passthrough is /passthrough/{}/api",
+                integration.id, integration.tool, integration.tool
+            ),
+        ));
+    }
+    if integration.status == IntegrationStatus::Inactive {
+        return Err(ApiError::new(
+            ErrorCode::IntegrationInactive,
+            format!("integration `{}` is disabled", integration.id),
+        ));
+    }
+    let body: PassthroughBody = parse_json(&body, false)?;
+    let mut warnings = Vec::new();
+    let request = passthrough_request(body, &mut warnings)?;
+    let credentials = state.store.credentials(&integration.id).await?;
+    let connector = (state.connectors)(&integration, &credentials).map_err(connector_error)?;
+    tracing::info!(method = %request.method, path = %request.path, "passthrough");
+    let response = connector
+        .passthrough(request)
+        .await
+        .map_err(connector_error)?;
+
+    let secrets = secrets(&credentials);
+    let mut url = response.url;
+    scrub(&mut url, &secrets);
+    let headers = response
+        .headers
+        .into_iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("x-auth-token"))
+        .map(|(name, mut value)| {
+            scrub(&mut value, &secrets);
+            (name, value)
+        })
+        .collect();
+    let mut data = response.body;
+    scrub_value(&mut data, &secrets);
+    Ok(Json(WriteResponse::new(
+        PassthroughAnswer {
+            url,
+            status: response.status,
+            headers,
+            data,
+        },
+        warnings,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_table_lists_every_kombo_model_once() {
+        let models = read_models(tool_info("sagehr"));
+        let mut ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), before, "duplicate read model");
+        for m in &models {
+            let supported = [
+                "ats_jobs",
+                "ats_candidates",
+                "ats_applications",
+                "ats_application_stages",
+            ]
+            .contains(&m.id.as_str());
+            assert_eq!(m.is_available, supported, "{}", m.id);
+            assert_eq!(m.fields.is_empty(), !supported, "{}", m.id);
+            let mut fields: Vec<&str> = m.fields.iter().map(|f| f.id.as_str()).collect();
+            fields.sort_unstable();
+            let n = fields.len();
+            fields.dedup();
+            assert_eq!(fields.len(), n, "duplicate field in {}", m.id);
+        }
+        let writes = write_actions(tool_info("sagehr"));
+        assert_eq!(
+            writes.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(),
+            ["ats_create_application", "ats_create_candidate"]
+        );
+    }
+
+    #[test]
+    fn bodies_name_the_bad_field() {
+        let e = parse_json::<EnabledBody>(br#"{"value": "yes"}"#, false).unwrap_err();
+        assert!(
+            e.message.starts_with("value: invalid type"),
+            "{}",
+            e.message
+        );
+        let e = parse_json::<EnabledBody>(b"{}", false).unwrap_err();
+        assert!(e.message.contains("`value`"), "{}", e.message);
+        let e = parse_json::<EnabledBody>(b"{\"value\": tru", false).unwrap_err();
+        assert!(
+            e.message.starts_with("body: malformed JSON"),
+            "{}",
+            e.message
+        );
+        let e = parse_json::<EnabledBody>(b"", false).unwrap_err();
+        assert!(e.message.starts_with("body:"), "{}", e.message);
+        let e = parse_json::<EnabledBody>(b"[true]", false).unwrap_err();
+        assert!(e.message.contains("JSON object"), "{}", e.message);
+        assert!(parse_json::<ForceSyncBody>(b"", true)
+            .unwrap()
+            .kind
+            .is_none());
+        let e = parse_json::<ForceSyncBody>(br#"{"type": "WEEKLY"}"#, true).unwrap_err();
+        assert!(
+            e.message.starts_with("type: unknown variant"),
+            "{}",
+            e.message
+        );
+        let e = parse_json::<ForceSyncBody>(br#"{} x"#, true).unwrap_err();
+        assert!(
+            e.message.starts_with("body: malformed JSON"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn passthrough_bodies_are_checked() {
+        let parse = |v: Value| {
+            let body: PassthroughBody = parse_json(v.to_string().as_bytes(), false)?;
+            passthrough_request(body, &mut Vec::new())
+        };
+        let r = parse(json!({"method": "get", "path": "recruitment/positions?page=2", "params": {"per_page": 5}})).unwrap();
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.path, "/recruitment/positions");
+        assert_eq!(r.params.get("page").map(String::as_str), Some("2"));
+        assert_eq!(r.params.get("per_page").map(String::as_str), Some("5"));
+        assert!(parse(json!({"method": "FETCH", "path": "/x"}))
+            .unwrap_err()
+            .message
+            .starts_with("method:"));
+        assert!(parse(json!({"method": "GET", "path": "/../x"}))
+            .unwrap_err()
+            .message
+            .starts_with("path:"));
+        assert!(
+            parse(json!({"method": "GET", "path": "/x", "headers": {"X-A": [1]}}))
+                .unwrap_err()
+                .message
+                .starts_with("headers.X-A:")
+        );
+        assert!(
+            parse(json!({"method": "GET", "path": "/x", "params": {"a": {}}}))
+                .unwrap_err()
+                .message
+                .starts_with("params.a:")
+        );
+        assert!(parse(json!({"path": "/x"}))
+            .unwrap_err()
+            .message
+            .contains("`method`"));
+        assert!(parse(json!({"method": "GET", "path": 3}))
+            .unwrap_err()
+            .message
+            .starts_with("path:"));
+    }
+
+    #[test]
+    fn queued_sync_ids_are_stable() {
+        let t = Timestamp::from_unix_millis(1_700_000_000_123).unwrap();
+        assert_eq!(queued_sync_id("sagehr:a", t), queued_sync_id("sagehr:a", t));
+        assert_ne!(queued_sync_id("sagehr:a", t), queued_sync_id("sagehr:b", t));
+        assert_eq!(queued_sync_id("sagehr:a", t).len(), "sync_".len() + 16);
+    }
+
+    #[test]
+    fn secrets_are_scrubbed() {
+        let mut credentials = Credentials::default();
+        credentials
+            .0
+            .insert("subdomain".into(), json!("acme-company"));
+        credentials.0.insert("api_key".into(), json!("s3cr3t-key"));
+        let secrets = secrets(&credentials);
+        let mut v = json!({"a": ["token s3cr3t-key"], "b": "acme-company"});
+        scrub_value(&mut v, &secrets);
+        assert_eq!(v, json!({"a": ["token [redacted]"], "b": "acme-company"}));
+    }
+}

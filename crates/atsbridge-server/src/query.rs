@@ -1,0 +1,430 @@
+//! The query parameters of the four list endpoints, parsed from the raw query string so that
+//! malformed input is answered in Kombo's envelope (`PLATFORM.INPUT_INVALID` naming the
+//! parameter) rather than by a framework rejection.
+//!
+//! Conventions, as Kombo's API and SDKs use them:
+//! - arrays are one comma-joined value (`ids=a,b`); a repeated parameter (`ids=a&ids=b`) is
+//!   accepted too and its values are combined; blank items are dropped and a list with no
+//!   items is no filter at all;
+//! - booleans are the strings `true` and `false`, nothing else;
+//! - date-times are RFC 3339;
+//! - parameters an endpoint does not know are ignored.
+
+use std::collections::BTreeMap;
+
+use atsbridge_model::enums::{EmploymentType, JobStatus, Outcome, Visibility};
+use atsbridge_model::{ModelKind, Timestamp};
+use atsbridge_store::Filter;
+
+use crate::error::{ApiError, ApiResult};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+pub const MAX_PAGE_SIZE: u32 = 250;
+
+/// What a list request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListParams {
+    /// The opaque cursor of the page to read, as a previous page returned it.
+    pub cursor: Option<String>,
+    pub page_size: u32,
+    pub filter: Filter,
+    /// Accepted and validated, but it changes nothing: the Sage HR connector supports every
+    /// filter the API has (each one is answered from our own store), so there is never an
+    /// unsupported filter to ignore or to turn into an empty result.
+    pub ignore_unsupported_filters: bool,
+}
+
+/// The parameters every list endpoint takes.
+const COMMON: &[&str] = &[
+    "cursor",
+    "page_size",
+    "updated_after",
+    "include_deleted",
+    "ignore_unsupported_filters",
+    "ids",
+    "remote_ids",
+];
+
+/// The parameters one endpoint takes beyond [`COMMON`].
+fn specific(model: ModelKind) -> &'static [&'static str] {
+    match model {
+        ModelKind::Job => &[
+            "job_codes",
+            "post_url",
+            "statuses",
+            "status",
+            "employment_types",
+            "visibilities",
+            "remote_created_after",
+            "name_contains",
+        ],
+        ModelKind::Candidate => &["email", "job_ids", "first_name", "last_name"],
+        ModelKind::Application => &[
+            "outcomes",
+            "outcome",
+            "job_ids",
+            "job_remote_ids",
+            "current_stage_ids",
+            "remote_created_after",
+        ],
+        ModelKind::ApplicationStage => &[],
+    }
+}
+
+/// The raw values of the parameters an endpoint knows, in the order they were sent.
+struct Raw(BTreeMap<&'static str, Vec<String>>);
+
+impl Raw {
+    fn new(model: ModelKind, query: Option<&str>) -> Raw {
+        let known: Vec<&'static str> = COMMON.iter().chain(specific(model)).copied().collect();
+        let mut values: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            if let Some(name) = known.iter().find(|k| **k == key) {
+                values.entry(name).or_default().push(value.into_owned());
+            }
+        }
+        Raw(values)
+    }
+
+    /// A single value; blank counts as absent. Sent twice with different values is an error,
+    /// since we could only guess which one was meant.
+    fn single(&self, name: &str) -> ApiResult<Option<String>> {
+        let mut found: Option<String> = None;
+        for v in self.0.get(name).into_iter().flatten() {
+            let v = v.trim();
+            if v.is_empty() {
+                continue;
+            }
+            match &found {
+                Some(prev) if prev != v => {
+                    return Err(ApiError::invalid(
+                        name,
+                        format!("given more than once with different values (`{prev}`, `{v}`)"),
+                    ))
+                }
+                _ => found = Some(v.to_owned()),
+            }
+        }
+        Ok(found)
+    }
+
+    /// A comma-separated list: items trimmed, blanks dropped, duplicates removed, order kept.
+    /// `None` when there is no item.
+    fn list(&self, name: &str) -> Option<Vec<String>> {
+        let mut items: Vec<String> = Vec::new();
+        for v in self.0.get(name).into_iter().flatten() {
+            for item in v.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                if !items.iter().any(|i| i == item) {
+                    items.push(item.to_owned());
+                }
+            }
+        }
+        (!items.is_empty()).then_some(items)
+    }
+
+    fn boolean(&self, name: &str) -> ApiResult<bool> {
+        match self.single(name)?.as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ApiError::invalid(
+                name,
+                format!("must be `true` or `false`, got `{other}`"),
+            )),
+        }
+    }
+
+    fn page_size(&self) -> ApiResult<u32> {
+        let problem = |got: &str| {
+            ApiError::invalid(
+                "page_size",
+                format!("must be an integer from 1 to {MAX_PAGE_SIZE}, got `{got}`"),
+            )
+        };
+        let Some(raw) = self.single("page_size")? else {
+            // `page_size=` is not a number; absent means the default.
+            return match self.0.get("page_size") {
+                Some(_) => Err(problem("")),
+                None => Ok(DEFAULT_PAGE_SIZE),
+            };
+        };
+        match raw.parse::<i64>() {
+            Ok(n) if (1..=i64::from(MAX_PAGE_SIZE)).contains(&n) => {
+                Ok(u32::try_from(n).unwrap_or(DEFAULT_PAGE_SIZE))
+            }
+            _ => Err(problem(&raw)),
+        }
+    }
+
+    /// An RFC 3339 date-time as Unix milliseconds. With `dates`, a plain `YYYY-MM-DD` is
+    /// accepted too (for the day-granular `remote_created_after`).
+    fn date_time(&self, name: &str, dates: bool) -> ApiResult<Option<i64>> {
+        let Some(raw) = self.single(name)? else {
+            return Ok(None);
+        };
+        let parse = |s: &str| {
+            if dates {
+                Timestamp::parse_date_or_datetime(s).ok()
+            } else {
+                Timestamp::parse(s).ok()
+            }
+        };
+        // An offset sent unencoded (`…T10:00:00+02:00`) arrives with its `+` decoded to a
+        // space; read it the way it was meant.
+        parse(&raw)
+            .or_else(|| parse(&raw.replace(' ', "+")))
+            .map(|t| Some(t.unix_millis()))
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    name,
+                    format!(
+                        "`{raw}` is not an RFC 3339 date-time such as 2026-01-02T03:04:05.678Z"
+                    ),
+                )
+            })
+    }
+
+    /// A list whose items must be among `allowed` (exact spelling).
+    fn enum_list(&self, name: &str, allowed: &[&str]) -> ApiResult<Option<Vec<String>>> {
+        let items = self.list(name);
+        for item in items.iter().flatten() {
+            check_enum(name, item, allowed)?;
+        }
+        Ok(items)
+    }
+}
+
+fn check_enum(name: &str, value: &str, allowed: &[&str]) -> ApiResult<()> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            name,
+            format!("`{value}` is not one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+/// Adds the deprecated single-value form (`status`, `outcome`) to its list form.
+fn with_deprecated(
+    list: Option<Vec<String>>,
+    single: Option<String>,
+    name: &str,
+    allowed: &[&str],
+) -> ApiResult<Option<Vec<String>>> {
+    let Some(single) = single else {
+        return Ok(list);
+    };
+    check_enum(name, &single, allowed)?;
+    let mut list = list.unwrap_or_default();
+    if !list.contains(&single) {
+        list.push(single);
+    }
+    Ok(Some(list))
+}
+
+/// Parses the query string of a list endpoint for `model`.
+pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
+    let raw = Raw::new(model, query);
+    let mut filter = Filter {
+        ids: raw.list("ids"),
+        remote_ids: raw.list("remote_ids"),
+        updated_after: raw.date_time("updated_after", false)?,
+        include_deleted: raw.boolean("include_deleted")?,
+        ..Filter::default()
+    };
+    match model {
+        ModelKind::Job => {
+            filter.statuses = with_deprecated(
+                raw.enum_list("statuses", JobStatus::KNOWN)?,
+                raw.single("status")?,
+                "status",
+                JobStatus::KNOWN,
+            )?;
+            filter.employment_types = raw.enum_list("employment_types", EmploymentType::KNOWN)?;
+            filter.visibilities = raw.enum_list("visibilities", Visibility::KNOWN)?;
+            filter.job_codes = raw.list("job_codes");
+            filter.post_url = raw.single("post_url")?;
+            filter.name_contains = raw.single("name_contains")?;
+            filter.remote_created_after = raw.date_time("remote_created_after", true)?;
+        }
+        ModelKind::Candidate => {
+            filter.email = raw.single("email")?;
+            filter.job_ids = raw.list("job_ids");
+            filter.first_name = raw.single("first_name")?;
+            filter.last_name = raw.single("last_name")?;
+        }
+        ModelKind::Application => {
+            let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+            filter.outcomes = with_deprecated(
+                raw.enum_list("outcomes", &outcomes)?,
+                raw.single("outcome")?,
+                "outcome",
+                &outcomes,
+            )?;
+            filter.job_ids = raw.list("job_ids");
+            filter.job_remote_ids = raw.list("job_remote_ids");
+            filter.current_stage_ids = raw.list("current_stage_ids");
+            filter.remote_created_after = raw.date_time("remote_created_after", true)?;
+        }
+        ModelKind::ApplicationStage => {}
+    }
+    Ok(ListParams {
+        cursor: raw.single("cursor")?,
+        page_size: raw.page_size()?,
+        ignore_unsupported_filters: raw.boolean("ignore_unsupported_filters")?,
+        filter,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atsbridge_model::ErrorCode;
+
+    fn message(r: ApiResult<ListParams>) -> String {
+        let e = r.unwrap_err();
+        assert_eq!(e.code, ErrorCode::PlatformInputInvalid);
+        e.message
+    }
+
+    #[test]
+    fn defaults() {
+        let p = parse(ModelKind::Job, None).unwrap();
+        assert_eq!(p.page_size, 100);
+        assert_eq!(p.cursor, None);
+        assert_eq!(p.filter, Filter::default());
+        assert!(!p.ignore_unsupported_filters);
+        assert_eq!(parse(ModelKind::Job, Some("")).unwrap(), p);
+    }
+
+    #[test]
+    fn lists_are_comma_joined_or_repeated() {
+        let p = parse(
+            ModelKind::Application,
+            Some("ids=a,%20b,,a&ids=c&remote_ids=&job_ids=j1%2Cj2"),
+        )
+        .unwrap();
+        assert_eq!(p.filter.ids, Some(vec!["a".into(), "b".into(), "c".into()]));
+        assert_eq!(p.filter.remote_ids, None);
+        assert_eq!(p.filter.job_ids, Some(vec!["j1".into(), "j2".into()]));
+    }
+
+    #[test]
+    fn page_size_bounds() {
+        assert_eq!(
+            parse(ModelKind::Job, Some("page_size=1"))
+                .unwrap()
+                .page_size,
+            1
+        );
+        assert_eq!(
+            parse(ModelKind::Job, Some("page_size=250"))
+                .unwrap()
+                .page_size,
+            250
+        );
+        for bad in ["0", "251", "-1", "abc", "1.5", "", "99999999999999999999"] {
+            let m = message(parse(ModelKind::Job, Some(&format!("page_size={bad}"))));
+            assert!(m.starts_with("page_size:"), "{m}");
+        }
+    }
+
+    #[test]
+    fn booleans_are_strict() {
+        let p = parse(
+            ModelKind::Candidate,
+            Some("include_deleted=true&ignore_unsupported_filters=false"),
+        )
+        .unwrap();
+        assert!(p.filter.include_deleted);
+        for bad in [
+            "include_deleted=1",
+            "include_deleted=TRUE",
+            "ignore_unsupported_filters=yes",
+        ] {
+            let m = message(parse(ModelKind::Candidate, Some(bad)));
+            assert!(m.starts_with(bad.split('=').next().unwrap()), "{m}");
+        }
+    }
+
+    #[test]
+    fn date_times() {
+        let p = parse(
+            ModelKind::Job,
+            Some("updated_after=2026-01-02T03:04:05.678Z"),
+        )
+        .unwrap();
+        assert_eq!(p.filter.updated_after, Some(1_767_323_045_678));
+        // An unencoded `+` offset.
+        let p = parse(
+            ModelKind::Job,
+            Some("updated_after=2026-01-02T05:04:05.678+02:00"),
+        )
+        .unwrap();
+        assert_eq!(p.filter.updated_after, Some(1_767_323_045_678));
+        assert!(
+            message(parse(ModelKind::Job, Some("updated_after=2026-01-02")))
+                .starts_with("updated_after:")
+        );
+        assert!(
+            message(parse(ModelKind::Job, Some("updated_after=yesterday")))
+                .starts_with("updated_after:")
+        );
+        let p = parse(
+            ModelKind::Application,
+            Some("remote_created_after=2026-01-02"),
+        )
+        .unwrap();
+        assert_eq!(p.filter.remote_created_after, Some(1_767_312_000_000));
+        assert!(message(parse(
+            ModelKind::Application,
+            Some("remote_created_after=x")
+        ))
+        .starts_with("remote_created_after:"));
+    }
+
+    #[test]
+    fn enums_are_validated_and_deprecated_forms_merge() {
+        let p = parse(ModelKind::Job, Some("statuses=OPEN&status=DRAFT&employment_types=FULL_TIME&visibilities=PUBLIC,INTERNAL")).unwrap();
+        assert_eq!(p.filter.statuses, Some(vec!["OPEN".into(), "DRAFT".into()]));
+        let m = message(parse(ModelKind::Job, Some("statuses=OPEN,open")));
+        assert!(m.starts_with("statuses:") && m.contains("`open`"), "{m}");
+        assert!(message(parse(ModelKind::Job, Some("status=NOPE"))).starts_with("status:"));
+        assert!(
+            message(parse(ModelKind::Job, Some("employment_types=Full-time")))
+                .starts_with("employment_types:")
+        );
+        assert!(message(parse(ModelKind::Job, Some("visibilities=HIDDEN")))
+            .starts_with("visibilities:"));
+        let p = parse(ModelKind::Application, Some("outcome=HIRED&outcomes=HIRED")).unwrap();
+        assert_eq!(p.filter.outcomes, Some(vec!["HIRED".into()]));
+        let m = message(parse(ModelKind::Application, Some("outcomes=REJECTED")));
+        assert!(m.starts_with("outcomes:") && m.contains("REJECTED"), "{m}");
+        assert!(message(parse(ModelKind::Application, Some("outcome=x"))).starts_with("outcome:"));
+    }
+
+    #[test]
+    fn other_endpoints_parameters_are_ignored() {
+        let p = parse(
+            ModelKind::ApplicationStage,
+            Some("statuses=NOPE&outcomes=NOPE&email=x&foo=bar"),
+        )
+        .unwrap();
+        assert_eq!(p.filter, Filter::default());
+        let p = parse(
+            ModelKind::Candidate,
+            Some("statuses=NOPE&email=A@B.example"),
+        )
+        .unwrap();
+        assert_eq!(p.filter.statuses, None);
+        assert_eq!(p.filter.email.as_deref(), Some("A@B.example"));
+    }
+
+    #[test]
+    fn single_values_given_twice_must_agree() {
+        assert!(parse(ModelKind::Candidate, Some("email=a&email=a")).is_ok());
+        assert!(
+            message(parse(ModelKind::Candidate, Some("email=a&email=b"))).starts_with("email:")
+        );
+    }
+}

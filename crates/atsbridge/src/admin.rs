@@ -1,0 +1,280 @@
+//! Admin subcommands: keys, integrations, sync.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use atsbridge_model::integration::EndUser;
+use atsbridge_model::{IntegrationId, Timestamp};
+use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, RunRow, Store};
+use atsbridge_sync::{Engine, EngineConfig, Outcome};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::RngCore as _;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{connectors, StoreArgs};
+
+pub const DEFAULT_ENVIRONMENT: &str = "default";
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key; its secret is printed once.
+    Create {
+        #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
+        environment: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// Connect an ATS account.
+    Add(AddArgs),
+    /// List integrations.
+    List {
+        #[arg(long)]
+        environment: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The tool: `sagehr`.
+    pub tool: String,
+    /// The account's subdomain (`acme` for acme.sage.hr).
+    #[arg(long)]
+    pub subdomain: String,
+    /// The environment variable that holds the Sage HR API key (so it stays out of the
+    /// shell history).
+    #[arg(long)]
+    pub api_key_env: String,
+    /// The API's base URL template (default `https://{subdomain}.sage.hr/api`).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    #[arg(long, default_value = "My customer")]
+    pub organization: String,
+    #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
+    pub environment: String,
+    /// The source written into Sage HR for applications created through atsbridge.
+    #[arg(long)]
+    pub source_name: Option<String>,
+    /// Sync only candidates and applications created through atsbridge.
+    #[arg(long)]
+    pub only_created: bool,
+    /// Skip checking the credentials against Sage HR.
+    #[arg(long)]
+    pub no_check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    pub integration_id: String,
+    /// Run the sync here and wait for it (with progress), instead of queueing it for a
+    /// running `atsbridge serve`.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+pub async fn keys(store_args: &StoreArgs, command: KeysCommand) -> anyhow::Result<()> {
+    let store = store_args.open().await?;
+    match command {
+        KeysCommand::Create { environment, label } => {
+            let (key, secret) = store
+                .create_api_key(&environment, &label, Timestamp::now())
+                .await?;
+            eprintln!(
+                "created API key {} in environment `{}`; the secret is shown once:",
+                key.id, key.environment_id
+            );
+            println!("{secret}");
+        }
+    }
+    Ok(())
+}
+
+/// Connects an integration and returns its id.
+pub async fn add_integration(
+    store: &Store,
+    args: &AddArgs,
+    api_key: String,
+) -> anyhow::Result<String> {
+    if args.tool != "sagehr" {
+        bail!("unknown tool `{}`; atsbridge connects `sagehr`", args.tool);
+    }
+    let mut entropy = [0u8; 24];
+    rand::rng().fill_bytes(&mut entropy);
+    let id = IntegrationId::from_entropy("sagehr", entropy)?.to_string();
+    let mut credentials = Credentials::default();
+    credentials
+        .0
+        .insert("subdomain".into(), json!(args.subdomain));
+    credentials.0.insert("api_key".into(), json!(api_key));
+    if let Some(base) = &args.base_url {
+        credentials.0.insert("base_url".into(), json!(base));
+    }
+    let new = NewIntegration {
+        id: id.clone(),
+        tool: args.tool.clone(),
+        environment_id: args.environment.clone(),
+        end_user: EndUser {
+            organization_name: args.organization.clone(),
+            creator_email: None,
+            origin_id: None,
+        },
+        settings: IntegrationSettings {
+            sync_only_created_applications: args.only_created,
+            source_name: args.source_name.clone(),
+        },
+        credentials,
+    };
+    if !args.no_check {
+        let row = atsbridge_store::IntegrationRow {
+            id: id.clone(),
+            tool: new.tool.clone(),
+            environment_id: new.environment_id.clone(),
+            status: atsbridge_model::integration::IntegrationStatus::Active,
+            setup_status: atsbridge_model::integration::SetupStatus::FinalSyncPending,
+            end_user: new.end_user.clone(),
+            settings: new.settings.clone(),
+            credentials_version: 1,
+            invalid_credentials_version: None,
+            created_at: Timestamp::now(),
+            first_synced_at: None,
+            data_expired_at: None,
+            sync_requested_at: None,
+            sync_requested_kind: None,
+            last_run_started_at: None,
+        };
+        let connector = (connectors())(&row, &new.credentials)?;
+        connector.check_credentials().await.with_context(|| {
+            format!(
+                "Sage HR did not accept these credentials for `{}`",
+                args.subdomain
+            )
+        })?;
+    }
+    store.create_integration(new, Timestamp::now()).await?;
+    Ok(id)
+}
+
+pub async fn integrations(
+    store_args: &StoreArgs,
+    command: IntegrationsCommand,
+) -> anyhow::Result<()> {
+    let store = store_args.open().await?;
+    match command {
+        IntegrationsCommand::Add(args) => {
+            let api_key = std::env::var(&args.api_key_env).with_context(|| {
+                format!("the environment variable {} is not set", args.api_key_env)
+            })?;
+            let id = add_integration(&store, &args, api_key).await?;
+            eprintln!("connected; the first sync runs with `atsbridge sync {id} --wait` or within seconds under `atsbridge serve`");
+            println!("{id}");
+        }
+        IntegrationsCommand::List { environment } => {
+            let rows = store.integrations(environment.as_deref()).await?;
+            if rows.is_empty() {
+                eprintln!("no integrations yet: `atsbridge integrations add sagehr --subdomain S --api-key-env VAR`");
+            }
+            println!(
+                "{:<32} {:<10} {:<9} {:<19} {:<12} ORGANIZATION",
+                "ID", "TOOL", "STATUS", "SETUP", "ENVIRONMENT"
+            );
+            for r in rows {
+                println!(
+                    "{:<32} {:<10} {:<9} {:<19} {:<12} {}",
+                    r.id,
+                    r.tool,
+                    r.status.as_str(),
+                    r.setup_status.as_str(),
+                    r.environment_id,
+                    r.end_user.organization_name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs one sync with a progress bar and returns its run.
+pub async fn sync_with_progress(engine: &Engine, integration_id: &str) -> anyhow::Result<RunRow> {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let counter = engine.progress();
+    let start = counter.load(Ordering::Relaxed);
+    let ticker = {
+        let bar = bar.clone();
+        let counter = counter.clone();
+        tokio::spawn(async move {
+            loop {
+                bar.set_message(format!(
+                    "syncing: {} records read",
+                    counter.load(Ordering::Relaxed) - start
+                ));
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let outcome = engine
+        .run_once(integration_id, "FULL", &CancellationToken::new())
+        .await;
+    ticker.abort();
+    let run = match outcome? {
+        Outcome::Ran(run) => *run,
+        Outcome::Busy => {
+            bar.finish_and_clear();
+            bail!("another atsbridge process is syncing {integration_id} right now");
+        }
+        Outcome::Skipped(why) => {
+            bar.finish_and_clear();
+            bail!("not synced: {why}");
+        }
+    };
+    bar.finish_with_message(format!(
+        "{}: {} records read, inserted {:?}, updated {:?}, deleted {:?}, {} upstream requests",
+        run.state.as_str(),
+        counter.load(Ordering::Relaxed) - start,
+        run.counts.inserted,
+        run.counts.updated,
+        run.counts.deleted,
+        run.upstream_requests
+    ));
+    Ok(run)
+}
+
+pub async fn sync(store_args: &StoreArgs, args: SyncArgs) -> anyhow::Result<()> {
+    let store = store_args.open().await?;
+    if store.integration(&args.integration_id).await?.is_none() {
+        bail!(
+            "no integration `{}` (see `atsbridge integrations list`)",
+            args.integration_id
+        );
+    }
+    if !args.wait {
+        let queued = store
+            .request_sync(&args.integration_id, "FULL", Timestamp::now())
+            .await?;
+        eprintln!(
+            "{}",
+            if queued {
+                "sync queued; a running `atsbridge serve` starts it within seconds"
+            } else {
+                "a sync is already queued"
+            }
+        );
+        return Ok(());
+    }
+    let engine = Engine::new(store, connectors(), EngineConfig::default());
+    let run = sync_with_progress(&engine, &args.integration_id).await?;
+    if let Some(error) = &run.error {
+        bail!("the sync ended {}: {error}", run.state.as_str());
+    }
+    Ok(())
+}
