@@ -13,6 +13,7 @@ pub mod limits;
 pub mod management;
 pub mod nested;
 pub mod query;
+pub mod write;
 
 use std::future::Future;
 use std::time::Duration;
@@ -33,6 +34,15 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: u32,
     /// Largest request body accepted.
     pub body_limit_bytes: usize,
+    /// Write actions in flight at once per integration before 429
+    /// `PLATFORM.CONCURRENCY_LIMIT_EXCEEDED` (Kombo's cap is 30).
+    pub write_concurrency_per_integration: usize,
+    /// Whether an attachment's `data_url` may point to a loopback, private, link-local or
+    /// otherwise internal address. Off in production (a guard against server-side request
+    /// forgery); tests that serve files from 127.0.0.1 turn it on.
+    pub allow_private_attachment_urls: bool,
+    /// Limit for downloading one attachment's `data_url`, redirects included.
+    pub attachment_download_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +50,9 @@ impl Default for ServerConfig {
         ServerConfig {
             rate_limit_per_minute: 600,
             body_limit_bytes: 25 * 1024 * 1024,
+            write_concurrency_per_integration: 30,
+            allow_private_attachment_urls: false,
+            attachment_download_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -52,6 +65,8 @@ pub struct AppState {
     pub engine: Engine,
     pub config: ServerConfig,
     pub limiter: limits::RateLimiter,
+    /// Write actions in flight per integration.
+    pub writes: write::InFlight,
 }
 
 impl AppState {
@@ -69,6 +84,7 @@ impl AppState {
             engine,
             config,
             limiter,
+            writes: write::InFlight::default(),
         }
     }
 }
@@ -86,6 +102,7 @@ impl std::fmt::Debug for AppState {
 pub fn app(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(ats::router())
+        .merge(write::router())
         .merge(management::router());
     let router = Router::new()
         .route("/health", get(|| async { "ok" }))

@@ -16,7 +16,7 @@ use atsbridge_model::integration::{
     ScopeConfigSetting, Tool, WriteAction, WriteActionField,
 };
 use atsbridge_model::{DataResponse, ErrorCode, Timestamp, Warning, WriteResponse};
-use atsbridge_store::{Credentials, IntegrationRow, RunRow, RunState};
+use atsbridge_store::{Credentials, IntegrationRow, IntegrationSettings, RunRow, RunState};
 use atsbridge_sync::Outcome;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -46,6 +46,10 @@ pub fn router() -> Router<AppState> {
             get(get_integration).delete(delete_integration),
         )
         .route("/integrations/{integration_id}/enabled", put(set_enabled))
+        .route(
+            "/integrations/{integration_id}/settings",
+            get(get_settings).put(put_settings),
+        )
         .route("/force-sync", post(force_sync))
         .route("/passthrough/{tool}/{api}", post(passthrough))
 }
@@ -665,6 +669,67 @@ async fn set_enabled(
         tracing::info!(integration_id = %row.id, from = row.status.as_str(), to = status.as_str(), "integration status changed");
     }
     Ok(empty_data())
+}
+
+/// `GET /integrations/{integration_id}/settings` (an atsbridge addition): the integration's
+/// attribution source and "sync only created applications" mode.
+async fn get_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DataResponse<IntegrationSettings>>> {
+    let row = auth::integration_of(&state, &caller, &id).await?;
+    Ok(Json(DataResponse::new(row.settings)))
+}
+
+/// `PUT /integrations/{integration_id}/settings` `{"source_name"?: string|null,
+/// "sync_only_created_applications"?: bool}` (an atsbridge addition). Fields left out keep
+/// their value; `source_name: null` (or `""`) removes the attribution source. Answers the
+/// settings now in force.
+async fn put_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<DataResponse<IntegrationSettings>>> {
+    let row = auth::integration_of(&state, &caller, &id).await?;
+    let body: Map<String, Value> = parse_json(&body, false)?;
+    let mut settings = row.settings.clone();
+    for (field, value) in &body {
+        match (field.as_str(), value) {
+            ("source_name", Value::Null) => settings.source_name = None,
+            ("source_name", Value::String(s)) => {
+                let s = s.trim();
+                if s.len() > 255 {
+                    return Err(ApiError::invalid("source_name", "must be at most 255 characters"));
+                }
+                settings.source_name = (!s.is_empty()).then(|| s.to_owned());
+            }
+            ("source_name", _) => {
+                return Err(ApiError::invalid("source_name", "must be a string or null"))
+            }
+            ("sync_only_created_applications", Value::Bool(b)) => {
+                settings.sync_only_created_applications = *b;
+            }
+            ("sync_only_created_applications", _) => {
+                return Err(ApiError::invalid(
+                    "sync_only_created_applications",
+                    "must be true or false",
+                ))
+            }
+            (other, _) => {
+                return Err(ApiError::invalid(
+                    other,
+                    "unknown setting; the settings are `source_name` and `sync_only_created_applications`",
+                ))
+            }
+        }
+    }
+    if settings != row.settings {
+        state.store.update_settings(&row.id, &settings).await?;
+        tracing::info!(integration_id = %row.id, source_name = ?settings.source_name, only_created = settings.sync_only_created_applications, "integration settings changed");
+    }
+    Ok(Json(DataResponse::new(settings)))
 }
 
 /// A RUNNING run younger than this is taken to be alive. The store does not expose whether

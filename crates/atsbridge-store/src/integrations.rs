@@ -299,6 +299,7 @@ impl Store {
             "DELETE FROM records WHERE integration_id = $1",
             "DELETE FROM sync_runs WHERE integration_id = $1",
             "DELETE FROM created_applications WHERE integration_id = $1",
+            "DELETE FROM idempotency_keys WHERE integration_id = $1",
         ] {
             sqlx::query(sql)
                 .bind(id)

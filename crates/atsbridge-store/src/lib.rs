@@ -15,6 +15,7 @@
 pub mod crypto;
 pub mod events;
 pub mod filter;
+pub mod idempotency;
 pub mod integrations;
 pub mod keys;
 pub mod records;
@@ -30,6 +31,7 @@ use sqlx::AnyPool;
 
 pub use crypto::KeyRing;
 pub use filter::{Cursor, Filter};
+pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
 pub use records::{BatchCounts, RecordInput, StoredRecord};
 pub use runs::{RunCounts, RunRow, RunState};

@@ -38,6 +38,17 @@ pub enum IntegrationsCommand {
         #[arg(long)]
         environment: Option<String>,
     },
+    /// Change an integration's settings; what is not given stays as it is.
+    Set {
+        integration_id: String,
+        /// The source written into Sage HR for applications created through atsbridge when
+        /// a request names none; `""` removes it.
+        #[arg(long)]
+        source_name: Option<String>,
+        /// Sync only candidates and applications created through atsbridge.
+        #[arg(long)]
+        only_created: Option<bool>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +184,29 @@ pub async fn integrations(
             let id = add_integration(&store, &args, api_key).await?;
             eprintln!("connected; the first sync runs with `atsbridge sync {id} --wait` or within seconds under `atsbridge serve`");
             println!("{id}");
+        }
+        IntegrationsCommand::Set {
+            integration_id,
+            source_name,
+            only_created,
+        } => {
+            let Some(row) = store.integration(&integration_id).await? else {
+                bail!("no integration `{integration_id}`");
+            };
+            let mut settings = row.settings.clone();
+            if let Some(name) = source_name {
+                let name = name.trim();
+                settings.source_name = (!name.is_empty()).then(|| name.to_owned());
+            }
+            if let Some(only) = only_created {
+                settings.sync_only_created_applications = only;
+            }
+            store.update_settings(&row.id, &settings).await?;
+            println!(
+                "source_name={} only_created={}",
+                settings.source_name.as_deref().unwrap_or("(none)"),
+                settings.sync_only_created_applications
+            );
         }
         IntegrationsCommand::List { environment } => {
             let rows = store.integrations(environment.as_deref()).await?;

@@ -3,3 +3,4 @@
 mod helpers;
 mod management;
 mod reads;
+mod writes;

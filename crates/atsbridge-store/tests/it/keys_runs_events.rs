@@ -342,3 +342,57 @@ async fn created_applications_are_remembered_once_per_integration() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn idempotency_keys_are_claimed_completed_released_and_expire() {
+    use atsbridge_store::IdempotencyClaim;
+    each_backend(|store| async move {
+        connect(&store, A, "env").await;
+        let ttl = 86_400_000;
+        let stale = 300_000;
+        let claim = |key: &'static str, hash: &'static str, at| {
+            let store = store.clone();
+            async move {
+                store
+                    .claim_idempotency_key(A, key, hash, at, ttl, stale)
+                    .await
+                    .unwrap()
+            }
+        };
+        let t0 = day(1);
+        assert_eq!(claim("k1", "h1", t0).await, IdempotencyClaim::Claimed);
+        assert_eq!(
+            claim("k1", "h1", t0).await,
+            IdempotencyClaim::InProgress {
+                request_hash: "h1".into()
+            }
+        );
+        store
+            .complete_idempotency_key(A, "k1", 200, "{\"a\":1}")
+            .await
+            .unwrap();
+        assert_eq!(
+            claim("k1", "h2", t0).await,
+            IdempotencyClaim::Completed {
+                request_hash: "h1".into(),
+                status: 200,
+                response: "{\"a\":1}".into()
+            }
+        );
+        // Released keys are free again; completed ones are not released.
+        assert_eq!(claim("k2", "h1", t0).await, IdempotencyClaim::Claimed);
+        store.release_idempotency_key(A, "k2").await.unwrap();
+        store.release_idempotency_key(A, "k1").await.unwrap();
+        assert_eq!(claim("k2", "h1", t0).await, IdempotencyClaim::Claimed);
+        // After the time to live, a key is new again.
+        assert_eq!(claim("k1", "h3", day(3)).await, IdempotencyClaim::Claimed);
+        // Deleting the integration forgets its keys.
+        assert!(store.delete_integration(A).await.unwrap());
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM idempotency_keys")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(rows, 0);
+    })
+    .await;
+}
