@@ -1,5 +1,5 @@
 //! The HTTP API: Kombo-compatible `/v1` routes (reads, writes, integrations, passthrough,
-//! connect pages), authentication, Kombo's error envelope, rate limits and request ids.
+//! connect pages, webhook subscriptions), authentication, Kombo's error envelope, rate limits and request ids.
 //!
 //! Owns: routing, extractors, the mapping of errors to Kombo codes and HTTP statuses.
 //! Must not import: the CLI or the simulator; it reads through `atsbridge-store`, triggers
@@ -13,6 +13,7 @@ pub mod limits;
 pub mod management;
 pub mod nested;
 pub mod query;
+pub mod webhooks;
 pub mod write;
 
 use std::future::Future;
@@ -43,6 +44,10 @@ pub struct ServerConfig {
     pub allow_private_attachment_urls: bool,
     /// Limit for downloading one attachment's `data_url`, redirects included.
     pub attachment_download_timeout: Duration,
+    /// Whether webhook URLs may point to loopback, private or other internal addresses
+    /// (refused by default; the demo and tests allow them). The deliverer has the same
+    /// switch in `DelivererConfig`.
+    pub allow_private_webhook_urls: bool,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +58,7 @@ impl Default for ServerConfig {
             write_concurrency_per_integration: 30,
             allow_private_attachment_urls: false,
             attachment_download_timeout: Duration::from_secs(30),
+            allow_private_webhook_urls: false,
         }
     }
 }
@@ -103,7 +109,8 @@ pub fn app(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(ats::router())
         .merge(write::router())
-        .merge(management::router());
+        .merge(management::router())
+        .merge(webhooks::router());
     let router = Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest("/v1", v1)

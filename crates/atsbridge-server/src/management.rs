@@ -609,7 +609,8 @@ async fn delete_integration(
     // logged rather than turned into an error for a deletion that happened.
     if let Err(e) = state
         .store
-        .enqueue_event(
+        .enqueue_event_in(
+            Some(&row.environment_id),
             &format!("evt_{}", random_hex()),
             Some(&row.id),
             "integration-deleted",

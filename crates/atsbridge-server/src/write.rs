@@ -10,7 +10,7 @@
 //! Kombo's response shape.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -736,6 +736,31 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
         .store
         .apply_batch(&integration.id, &inputs, now)
         .await?;
+    // The create changed stored data: tell webhook subscribers. The create happened, so a
+    // failed event write is logged rather than answered as an error.
+    let payload = serde_json::json!({
+        "integration_id": integration.id,
+        "integration_tool": integration.tool,
+        "integration_category": "ATS",
+        "changed_models": [
+            {"name": ModelKind::Application.as_str()},
+            {"name": ModelKind::Candidate.as_str()},
+        ],
+    });
+    let event_id = format!("evt_{:016x}", rand::random::<u64>());
+    if let Err(e) = state
+        .store
+        .enqueue_event(
+            &event_id,
+            Some(&integration.id),
+            "data-changed",
+            &payload,
+            now,
+        )
+        .await
+    {
+        tracing::error!(error = ?e, integration_id = %integration.id, "the data-changed event could not be written");
+    }
 
     let candidate_records = state
         .store
@@ -831,53 +856,7 @@ async fn file(
 // Downloads
 // ---------------------------------------------------------------------------------------
 
-/// Whether `ip` is an address a server should not be made to call on a client's behalf:
-/// loopback, private, link-local, carrier-grade NAT, unspecified, multicast, broadcast,
-/// reserved and documentation ranges, IPv6 unique-local and site-local, and IPv4 addresses
-/// embedded in IPv6 (mapped, NAT64) that are any of these.
-pub fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64)
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || (o[0] == 198 && (o[1] & 0xfe) == 18)
-                || o[0] >= 240
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                );
-                return is_internal(IpAddr::V4(v4));
-            }
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] & 0xffc0) == 0xfec0
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
-                // IPv4-compatible (deprecated) ::a.b.c.d
-                || (s[0..6] == [0, 0, 0, 0, 0, 0])
-        }
-    }
-}
+pub use atsbridge_sync::webhooks::is_internal;
 
 /// Downloads `raw` (http or https only) into memory, at most `cap` bytes, within the
 /// configured timeout. Unless `allow_private_attachment_urls`, the host is resolved first and

@@ -3,6 +3,7 @@
 
 use atsbridge_model::Timestamp;
 use serde_json::Value;
+use sqlx::any::AnyRow;
 use sqlx::Row as _;
 
 use crate::{db, millis, timestamp, Result, Store, StoreError};
@@ -18,6 +19,8 @@ pub struct Event {
 }
 
 impl Store {
+    /// Writes an event of an integration's environment (looked up from the integration) and
+    /// the webhook deliveries it leads to, in one transaction.
     pub async fn enqueue_event(
         &self,
         id: &str,
@@ -26,16 +29,98 @@ impl Store {
         payload: &Value,
         now: Timestamp,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO events (id, integration_id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
+        self.enqueue_event_in(None, id, integration_id, kind, payload, now)
+            .await
+    }
+
+    /// Like `enqueue_event`, with the environment given (for events of integrations that no
+    /// longer exist, such as `integration-deleted`); `None` looks it up.
+    pub async fn enqueue_event_in(
+        &self,
+        environment_id: Option<&str>,
+        id: &str,
+        integration_id: Option<&str>,
+        kind: &str,
+        payload: &Value,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(db("writing an event"))?;
+        let environment_id = match (environment_id, integration_id) {
+            (Some(env), _) => Some(env.to_owned()),
+            (None, Some(integration)) => sqlx::query_scalar::<_, String>(
+                "SELECT environment_id FROM integrations WHERE id = $1",
+            )
+            .bind(integration)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("writing an event"))?,
+            (None, None) => None,
+        };
+        let seq: i64 = sqlx::query_scalar("INSERT INTO events (id, integration_id, type, payload, created_at, environment_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq")
             .bind(id)
             .bind(integration_id)
             .bind(kind)
             .bind(payload.to_string())
             .bind(millis(now))
-            .execute(&self.pool)
+            .bind(&environment_id)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db("writing an event"))?;
+        if let Some(env) = &environment_id {
+            let event = Event {
+                seq,
+                id: id.to_owned(),
+                integration_id: integration_id.map(str::to_owned),
+                kind: kind.to_owned(),
+                payload: payload.clone(),
+                created_at: now,
+            };
+            Store::fan_out(&mut tx, &event, env).await?;
+        }
+        tx.commit().await.map_err(db("writing an event"))?;
         Ok(())
+    }
+
+    /// Writes the `integration-created` event of a new integration.
+    pub async fn enqueue_integration_created(
+        &self,
+        row: &crate::IntegrationRow,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut entropy = [0u8; 8];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut entropy);
+        let hex: String = entropy.iter().map(|b| format!("{b:02x}")).collect();
+        let payload = serde_json::json!({
+            "id": row.id,
+            "tool": row.tool,
+            "category": "ATS",
+            "end_user": {
+                "organization_name": row.end_user.organization_name,
+                "creator_email": row.end_user.creator_email,
+                "origin_id": row.end_user.origin_id,
+            },
+        });
+        self.enqueue_event_in(
+            Some(&row.environment_id),
+            &format!("evt_{hex}"),
+            Some(&row.id),
+            "integration-created",
+            &payload,
+            now,
+        )
+        .await
+    }
+
+    /// One event by its sequence number.
+    pub async fn event(&self, seq: i64) -> Result<Option<Event>> {
+        let row = sqlx::query(
+            "SELECT seq, id, integration_id, type, payload, created_at FROM events WHERE seq = $1",
+        )
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading an event"))?;
+        row.as_ref().map(event_from_row).transpose()
     }
 
     /// Events after `after_seq`, oldest first.
@@ -46,20 +131,19 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(db("reading events"))?;
-        rows.iter()
-            .map(|r| {
-                let e = |e| db("reading events")(e);
-                let payload: String = r.try_get("payload").map_err(e)?;
-                Ok(Event {
-                    seq: r.try_get("seq").map_err(e)?,
-                    id: r.try_get("id").map_err(e)?,
-                    integration_id: r.try_get("integration_id").map_err(e)?,
-                    kind: r.try_get("type").map_err(e)?,
-                    payload: serde_json::from_str(&payload)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    created_at: timestamp(r.try_get("created_at").map_err(e)?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
+}
+
+fn event_from_row(r: &AnyRow) -> Result<Event> {
+    let e = |e| db("reading events")(e);
+    let payload: String = r.try_get("payload").map_err(e)?;
+    Ok(Event {
+        seq: r.try_get("seq").map_err(e)?,
+        id: r.try_get("id").map_err(e)?,
+        integration_id: r.try_get("integration_id").map_err(e)?,
+        kind: r.try_get("type").map_err(e)?,
+        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: timestamp(r.try_get("created_at").map_err(e)?)?,
+    })
 }

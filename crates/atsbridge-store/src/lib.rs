@@ -22,6 +22,7 @@ pub mod records;
 pub mod runs;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -35,6 +36,7 @@ pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
 pub use records::{BatchCounts, RecordInput, StoredRecord};
 pub use runs::{RunCounts, RunRow, RunState};
+pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -6,12 +6,15 @@
 //! Owns: scheduling, diffing and deletion detection.
 //! Must not import: the server, the CLI or a concrete connector; it sees connectors only
 //! through the trait in `atsbridge-model` (built by a factory the caller supplies) and
-//! storage only through `atsbridge-store`.
+//! storage only through `atsbridge-store`. Also delivers the outbox's events as signed
+//! webhooks (`webhooks`).
 #![forbid(unsafe_code)]
 
 mod engine;
 mod scheduler;
 mod sink;
+pub mod webhooks;
 
 pub use engine::{ConnectorFactory, Engine, EngineConfig, Outcome};
 pub use scheduler::Scheduler;
+pub use webhooks::{Deliverer, DelivererConfig};

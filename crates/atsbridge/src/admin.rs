@@ -51,6 +51,34 @@ pub enum IntegrationsCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Subscribe a URL to events; prints the webhook id and its signing secret (shown once).
+    Add {
+        #[arg(long)]
+        url: String,
+        /// Comma-separated event types (default: all).
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
+        environment: String,
+        /// Accept a loopback or private address (for local receivers).
+        #[arg(long, env = "ATSBRIDGE_ALLOW_PRIVATE_WEBHOOK_URLS")]
+        allow_private: bool,
+    },
+    /// List the webhooks of an environment.
+    List {
+        #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
+        environment: String,
+    },
+    /// Remove a webhook; its pending deliveries are marked failed.
+    Remove {
+        webhook_id: String,
+        #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
+        environment: String,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// The tool: `sagehr`.
@@ -167,7 +195,10 @@ pub async fn add_integration(
             )
         })?;
     }
-    store.create_integration(new, Timestamp::now()).await?;
+    let row = store.create_integration(new, Timestamp::now()).await?;
+    store
+        .enqueue_integration_created(&row, Timestamp::now())
+        .await?;
     Ok(id)
 }
 
@@ -228,6 +259,69 @@ pub async fn integrations(
                     r.end_user.organization_name
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+/// Subscribes `url` in `environment`; returns the webhook id and its secret.
+pub async fn add_webhook(
+    store: &Store,
+    environment: &str,
+    url: &str,
+    events: Vec<String>,
+    allow_private: bool,
+) -> anyhow::Result<(String, String)> {
+    let url = atsbridge_sync::webhooks::validate_url(url, allow_private)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e} (use --allow-private for local receivers)"))?;
+    let events = atsbridge_server::webhooks::check_events(Some(events))
+        .map_err(|e| anyhow::anyhow!("--events: {e}"))?;
+    let secret = atsbridge_store::webhooks::generate_secret();
+    let hook = store
+        .create_webhook(
+            environment,
+            url.as_str(),
+            events.as_deref(),
+            &secret,
+            Timestamp::now(),
+        )
+        .await?;
+    Ok((hook.id, secret))
+}
+
+pub async fn webhooks(store_args: &StoreArgs, command: WebhooksCommand) -> anyhow::Result<()> {
+    let store = store_args.open().await?;
+    match command {
+        WebhooksCommand::Add {
+            url,
+            events,
+            environment,
+            allow_private,
+        } => {
+            let (id, secret) =
+                add_webhook(&store, &environment, &url, events, allow_private).await?;
+            eprintln!("created webhook {id}; its signing secret is shown once:");
+            println!("{id} {secret}");
+        }
+        WebhooksCommand::List { environment } => {
+            println!("{:<28} {:<40} EVENTS", "ID", "URL");
+            for w in store.webhooks(&environment).await? {
+                let events = w.events.map_or_else(|| "*".to_owned(), |e| e.join(","));
+                println!("{:<28} {:<40} {events}", w.id, w.url);
+            }
+        }
+        WebhooksCommand::Remove {
+            webhook_id,
+            environment,
+        } => {
+            if !store
+                .remove_webhook(&environment, &webhook_id, Timestamp::now())
+                .await?
+            {
+                bail!("no webhook `{webhook_id}` in environment `{environment}`");
+            }
+            eprintln!("removed webhook {webhook_id}");
         }
     }
     Ok(())

@@ -7,13 +7,15 @@ use std::time::Duration;
 use anyhow::Context as _;
 use atsbridge_model::Timestamp;
 use atsbridge_server::{app, serve, AppState, ServerConfig};
-use atsbridge_sync::{Engine, EngineConfig, Scheduler};
+use atsbridge_sync::{Deliverer, DelivererConfig, Engine, EngineConfig, Scheduler};
 use clap::Args;
 use sagehr_sim::{spawn, with_tenant, TenantConfig};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::admin::{add_integration, sync_with_progress, AddArgs, DEFAULT_ENVIRONMENT};
+use crate::admin::{
+    add_integration, add_webhook, sync_with_progress, AddArgs, DEFAULT_ENVIRONMENT,
+};
 use crate::config::{connectors, StoreArgs};
 use crate::serve::shutdown_signal;
 
@@ -32,6 +34,10 @@ pub struct DemoArgs {
     /// Seed of the simulated data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Subscribe this URL to all webhook events at start (private addresses allowed); the
+    /// signing secret is printed.
+    #[arg(long)]
+    pub webhook_url: Option<String>,
 }
 
 /// Runs the demo, keeping its database, key file and `demo.json` in `dir` (`--data-dir`).
@@ -78,6 +84,11 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
                 .1
         }
     };
+    if let Some(url) = &args.webhook_url {
+        let (id, secret) = add_webhook(&store, DEFAULT_ENVIRONMENT, url, Vec::new(), true).await?;
+        eprintln!("Webhook {id} subscribed: {url}");
+        eprintln!("Webhook signing secret (X-Kombo-Signature): {secret}");
+    }
     let add = AddArgs {
         tool: "sagehr".into(),
         subdomain: "acme".into(),
@@ -115,11 +126,24 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         store.clone(),
         connectors(),
         engine.clone(),
-        ServerConfig::default(),
+        ServerConfig {
+            allow_private_webhook_urls: true,
+            ..ServerConfig::default()
+        },
     );
     let shutdown = CancellationToken::new();
     let syncs =
         tokio::spawn(Scheduler::new(engine, Duration::from_secs(3 * 3600)).run(shutdown.clone()));
+    let deliveries = tokio::spawn(
+        Deliverer::new(
+            store.clone(),
+            DelivererConfig {
+                allow_private_urls: true,
+                ..DelivererConfig::default()
+            },
+        )
+        .run(shutdown.clone()),
+    );
     let stop = shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -129,6 +153,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
     serve(listener, app(state), async move { done.cancelled().await }).await?;
     shutdown.cancel();
     let _ = syncs.await;
+    let _ = deliveries.await;
     store.close().await;
     sim.shutdown().await;
     Ok(())

@@ -33,6 +33,9 @@ enum Command {
     /// Manage integrations.
     #[command(subcommand)]
     Integrations(admin::IntegrationsCommand),
+    /// Manage webhook subscriptions.
+    #[command(subcommand)]
+    Webhooks(admin::WebhooksCommand),
     /// Sync one integration now (or queue a sync for the running server).
     Sync(admin::SyncArgs),
 }
@@ -52,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args, cli.store.data_dir.clone()).await,
         Command::Keys(command) => admin::keys(&cli.store, command).await,
         Command::Integrations(command) => admin::integrations(&cli.store, command).await,
+        Command::Webhooks(command) => admin::webhooks(&cli.store, command).await,
         Command::Sync(args) => admin::sync(&cli.store, args).await,
     }
 }

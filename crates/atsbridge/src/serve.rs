@@ -1,11 +1,11 @@
-//! `atsbridge serve`: the API and the sync scheduler in one process, until Ctrl-C/SIGTERM.
+//! `atsbridge serve`: the API, the sync scheduler and the webhook deliverer in one process, until Ctrl-C/SIGTERM.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use atsbridge_server::{app, serve, AppState, ServerConfig};
-use atsbridge_sync::{Engine, EngineConfig, Scheduler};
+use atsbridge_sync::{Deliverer, DelivererConfig, Engine, EngineConfig, Scheduler};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
@@ -22,6 +22,13 @@ pub struct ServeArgs {
     /// Requests per API key per minute.
     #[arg(long, env = "ATSBRIDGE_RATE_LIMIT", default_value_t = 600)]
     pub rate_limit_per_minute: u32,
+    /// Accept webhook URLs on loopback, private or other internal addresses (off: such
+    /// URLs are refused when subscribed and when delivered).
+    #[arg(long, env = "ATSBRIDGE_ALLOW_PRIVATE_WEBHOOK_URLS")]
+    pub allow_private_webhook_urls: bool,
+    /// Hours a webhook delivery is retried (with exponential backoff) before it is failed.
+    #[arg(long, env = "ATSBRIDGE_WEBHOOK_MAX_AGE_HOURS", default_value_t = 24)]
+    pub webhook_max_age_hours: u64,
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -51,6 +58,7 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     let engine = Engine::new(store.clone(), connectors(), EngineConfig::default());
     let config = ServerConfig {
         rate_limit_per_minute: args.rate_limit_per_minute,
+        allow_private_webhook_urls: args.allow_private_webhook_urls,
         ..ServerConfig::default()
     };
     let state = AppState::new(store.clone(), connectors(), engine.clone(), config);
@@ -64,6 +72,15 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
         Duration::from_secs(args.sync_interval_minutes.max(1) * 60),
     );
     let syncs = tokio::spawn(scheduler.run(shutdown.clone()));
+    let deliverer = Deliverer::new(
+        store.clone(),
+        DelivererConfig {
+            allow_private_urls: args.allow_private_webhook_urls,
+            max_age: Duration::from_secs(args.webhook_max_age_hours.max(1) * 3600),
+            ..DelivererConfig::default()
+        },
+    );
+    let deliveries = tokio::spawn(deliverer.run(shutdown.clone()));
     let stop = shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -74,6 +91,7 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     serve(listener, app(state), async move { done.cancelled().await }).await?;
     shutdown.cancel();
     let _ = syncs.await;
+    let _ = deliveries.await;
     store.close().await;
     Ok(())
 }

@@ -8,7 +8,7 @@ use atsbridge_model::integration::EndUser;
 use atsbridge_model::Timestamp;
 use atsbridge_sagehr::{Config, RetryPolicy, SageHr};
 use atsbridge_server::{app, serve, AppState, ServerConfig};
-use atsbridge_store::testing::{sqlite, TempDir};
+use atsbridge_store::testing::{keys, TempDir};
 use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, Store};
 use atsbridge_sync::{ConnectorFactory, Engine, EngineConfig, Outcome};
 use reqwest::{Method, RequestBuilder};
@@ -49,6 +49,8 @@ pub struct TestApp {
     pub key: String,
     pub http: reqwest::Client,
     pub shutdown: CancellationToken,
+    /// The store's database, to open it again (a "restart").
+    pub store_url: String,
     pub _dir: TempDir,
 }
 
@@ -57,6 +59,8 @@ pub struct Options {
     pub applicants: usize,
     pub sync: bool,
     pub config: ServerConfig,
+    /// The database to use instead of a fresh SQLite file (e.g. a PostgreSQL test database).
+    pub database_url: Option<String>,
 }
 
 impl Default for Options {
@@ -66,6 +70,7 @@ impl Default for Options {
             applicants: 4,
             sync: true,
             config: ServerConfig::default(),
+            database_url: None,
         }
     }
 }
@@ -78,7 +83,12 @@ pub async fn spawn_app(options: Options) -> TestApp {
         ..TenantConfig::new("acme", SIM_KEY)
     };
     let sim = spawn(with_tenant(&tenant)).await.unwrap();
-    let (store, dir) = sqlite().await;
+    let dir = TempDir::new();
+    let store_url = options
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/store.db", dir.path().display()));
+    let store = Store::open(&store_url, keys()).await.unwrap();
     let mut credentials = Credentials::default();
     credentials.0.insert("subdomain".into(), json!("acme"));
     credentials.0.insert("api_key".into(), json!(SIM_KEY));
@@ -141,6 +151,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
         key,
         http: reqwest::Client::builder().no_proxy().build().unwrap(),
         shutdown,
+        store_url,
         _dir: dir,
     }
 }

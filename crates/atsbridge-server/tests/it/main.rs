@@ -3,4 +3,5 @@
 mod helpers;
 mod management;
 mod reads;
+mod webhooks;
 mod writes;

@@ -11,3 +11,4 @@ mod integrations;
 mod keys_runs_events;
 mod paging;
 mod smoke;
+mod webhooks;

@@ -1,0 +1,182 @@
+//! Webhook subscriptions and deliveries: fan-out by environment and event type, secrets at
+//! rest, claiming with leases and in order per integration, attempts, removal.
+
+use atsbridge_store::{Attempt, DeliveryState};
+use serde_json::json;
+
+use crate::fixtures::*;
+use crate::harness::each_backend;
+
+#[tokio::test]
+async fn events_fan_out_to_the_matching_webhooks_of_their_environment() {
+    each_backend(|store| async move {
+        connect(&store, A, "env-1").await;
+        connect(&store, B, "env-2").await;
+        let all = store
+            .create_webhook("env-1", "http://a.example/hook", None, "s3cret-a", day(1))
+            .await
+            .unwrap();
+        let only_sync = store
+            .create_webhook(
+                "env-1",
+                "http://b.example/hook",
+                Some(&["sync-finished".to_owned()]),
+                "s3cret-b",
+                day(1),
+            )
+            .await
+            .unwrap();
+        let other_env = store
+            .create_webhook("env-2", "http://c.example/hook", None, "s3cret-c", day(1))
+            .await
+            .unwrap();
+        // A changing sync of A: data-changed + sync-finished.
+        store
+            .enqueue_event(
+                "evt_1",
+                Some(A),
+                "sync-finished",
+                &json!({"changed_models": ["ats_jobs"]}),
+                day(2),
+            )
+            .await
+            .unwrap();
+        // Unchanged: sync-finished only.
+        store
+            .enqueue_event(
+                "evt_2",
+                Some(A),
+                "sync-finished",
+                &json!({"changed_models": []}),
+                day(3),
+            )
+            .await
+            .unwrap();
+        let types = |list: Vec<atsbridge_store::Delivery>| {
+            let mut v: Vec<(String, String)> = list
+                .into_iter()
+                .map(|d| (d.event_id, d.event_type))
+                .collect();
+            v.sort();
+            v
+        };
+        let a = types(store.deliveries(&all.id, 10).await.unwrap());
+        assert_eq!(a.len(), 3, "{a:?}");
+        assert!(a.contains(&("evt_1".into(), "sync-finished".into())));
+        assert!(a.contains(&("evt_2".into(), "sync-finished".into())));
+        assert_eq!(a.iter().filter(|(_, t)| t == "data-changed").count(), 1);
+        assert_eq!(store.deliveries(&only_sync.id, 10).await.unwrap().len(), 2);
+        assert!(store
+            .deliveries(&other_env.id, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // The secret is stored sealed, never in clear.
+        let raw: Vec<String> = sqlx::query_scalar("SELECT secret_sealed FROM webhooks")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        assert!(raw.iter().all(|s| !s.contains("s3cret")));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn deliveries_are_claimed_once_in_order_and_recorded() {
+    each_backend(|store| async move {
+        connect(&store, A, "env-1").await;
+        let hook = store
+            .create_webhook("env-1", "http://a.example/hook", None, "secret", day(1))
+            .await
+            .unwrap();
+        for n in 1..=2 {
+            store
+                .enqueue_event(
+                    &format!("evt_{n}"),
+                    Some(A),
+                    "integration-state-changed",
+                    &json!({"n": n}),
+                    day(2),
+                )
+                .await
+                .unwrap();
+        }
+        let now = day(3);
+        let lease = day(4);
+        let claimed = store
+            .claim_deliveries("node-1", now, lease, 10)
+            .await
+            .unwrap();
+        // Only the first: the second waits behind it.
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].delivery.event_id, "evt_1");
+        assert_eq!(claimed[0].secret, "secret");
+        assert_eq!(claimed[0].url, "http://a.example/hook");
+        assert_eq!(claimed[0].event.payload, json!({"n": 1}));
+        // Leased: nobody else gets it.
+        assert!(store
+            .claim_deliveries("node-2", now, lease, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // A failed attempt keeps it pending (and the next one waiting) until it is due.
+        let seq = claimed[0].delivery.seq;
+        let failed = Attempt {
+            status: Some(503),
+            latency_ms: 12,
+            error: Some("answered HTTP 503".into()),
+            at: now,
+            state: DeliveryState::Pending,
+            next_attempt_at: day(5),
+        };
+        assert!(!store.record_attempt(seq, "node-2", &failed).await.unwrap());
+        assert!(store.record_attempt(seq, "node-1", &failed).await.unwrap());
+        assert!(store
+            .claim_deliveries("node-2", day(4), day(6), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        let again = store
+            .claim_deliveries("node-2", day(5), day(6), 10)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].delivery.attempts, 1);
+        assert_eq!(again[0].delivery.first_attempt_at, Some(now));
+        let ok = Attempt {
+            status: Some(200),
+            latency_ms: 3,
+            error: None,
+            at: day(5),
+            state: DeliveryState::Delivered,
+            next_attempt_at: day(5),
+        };
+        assert!(store
+            .record_attempt(again[0].delivery.seq, "node-2", &ok)
+            .await
+            .unwrap());
+        let next = store
+            .claim_deliveries("node-1", day(5), day(6), 10)
+            .await
+            .unwrap();
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].delivery.event_id, "evt_2");
+
+        // Removing the webhook fails what is pending and hides it.
+        assert!(store
+            .remove_webhook("env-1", &hook.id, day(6))
+            .await
+            .unwrap());
+        assert!(!store
+            .remove_webhook("env-1", &hook.id, day(6))
+            .await
+            .unwrap());
+        assert!(store.webhooks("env-1").await.unwrap().is_empty());
+        let log = store.deliveries(&hook.id, 10).await.unwrap();
+        assert_eq!(log[0].state, DeliveryState::Failed);
+        assert_eq!(log[1].state, DeliveryState::Delivered);
+        assert_eq!(log[1].attempts, 2);
+        assert_eq!(log[1].last_status, Some(200));
+    })
+    .await;
+}
