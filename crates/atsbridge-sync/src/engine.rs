@@ -78,6 +78,9 @@ fn run_id() -> String {
     format!("sync_{n:016x}")
 }
 
+/// Rows a run must insert or delete before planner statistics are refreshed.
+const STATISTICS_AFTER: u64 = 5_000;
+
 /// How many live ids are read per page during the sweep.
 const SWEEP_PAGE: i64 = 5_000;
 
@@ -272,6 +275,17 @@ impl Engine {
         self.store
             .mark_synced(&integration.id, Timestamp::now())
             .await?;
+        // A run that wrote many rows changes the data's shape; fresh planner statistics keep
+        // the list filters on their indexes.
+        let written: u64 = run
+            .counts
+            .inserted
+            .values()
+            .chain(run.counts.deleted.values())
+            .sum();
+        if written >= STATISTICS_AFTER {
+            self.store.refresh_statistics().await?;
+        }
         Ok(())
     }
 
