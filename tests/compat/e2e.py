@@ -125,7 +125,6 @@ def main() -> int:
     # deletion, with include_deleted.
     target = next(a for a in applications if a.outcome == "PENDING")
     raw = by_remote[target.remote_id]
-    pipeline = sim_get(info, f"/recruitment/positions/{raw['position_id']}")
     other_stage = next(a["stage"]["id"] for a in applicants if a["position_id"] == raw["position_id"] and a["stage"]["id"] != raw["stage"]["id"]) if any(
         a["position_id"] == raw["position_id"] and a["stage"]["id"] != raw["stage"]["id"] for a in applicants) else None
     before = datetime.now(timezone.utc) - timedelta(milliseconds=5)
@@ -149,7 +148,6 @@ def main() -> int:
     check(all(a.remote_id != victim.remote_id for a in sdk_all(kombo.ats.get_applications)), "a deleted application is hidden")
     deleted = [a for a in sdk_all(kombo.ats.get_applications, include_deleted=True) if a.remote_id == victim.remote_id]
     check(len(deleted) == 1 and deleted[0].remote_deleted_at is not None, "include_deleted shows it with remote_deleted_at")
-    del pipeline
 
     print(f"e2e: {CHECKS} checks against the demo with the official SDK")
     print(f"{CHECKS - len(FAILURES)} passed, {len(FAILURES)} failed")

@@ -35,6 +35,21 @@ pub struct Config {
 }
 
 impl Config {
+    /// The configuration stored for an integration: `subdomain`, `api_key` and, optionally,
+    /// `base_url` (a template with `{subdomain}`, e.g. to aim at the simulator). One place
+    /// knows these keys, so the CLI, the server and tests build connectors alike.
+    pub fn from_credentials(credentials: &serde_json::Map<String, Value>) -> Self {
+        let get = |key: &str| credentials.get(key).and_then(Value::as_str);
+        let mut config = Config::new(
+            get("subdomain").unwrap_or_default(),
+            get("api_key").unwrap_or_default(),
+        );
+        if let Some(base) = get("base_url") {
+            config.base_url_template = base.to_owned();
+        }
+        config
+    }
+
     pub fn new(subdomain: impl Into<String>, api_key: impl Into<String>) -> Self {
         Config {
             base_url_template: DEFAULT_BASE_URL.into(),
@@ -616,6 +631,25 @@ mod tests {
         assert!(Client::new(&Config::new("acme", " ")).is_err());
         let c = Client::new(&Config::new("ACME", "k")).unwrap();
         assert_eq!(c.base_url(), "https://acme.sage.hr/api");
+    }
+
+    #[test]
+    fn stored_credentials_give_the_config() {
+        let stored = serde_json::json!({"subdomain": "acme", "api_key": "k", "base_url": "http://127.0.0.1:9/{subdomain}/api"});
+        let config = Config::from_credentials(stored.as_object().unwrap());
+        assert_eq!(
+            (config.subdomain.as_str(), config.api_key.as_str()),
+            ("acme", "k")
+        );
+        assert_eq!(
+            Client::new(&config).unwrap().base_url(),
+            "http://127.0.0.1:9/acme/api"
+        );
+        let plain = serde_json::json!({"subdomain": "acme", "api_key": "k"});
+        assert_eq!(
+            Config::from_credentials(plain.as_object().unwrap()).base_url_template,
+            DEFAULT_BASE_URL
+        );
     }
 
     #[test]

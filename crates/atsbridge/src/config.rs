@@ -85,13 +85,7 @@ fn key_file(path: &Path) -> anyhow::Result<String> {
 pub fn connectors() -> ConnectorFactory {
     Arc::new(|row, credentials: &Credentials| match row.tool.as_str() {
         "sagehr" => {
-            let mut config = Config::new(
-                credentials.get("subdomain").unwrap_or_default(),
-                credentials.get("api_key").unwrap_or_default(),
-            );
-            if let Some(base) = credentials.get("base_url") {
-                config.base_url_template = base.to_owned();
-            }
+            let config = Config::from_credentials(&credentials.0);
             Ok(Box::new(SageHr::new(&row.id, &config)?) as Box<dyn Connector>)
         }
         other => Err(atsbridge_model::connector::ConnectorError::new(

@@ -22,13 +22,7 @@ pub const ENVIRONMENT: &str = "env_test";
 
 pub fn factory() -> ConnectorFactory {
     Arc::new(|row, credentials: &Credentials| {
-        let mut config = Config::new(
-            credentials.get("subdomain").unwrap_or_default(),
-            credentials.get("api_key").unwrap_or_default(),
-        );
-        if let Some(base) = credentials.get("base_url") {
-            config.base_url_template = base.to_owned();
-        }
+        let mut config = Config::from_credentials(&credentials.0);
         config.retry = RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_millis(2),
