@@ -200,7 +200,8 @@ pub trait Connector: Send + Sync {
     /// The tool slug, e.g. `sagehr`.
     fn tool(&self) -> &'static str;
 
-    /// Checks the credentials with one cheap call.
+    /// Checks the credentials with one cheap call: `AuthInvalid` for rejected credentials,
+    /// `NotFound` when no account answers at the configured address.
     fn check_credentials(&self) -> BoxFuture<'_, Result<(), ConnectorError>>;
 
     /// Reads every record of every model and hands them to `sink` as they arrive. Returns

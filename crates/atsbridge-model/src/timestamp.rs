@@ -49,6 +49,15 @@ impl Timestamp {
         (self.0.unix_timestamp_nanos() / 1_000_000) as i64
     }
 
+    /// This instant plus `d`, or the latest representable instant if that is out of range.
+    pub fn plus(self, d: std::time::Duration) -> Self {
+        let later = self
+            .0
+            .checked_add(time::Duration::try_from(d).unwrap_or(time::Duration::MAX))
+            .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc());
+        Self::from_offset_date_time(later)
+    }
+
     pub fn offset_date_time(self) -> OffsetDateTime {
         self.0
     }

@@ -159,10 +159,10 @@ impl Connector for SageHr {
                 .await
             {
                 Ok(_) => Ok(()),
-                // Sage HR answers an unknown subdomain with 404; for a credential check that
-                // means the account was not found, which is the customer's input to fix.
+                // Sage HR answers an unknown subdomain with 404: the account does not
+                // exist (NotFound), which the connect page reports apart from a wrong key.
                 Err(e) if e.kind == Kind::NotFound => Err(ConnectorError::new(
-                    Kind::AuthInvalid,
+                    Kind::NotFound,
                     format!("no Sage HR account answers at {}", self.client.base_url()),
                 )),
                 Err(e) => Err(e),

@@ -8,6 +8,7 @@
 
 pub mod ats;
 pub mod auth;
+pub mod connect;
 pub mod error;
 pub mod limits;
 pub mod management;
@@ -48,6 +49,20 @@ pub struct ServerConfig {
     /// (refused by default; the demo and tests allow them). The deliverer has the same
     /// switch in `DelivererConfig`.
     pub allow_private_webhook_urls: bool,
+    /// The address vendors and their customers reach this server at (e.g.
+    /// `https://ats.vendor.example`), used in connection links. Without it links are built
+    /// from the request's `Host` (and `X-Forwarded-Proto`).
+    pub public_url: Option<String>,
+    /// Per tool, the API base URL template stored with integrations created by the connect
+    /// flow (e.g. `sagehr` → `http://127.0.0.1:9000/{subdomain}/api` to aim at the
+    /// simulator). Tools not listed use their public API.
+    pub tool_base_urls: std::collections::BTreeMap<String, String>,
+    /// The vendor's product name on the connection pages ("Acme Jobs asks to connect …").
+    pub connect_app_name: Option<String>,
+    /// Origins allowed to frame `EMBEDDED` connection pages and to receive the completion
+    /// token by `postMessage` (e.g. `https://app.vendor.example`). Empty: pages can only be
+    /// framed by this server's own origin.
+    pub connect_embed_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +74,10 @@ impl Default for ServerConfig {
             allow_private_attachment_urls: false,
             attachment_download_timeout: Duration::from_secs(30),
             allow_private_webhook_urls: false,
+            public_url: None,
+            tool_base_urls: std::collections::BTreeMap::new(),
+            connect_app_name: None,
+            connect_embed_origins: Vec::new(),
         }
     }
 }
@@ -110,11 +129,13 @@ pub fn app(state: AppState) -> Router {
         .merge(ats::router())
         .merge(write::router())
         .merge(management::router())
-        .merge(webhooks::router());
+        .merge(webhooks::router())
+        .merge(connect::api_router());
     let router = Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest("/v1", v1)
         .merge(management::assets_router())
+        .merge(connect::page_router())
         .fallback(|| async {
             ApiError::new(
                 ErrorCode::PlatformInputInvalid,

@@ -164,7 +164,7 @@ pub fn layers(router: Router<AppState>, state: AppState) -> Router {
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
-                        path = %request.uri().path(),
+                        path = %logged_path(request.uri().path()),
                         request_id = %id,
                         api_key = tracing::field::Empty,
                     )
@@ -185,6 +185,18 @@ pub fn layers(router: Router<AppState>, state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(RequestBodyLimitLayer::new(body_limit));
     router.layer(stack).with_state(state)
+}
+
+/// The path as logged: the secret tokens in connection links and completion tokens stay
+/// out of the logs.
+fn logged_path(path: &str) -> &str {
+    if path.starts_with("/connect/") && !path.starts_with("/connect/assets/") {
+        "/connect/{token}"
+    } else if path.starts_with("/v1/connect/integration-by-token/") {
+        "/v1/connect/integration-by-token/{token}"
+    } else {
+        path
+    }
 }
 
 /// Request ids: 128 random bits in hex. An id the client sent is kept.
@@ -284,12 +296,13 @@ async fn envelope_errors(State(state): State<AppState>, response: Response) -> R
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_json = response
+    // JSON is already an envelope; HTML is a connection page meant for a person.
+    let own_body = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if own_body {
         return response;
     }
     let (parts, body) = response.into_parts();

@@ -396,9 +396,18 @@ async fn asset(Path(file): Path<String>) -> Response {
         .into_response()
 }
 
-/// The absolute URL of an asset as the caller reached us (`Host`, and `X-Forwarded-Proto`
-/// behind a TLS proxy); a root-relative path when the host is missing or odd.
+/// The absolute URL of an asset as the caller reached us.
 fn asset_url(headers: &HeaderMap, file: &str) -> String {
+    format!("{}/assets/{file}", external_base(headers, None))
+}
+
+/// This server's base URL for links handed out: `public_url` when configured, else as the
+/// caller reached us (`Host`, and `X-Forwarded-Proto` behind a TLS proxy); empty (so links
+/// are root-relative) when the host is missing or odd.
+pub fn external_base(headers: &HeaderMap, public_url: Option<&str>) -> String {
+    if let Some(url) = public_url.map(str::trim).filter(|u| !u.is_empty()) {
+        return url.trim_end_matches('/').to_owned();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -414,8 +423,8 @@ fn asset_url(headers: &HeaderMap, file: &str) -> String {
         .filter(|p| *p == "https" || *p == "http")
         .unwrap_or("http");
     match host {
-        Some(host) => format!("{proto}://{host}/assets/{file}"),
-        None => format!("/assets/{file}"),
+        Some(host) => format!("{proto}://{host}"),
+        None => String::new(),
     }
 }
 

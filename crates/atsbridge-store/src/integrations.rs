@@ -49,6 +49,30 @@ pub struct NewIntegration {
     pub credentials: Credentials,
 }
 
+impl NewIntegration {
+    /// The row this integration will have once created, for work that needs one before
+    /// it exists (checking the credentials with a connector).
+    pub fn draft_row(&self, now: Timestamp) -> IntegrationRow {
+        IntegrationRow {
+            id: self.id.clone(),
+            tool: self.tool.clone(),
+            environment_id: self.environment_id.clone(),
+            status: IntegrationStatus::Active,
+            setup_status: SetupStatus::FinalSyncPending,
+            end_user: self.end_user.clone(),
+            settings: self.settings.clone(),
+            credentials_version: 1,
+            invalid_credentials_version: None,
+            created_at: now,
+            first_synced_at: None,
+            data_expired_at: None,
+            sync_requested_at: None,
+            sync_requested_kind: None,
+            last_run_started_at: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct IntegrationRow {
     pub id: String,
@@ -126,6 +150,25 @@ impl Store {
         new: NewIntegration,
         now: Timestamp,
     ) -> Result<IntegrationRow> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db("creating an integration"))?;
+        self.insert_integration(&mut conn, &new, now).await?;
+        drop(conn);
+        self.integration(&new.id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(new.id.clone()))
+    }
+
+    /// The INSERT of `create_integration`, on a connection or inside a transaction.
+    pub(crate) async fn insert_integration(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        new: &NewIntegration,
+        now: Timestamp,
+    ) -> Result<()> {
         let sealed = self.keys.encrypt(
             &serde_json::to_vec(&new.credentials)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -147,21 +190,15 @@ impl Store {
         .bind(settings)
         .bind(sealed)
         .bind(millis(now))
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await;
         match result {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Conflict(format!(
-                    "integration {} exists",
-                    new.id
-                )))
-            }
-            Err(e) => return Err(db("creating an integration")(e)),
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
+                format!("integration {} exists", new.id),
+            )),
+            Err(e) => Err(db("creating an integration")(e)),
         }
-        self.integration(&new.id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(new.id.clone()))
     }
 
     pub async fn integration(&self, id: &str) -> Result<Option<IntegrationRow>> {
@@ -226,13 +263,14 @@ impl Store {
     }
 
     /// Replaces the credentials; a new version clears an earlier rejection, so syncing
-    /// resumes, and the integration becomes ACTIVE again.
+    /// resumes, and an INVALID integration becomes ACTIVE again. A disabled (INACTIVE) one
+    /// stays disabled: new credentials are not the vendor's decision to enable it.
     pub async fn set_credentials(&self, id: &str, credentials: &Credentials) -> Result<()> {
         let sealed = self.keys.encrypt(
             &serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
         let done = sqlx::query(
-            "UPDATE integrations SET credentials = $1, credentials_version = credentials_version + 1, invalid_credentials_version = NULL, status = $2 WHERE id = $3",
+            "UPDATE integrations SET credentials = $1, credentials_version = credentials_version + 1, invalid_credentials_version = NULL, status = CASE WHEN status = 'INACTIVE' THEN status ELSE $2 END WHERE id = $3",
         )
         .bind(sealed)
         .bind(IntegrationStatus::Active.as_str())

@@ -12,6 +12,7 @@
 //! `atsbridge-model` only.
 #![forbid(unsafe_code)]
 
+pub mod connect;
 pub mod crypto;
 pub mod events;
 pub mod filter;
@@ -30,6 +31,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
+pub use connect::{Completion, ConnectLink, LinkPurpose, NewConnectLink};
 pub use crypto::KeyRing;
 pub use filter::{Cursor, Filter};
 pub use idempotency::IdempotencyClaim;

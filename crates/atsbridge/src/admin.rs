@@ -170,23 +170,7 @@ pub async fn add_integration(
         credentials,
     };
     if !args.no_check {
-        let row = atsbridge_store::IntegrationRow {
-            id: id.clone(),
-            tool: new.tool.clone(),
-            environment_id: new.environment_id.clone(),
-            status: atsbridge_model::integration::IntegrationStatus::Active,
-            setup_status: atsbridge_model::integration::SetupStatus::FinalSyncPending,
-            end_user: new.end_user.clone(),
-            settings: new.settings.clone(),
-            credentials_version: 1,
-            invalid_credentials_version: None,
-            created_at: Timestamp::now(),
-            first_synced_at: None,
-            data_expired_at: None,
-            sync_requested_at: None,
-            sync_requested_kind: None,
-            last_run_started_at: None,
-        };
+        let row = new.draft_row(Timestamp::now());
         let connector = (connectors())(&row, &new.credentials)?;
         connector.check_credentials().await.with_context(|| {
             format!(

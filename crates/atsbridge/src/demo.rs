@@ -115,12 +115,13 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         "api_key": api_key,
         "integration_id": integration_id,
         "sim_url": sim.base_url("acme"),
+        "sim_subdomain": "acme",
         "sim_api_key": sim_key,
         "sim_control_url": format!("{}/_sim/acme", sim.url()),
     });
     let info_path = dir.join("demo.json");
     std::fs::write(&info_path, serde_json::to_string_pretty(&info)?)?;
-    print_instructions(&base_url, &api_key, &integration_id, &info_path);
+    print_instructions(&base_url, &api_key, &integration_id, &sim_key, &info_path);
 
     let state = AppState::new(
         store.clone(),
@@ -128,6 +129,13 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         engine.clone(),
         ServerConfig {
             allow_private_webhook_urls: true,
+            // Customers connected through connection links reach the simulator too.
+            tool_base_urls: [(
+                "sagehr".to_owned(),
+                format!("{}/{{subdomain}}/api", sim.url()),
+            )]
+            .into(),
+            connect_app_name: Some("atsbridge demo".into()),
             ..ServerConfig::default()
         },
     );
@@ -163,6 +171,7 @@ fn print_instructions(
     base_url: &str,
     api_key: &str,
     integration_id: &str,
+    sim_key: &str,
     info_path: &std::path::Path,
 ) {
     println!(
@@ -183,6 +192,12 @@ With Kombo's official Python SDK (pip install kombo):
   page = kombo.ats.get_jobs(page_size=5)
   for job in page.result.data.results:
       print(job.id, job.name, job.status)
+
+Connect a customer through the hosted page (the simulator's account: subdomain `acme`,
+API key {sim_key}); open the link in a browser:
+
+  curl -s -X POST {base_url}/connect/create-link -H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json' \
+    -d '{{"end_user_email":"it@globex.example","end_user_organization_name":"Globex","integration_category":"ATS","integration_tool":"sagehr"}}'
 "#,
         info = info_path.display()
     );

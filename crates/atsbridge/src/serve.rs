@@ -29,6 +29,51 @@ pub struct ServeArgs {
     /// Hours a webhook delivery is retried (with exponential backoff) before it is failed.
     #[arg(long, env = "ATSBRIDGE_WEBHOOK_MAX_AGE_HOURS", default_value_t = 24)]
     pub webhook_max_age_hours: u64,
+    /// The address customers reach this server at, used in connection links (default: the
+    /// Host of the request that creates the link).
+    #[arg(long, env = "ATSBRIDGE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Your product's name, shown on the connection pages.
+    #[arg(long, env = "ATSBRIDGE_APP_NAME")]
+    pub app_name: Option<String>,
+    /// An origin (e.g. `https://app.vendor.example`) that may embed connection pages and
+    /// receive the completion token by postMessage; repeat or comma-separate for several.
+    #[arg(long, env = "ATSBRIDGE_CONNECT_EMBED_ORIGINS", value_delimiter = ',')]
+    pub connect_embed_origin: Vec<String>,
+    /// The Sage HR API base URL template for integrations connected through connection
+    /// links (default `https://{subdomain}.sage.hr/api`; the demo aims it at its simulator).
+    #[arg(long, env = "ATSBRIDGE_SAGEHR_BASE_URL")]
+    pub sagehr_base_url: Option<String>,
+}
+
+impl ServeArgs {
+    /// The server settings these flags describe.
+    pub fn server_config(&self) -> anyhow::Result<ServerConfig> {
+        for origin in &self.connect_embed_origin {
+            let parsed = url::Url::parse(origin)
+                .with_context(|| format!("--connect-embed-origin `{origin}` is not a URL"))?;
+            if parsed.origin().ascii_serialization() != origin.trim_end_matches('/') {
+                anyhow::bail!("--connect-embed-origin `{origin}` must be an origin like https://app.vendor.example (no path)");
+            }
+        }
+        let mut tool_base_urls = std::collections::BTreeMap::new();
+        if let Some(base) = &self.sagehr_base_url {
+            tool_base_urls.insert("sagehr".to_owned(), base.clone());
+        }
+        Ok(ServerConfig {
+            rate_limit_per_minute: self.rate_limit_per_minute,
+            allow_private_webhook_urls: self.allow_private_webhook_urls,
+            public_url: self.public_url.clone(),
+            connect_app_name: self.app_name.clone(),
+            connect_embed_origins: self
+                .connect_embed_origin
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
+            tool_base_urls,
+            ..ServerConfig::default()
+        })
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -56,11 +101,7 @@ pub async fn shutdown_signal() {
 pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
     let store = store_args.open().await?;
     let engine = Engine::new(store.clone(), connectors(), EngineConfig::default());
-    let config = ServerConfig {
-        rate_limit_per_minute: args.rate_limit_per_minute,
-        allow_private_webhook_urls: args.allow_private_webhook_urls,
-        ..ServerConfig::default()
-    };
+    let config = args.server_config()?;
     let state = AppState::new(store.clone(), connectors(), engine.clone(), config);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

@@ -308,7 +308,7 @@ async fn a_retry_after_beyond_the_budget_fails_at_once() {
 }
 
 #[tokio::test]
-async fn revoked_keys_and_unknown_accounts_are_auth_errors() {
+async fn revoked_keys_are_auth_errors_and_unknown_accounts_not_found() {
     let env = start(2, 1).await;
     let connector = env.connector();
     connector.check_credentials().await.unwrap();
@@ -341,6 +341,6 @@ async fn revoked_keys_and_unknown_accounts_are_auth_errors() {
         .check_credentials()
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ConnectorErrorKind::AuthInvalid);
+    assert_eq!(err.kind, ConnectorErrorKind::NotFound);
     assert!(err.message.contains("no Sage HR account"), "{err}");
 }

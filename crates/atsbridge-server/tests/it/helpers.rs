@@ -127,7 +127,13 @@ pub async fn spawn_app(options: Options) -> TestApp {
             .unwrap();
         assert!(matches!(outcome, Outcome::Ran(_)), "{outcome:?}");
     }
-    let state = AppState::new(store.clone(), factory(), engine.clone(), options.config);
+    let mut config = options.config;
+    // Integrations made by the connect flow reach the simulator.
+    config
+        .tool_base_urls
+        .entry("sagehr".into())
+        .or_insert_with(|| format!("{}/{{subdomain}}/api", sim.url()));
+    let state = AppState::new(store.clone(), factory(), engine.clone(), config);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();

@@ -1,5 +1,7 @@
 //! The API over real HTTP on loopback, backed by a SQLite store synced from the simulator.
 
+mod connect;
+mod connect_browser;
 mod helpers;
 mod management;
 mod reads;

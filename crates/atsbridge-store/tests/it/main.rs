@@ -2,6 +2,7 @@
 //! set (always in CI), against PostgreSQL.
 
 mod changes;
+mod connect_links;
 mod deletions;
 mod filters;
 mod filters_people;
