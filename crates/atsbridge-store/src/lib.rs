@@ -163,6 +163,48 @@ impl Store {
     }
 }
 
+/// Creates the empty PostgreSQL database `name` (letters, digits and `_`) on the server of
+/// `server_url` (a `postgres://` URL whose role may create databases) and returns its URL.
+/// For benchmarks and tools that need a fresh database per run.
+pub async fn create_postgres_database(server_url: &str, name: &str) -> Result<String> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Config(format!("database name `{name}`")));
+    }
+    sqlx::any::install_default_drivers();
+    let admin = AnyPool::connect(server_url)
+        .await
+        .map_err(db("connecting to the PostgreSQL server"))?;
+    let created = sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .map_err(db("creating a database"));
+    admin.close().await;
+    created?;
+    let (prefix, _) = server_url
+        .split('?')
+        .next()
+        .unwrap_or(server_url)
+        .rsplit_once('/')
+        .ok_or_else(|| StoreError::Config(format!("not a database URL: {}", redact(server_url))))?;
+    Ok(format!("{prefix}/{name}"))
+}
+
+/// Drops a database made by `create_postgres_database`, closing its open connections.
+pub async fn drop_postgres_database(server_url: &str, name: &str) -> Result<()> {
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Config(format!("database name `{name}`")));
+    }
+    let admin = AnyPool::connect(server_url)
+        .await
+        .map_err(db("connecting to the PostgreSQL server"))?;
+    let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .map_err(db("dropping a database"));
+    admin.close().await;
+    dropped.map(|_| ())
+}
+
 /// The URL without its password, for messages.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

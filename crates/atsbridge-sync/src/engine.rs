@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use atsbridge_model::connector::{Connector, ConnectorError, ConnectorErrorKind};
+use atsbridge_model::connector::{Connector, ConnectorError, ConnectorErrorKind, RecordSink as _};
 use atsbridge_model::integration::IntegrationStatus;
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::{
@@ -14,7 +14,7 @@ use rand::Rng as _;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::sink::{Seen, StoreSink};
+use crate::sink::{Forward, Seen, StoreSink, COALESCE_RECORDS, PIPELINE_BATCHES};
 
 /// Builds the connector of an integration from its row and decrypted credentials.
 pub type ConnectorFactory = Arc<
@@ -230,9 +230,9 @@ impl Engine {
         } else {
             None
         };
-        let mut sink = StoreSink {
-            store: &self.store,
-            integration_id: &integration.id,
+        let sink = StoreSink {
+            store: self.store.clone(),
+            integration_id: integration.id.clone(),
             only,
             seen: Seen::default(),
             job_remote_ids: Default::default(),
@@ -241,16 +241,47 @@ impl Engine {
             unchanged: BTreeMap::new(),
             touched: 0,
             cancel: cancel.clone(),
-            owner: &self.config.worker_id,
+            owner: self.config.worker_id.clone(),
             lease_ttl: self.config.lease_ttl,
             last_renewal: Instant::now(),
             progress: self.progress.clone(),
+            first_sync: integration.first_synced_at.is_none(),
         };
-        let read = connector.read_all(&mut sink).await;
+        // Reading and storing run side by side: the connector fetches and parses the next
+        // pages while this task's earlier batches are written.
+        let (sender, mut receiver) =
+            tokio::sync::mpsc::channel::<Vec<atsbridge_model::connector::Record>>(PIPELINE_BATCHES);
+        let writer = tokio::spawn(async move {
+            let mut sink = sink;
+            while let Some(mut batch) = receiver.recv().await {
+                while batch.len() < COALESCE_RECORDS {
+                    match receiver.try_recv() {
+                        Ok(more) => batch.extend(more),
+                        Err(_) => break,
+                    }
+                }
+                if let Err(e) = sink.accept(batch).await {
+                    return (sink, Err(e));
+                }
+            }
+            (sink, Ok(()))
+        });
+        let mut forward = Forward(sender);
+        let read = connector.read_all(&mut forward).await;
+        drop(forward);
+        let (sink, stored) = writer.await.map_err(|e| {
+            RunError::Connector(ConnectorError::new(
+                ConnectorErrorKind::Unknown,
+                format!("the storing task failed: {e}"),
+            ))
+        })?;
         run.counts.inserted = sink.inserted.clone();
         run.counts.updated = sink.updated.clone();
         run.counts.unchanged = sink.unchanged.clone();
         changed.extend(sink.changed_models());
+        // A storing failure is the cause when both failed (reading then only saw the
+        // channel close).
+        stored?;
         let summary = read?;
         run.upstream_requests = summary.requests as i64;
         if cancel.is_cancelled() {
@@ -294,7 +325,7 @@ impl Engine {
     async fn sweep(
         &self,
         integration_id: &str,
-        sink: &StoreSink<'_>,
+        sink: &StoreSink,
     ) -> Result<BTreeMap<&'static str, u64>, StoreError> {
         let seen_jobs: BTreeSet<&String> = sink.job_remote_ids.values().collect();
         let mut deleted = BTreeMap::new();

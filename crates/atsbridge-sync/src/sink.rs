@@ -35,9 +35,10 @@ impl Seen {
     }
 }
 
-pub(crate) struct StoreSink<'a> {
-    pub store: &'a Store,
-    pub integration_id: &'a str,
+/// Owns what it needs (no borrows), so it can run as its own task beside the reading.
+pub(crate) struct StoreSink {
+    pub store: Store,
+    pub integration_id: String,
     /// In "sync only created applications" mode: the remote ids to keep.
     pub only: Option<BTreeSet<String>>,
     pub seen: Seen,
@@ -49,13 +50,15 @@ pub(crate) struct StoreSink<'a> {
     pub touched: u64,
     pub cancel: CancellationToken,
     /// The run keeps its lease alive as batches arrive.
-    pub owner: &'a str,
+    pub owner: String,
     pub lease_ttl: std::time::Duration,
     pub last_renewal: Instant,
     pub progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Whether this is the integration's first sync (see `Store::apply_batch_with`).
+    pub first_sync: bool,
 }
 
-impl StoreSink<'_> {
+impl StoreSink {
     pub(crate) fn changed_models(&self) -> BTreeSet<String> {
         self.inserted
             .keys()
@@ -72,7 +75,7 @@ fn store_error(e: atsbridge_store::StoreError) -> ConnectorError {
     )
 }
 
-impl RecordSink for StoreSink<'_> {
+impl RecordSink for StoreSink {
     fn accept(&mut self, batch: Vec<Record>) -> BoxFuture<'_, Result<(), ConnectorError>> {
         Box::pin(async move {
             if self.cancel.is_cancelled() {
@@ -85,7 +88,7 @@ impl RecordSink for StoreSink<'_> {
                 let until = crate::engine::later(Timestamp::now(), self.lease_ttl);
                 let kept = self
                     .store
-                    .renew_lease(self.integration_id, self.owner, until)
+                    .renew_lease(&self.integration_id, &self.owner, until)
                     .await
                     .map_err(store_error)?;
                 if !kept {
@@ -129,7 +132,12 @@ impl RecordSink for StoreSink<'_> {
             }
             let counts = self
                 .store
-                .apply_batch(self.integration_id, &inputs, Timestamp::now())
+                .apply_batch_with(
+                    &self.integration_id,
+                    &inputs,
+                    Timestamp::now(),
+                    self.first_sync,
+                )
                 .await
                 .map_err(store_error)?;
             for (target, source) in [
@@ -143,6 +151,29 @@ impl RecordSink for StoreSink<'_> {
             }
             self.touched += counts.touched;
             Ok(())
+        })
+    }
+}
+
+/// The connector's side of the pipeline: hands batches to the task that stores them, so the
+/// next pages are fetched and parsed while earlier ones are written. The bounded channel
+/// keeps at most `PIPELINE_BATCHES` batches in memory.
+pub(crate) struct Forward(pub tokio::sync::mpsc::Sender<Vec<Record>>);
+
+/// Batches (about one position each) that may wait between reading and storing.
+pub(crate) const PIPELINE_BATCHES: usize = 16;
+
+/// The storing task joins the batches waiting for it up to this many records per
+/// transaction: fewer, larger statements when storing is what holds the run back.
+pub(crate) const COALESCE_RECORDS: usize = 2000;
+
+impl RecordSink for Forward {
+    fn accept(&mut self, batch: Vec<Record>) -> BoxFuture<'_, Result<(), ConnectorError>> {
+        Box::pin(async move {
+            self.0.send(batch).await.map_err(|_| {
+                // The storing task ended early; its own error is what the run reports.
+                ConnectorError::new(ConnectorErrorKind::Unknown, "storing stopped")
+            })
         })
     }
 }

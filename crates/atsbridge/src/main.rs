@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout)]
 
 mod admin;
+mod bench;
 mod config;
 mod demo;
 mod serve;
@@ -38,6 +39,12 @@ enum Command {
     Webhooks(admin::WebhooksCommand),
     /// Sync one integration now (or queue a sync for the running server).
     Sync(admin::SyncArgs),
+    /// Measure sync throughput, memory and read-API speed against limits measured in the
+    /// same run; writes bench/results.json and bench/results.md.
+    Bench(bench::BenchArgs),
+    /// One measured sync or fetch of `bench`, in its own process (internal).
+    #[command(hide = true)]
+    BenchChild(bench::child::ChildArgs),
 }
 
 #[tokio::main]
@@ -57,5 +64,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Integrations(command) => admin::integrations(&cli.store, command).await,
         Command::Webhooks(command) => admin::webhooks(&cli.store, command).await,
         Command::Sync(args) => admin::sync(&cli.store, args).await,
+        Command::Bench(args) => bench::run(args).await,
+        Command::BenchChild(args) => bench::child::run(args).await,
     }
 }

@@ -130,3 +130,54 @@ async fn records_round_trip_and_unchanged_writes_nothing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_first_sync_batch_inserts_new_records_and_compares_stored_ones() {
+    each_backend(|store| async move {
+        integration(&store).await;
+        let t1 = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        let t2 = Timestamp::parse("2026-01-02T00:00:00Z").unwrap();
+        let input = |r: Record| RecordInput::from_record(&r).unwrap();
+        // An interrupted first sync stored stages 1 and 2 …
+        let first = vec![input(stage("1", "New")), input(stage("2", "Interview"))];
+        let counts = store
+            .apply_batch_with(INTEGRATION, &first, t1, true)
+            .await
+            .unwrap();
+        assert_eq!(counts.inserted["ats_application_stages"], 2);
+        // … the next attempt sees 1 unchanged, 2 renamed and 3 new, in one batch with a
+        // duplicate of 3 (its last version wins).
+        let second = vec![
+            input(stage("1", "New")),
+            input(stage("2", "Phone screen")),
+            input(stage("3", "Offer")),
+            input(stage("3", "Offer made")),
+        ];
+        let counts = store
+            .apply_batch_with(INTEGRATION, &second, t2, true)
+            .await
+            .unwrap();
+        assert_eq!(counts.inserted.get("ats_application_stages"), Some(&1));
+        assert_eq!(counts.updated.get("ats_application_stages"), Some(&1));
+        assert_eq!(counts.unchanged.get("ats_application_stages"), Some(&1));
+        let (page, _) = store
+            .list(
+                INTEGRATION,
+                ModelKind::ApplicationStage,
+                &Filter::default(),
+                None,
+                10,
+            )
+            .await
+            .unwrap();
+        let names: Vec<(&str, Timestamp)> = page
+            .iter()
+            .map(|r| (r.payload["name"].as_str().unwrap(), r.changed_at))
+            .collect();
+        assert_eq!(
+            names,
+            [("New", t1), ("Phone screen", t2), ("Offer made", t2)]
+        );
+    })
+    .await;
+}

@@ -1,0 +1,128 @@
+//! One measured figure and the limit it is compared with.
+
+use serde::Serialize;
+
+/// A line of `bench/results.json`: `value` compared with `limit`, a figure measured in the
+/// same run (so a busy machine slows both). `ratio` is `value / limit`; `goal` says which
+/// ratio counts as met, e.g. `≤ 1.3` or `≥ 0.5`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub name: String,
+    pub backend: String,
+    pub value: f64,
+    pub unit: String,
+    pub limit: f64,
+    pub ratio: f64,
+    pub goal: String,
+    pub met: bool,
+}
+
+impl Figure {
+    /// Met when `value / limit ≤ max_ratio`.
+    pub fn at_most(
+        name: impl Into<String>,
+        backend: &str,
+        value: f64,
+        unit: &str,
+        limit: f64,
+        max_ratio: f64,
+    ) -> Self {
+        let ratio = ratio(value, limit);
+        Figure {
+            name: name.into(),
+            backend: backend.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            limit,
+            ratio,
+            goal: format!("≤ {max_ratio}"),
+            met: ratio <= max_ratio,
+        }
+    }
+
+    /// Met when `value / limit ≥ min_ratio`.
+    pub fn at_least(
+        name: impl Into<String>,
+        backend: &str,
+        value: f64,
+        unit: &str,
+        limit: f64,
+        min_ratio: f64,
+    ) -> Self {
+        let ratio = ratio(value, limit);
+        Figure {
+            name: name.into(),
+            backend: backend.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            limit,
+            ratio,
+            goal: format!("≥ {min_ratio}"),
+            met: ratio >= min_ratio,
+        }
+    }
+
+    /// A figure with an absolute goal (`value ≤ max`), e.g. rows written or megabytes;
+    /// `limit` is the goal itself and `ratio` is `value / max`.
+    pub fn absolute_at_most(
+        name: impl Into<String>,
+        backend: &str,
+        value: f64,
+        unit: &str,
+        max: f64,
+    ) -> Self {
+        Figure {
+            name: name.into(),
+            backend: backend.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            limit: max,
+            ratio: ratio(value, max),
+            goal: format!("≤ {max} {unit}"),
+            met: value <= max,
+        }
+    }
+}
+
+fn ratio(value: f64, limit: f64) -> f64 {
+    if limit == 0.0 {
+        if value == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        value / limit
+    }
+}
+
+/// The markdown table of the figures.
+pub fn markdown(figures: &[Figure]) -> String {
+    let mut out = String::from(
+        "| figure | backend | value | limit | ratio | goal | met |\n|---|---|---:|---:|---:|---|---|\n",
+    );
+    for f in figures {
+        out.push_str(&format!(
+            "| {} | {} | {} {} | {} | {:.2} | {} | {} |\n",
+            f.name,
+            f.backend,
+            num(f.value),
+            f.unit,
+            num(f.limit),
+            f.ratio,
+            f.goal,
+            if f.met { "yes" } else { "**no**" }
+        ));
+    }
+    out
+}
+
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e12 {
+        format!("{v:.0}")
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
+    }
+}

@@ -1,0 +1,449 @@
+//! `atsbridge bench [--quick]`: sync throughput, memory and read-API speed, each compared with
+//! a limit measured in the same run on the same machine (these machines are shared and
+//! noisy, so absolute times mean little). Writes `bench/results.json` and `bench/results.md`.
+//!
+//! The simulator runs in this process; every sync and bare fetch runs in a child process
+//! (`atsbridge bench-child`), so its peak memory is its own and each starts cold.
+
+pub mod child;
+pub mod figure;
+pub mod read_api;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use atsbridge_store::KeyRing;
+use clap::Args;
+use sagehr_sim::{spawn, with_tenant, Running, TenantConfig};
+use serde_json::json;
+
+use self::child::{ChildReport, Mode};
+use self::figure::{markdown, Figure};
+
+/// The key ring of every store the benchmark writes (throwaway data).
+pub fn bench_keys() -> KeyRing {
+    KeyRing::new("bench", [7; 32])
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A small version (under 2 minutes) with smaller tenants and shorter load phases.
+    #[arg(long)]
+    pub quick: bool,
+    /// Where results.json and results.md go.
+    #[arg(long, default_value = "bench")]
+    pub out: PathBuf,
+    /// A PostgreSQL server (`postgres://…`, a role that may create databases) to measure
+    /// as well; every run gets fresh databases, dropped afterwards.
+    #[arg(long, env = "ATSBRIDGE_BENCH_PG_URL")]
+    pub pg_url: Option<String>,
+}
+
+/// A simulated account: positions × applicants each.
+#[derive(Debug, Clone, Copy)]
+pub struct Tenant {
+    pub positions: usize,
+    pub applicants: usize,
+}
+
+impl Tenant {
+    pub fn total_applicants(self) -> usize {
+        self.positions * self.applicants
+    }
+
+    /// The fewest requests that read everything at Sage HR's 100 per page: the position
+    /// pages, then each position's applicant pages (one even when it has none).
+    pub fn min_requests(self) -> u64 {
+        let pages = |n: usize| n.div_ceil(100).max(1) as u64;
+        pages(self.positions) + self.positions as u64 * pages(self.applicants)
+    }
+
+    fn label(self) -> String {
+        format!(
+            "{}×{} ({} applicants)",
+            self.positions,
+            self.applicants,
+            thousands(self.total_applicants())
+        )
+    }
+}
+
+fn thousands(n: usize) -> String {
+    if n >= 1000 && n % 1000 == 0 {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+struct Sizes {
+    /// The two full-sync tenants (issue: 500×40 and 2,000×50).
+    sync: [Tenant; 2],
+    /// The small tenant of the memory and read-API comparisons (10k applicants); the
+    /// large one is `sync[1]`.
+    small: Tenant,
+    /// The latency-bound sync.
+    latency: Tenant,
+    latency_ms: u64,
+}
+
+impl Sizes {
+    fn new(quick: bool) -> Self {
+        let t = |positions, applicants| Tenant {
+            positions,
+            applicants,
+        };
+        if quick {
+            Sizes {
+                sync: [t(100, 20), t(250, 40)],
+                small: t(50, 20),
+                latency: t(60, 10),
+                latency_ms: 50,
+            }
+        } else {
+            Sizes {
+                sync: [t(500, 40), t(2000, 50)],
+                small: t(250, 40),
+                latency: t(500, 40),
+                latency_ms: 50,
+            }
+        }
+    }
+}
+
+const SIM_KEY: &str = "bench-key";
+
+async fn simulator(tenant: Tenant, seed: u64) -> anyhow::Result<Running> {
+    let config = TenantConfig {
+        seed,
+        positions: tenant.positions,
+        applicants_per_position: tenant.applicants,
+        ..TenantConfig::new("acme", SIM_KEY)
+    };
+    Ok(spawn(with_tenant(&config)).await?)
+}
+
+/// Runs `atsbridge bench-child` and reads its report.
+async fn child(mode: Mode, sim: &Running, store_url: Option<&str>) -> anyhow::Result<ChildReport> {
+    let exe = std::env::current_exe().context("locating the atsbridge binary")?;
+    let mut command = tokio::process::Command::new(exe);
+    command
+        .arg("bench-child")
+        .arg("--mode")
+        .arg(match mode {
+            Mode::Fetch => "fetch",
+            Mode::Sync => "sync",
+        })
+        .arg("--base-url")
+        .arg(format!("{}/{{subdomain}}/api", sim.url()))
+        .arg("--subdomain")
+        .arg("acme")
+        .arg("--api-key")
+        .arg(SIM_KEY)
+        .env("RUST_LOG", "warn,sqlx=error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true);
+    if let Some(url) = store_url {
+        command.arg("--store-url").arg(url);
+    }
+    let output = command.output().await.context("running bench-child")?;
+    if !output.status.success() {
+        bail!("bench-child ({mode:?}) failed: {}", output.status);
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).with_context(|| format!("bench-child printed `{line}`"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Fresh stores for one backend, removed when the benchmark ends.
+struct Stores {
+    backend: Backend,
+    dir: PathBuf,
+    pg_url: Option<String>,
+    made: Vec<String>,
+}
+
+impl Stores {
+    async fn fresh(&mut self, label: &str) -> anyhow::Result<String> {
+        let n = self.made.len();
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.dir.join(format!("{label}-{n}.db"));
+                self.made.push(path.display().to_string());
+                Ok(format!("sqlite://{}", path.display()))
+            }
+            Backend::Postgres => {
+                let server = self.pg_url.as_deref().context("no PostgreSQL URL")?;
+                let name = format!("atsb_bench_{}_{n}_{label}", std::process::id());
+                let url = atsbridge_store::create_postgres_database(server, &name).await?;
+                self.made.push(name);
+                Ok(url)
+            }
+        }
+    }
+
+    async fn clean(&mut self) {
+        for made in self.made.drain(..) {
+            match self.backend {
+                Backend::Sqlite => {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{made}{suffix}"));
+                    }
+                }
+                Backend::Postgres => {
+                    if let Some(server) = &self.pg_url {
+                        if let Err(e) = atsbridge_store::drop_postgres_database(server, &made).await
+                        {
+                            eprintln!("could not drop {made}: {e}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn mib(kib: u64) -> f64 {
+    (kib as f64 / 1024.0 * 10.0).round() / 10.0
+}
+
+fn round(v: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (v * f).round() / f
+}
+
+async fn backend_figures(
+    backend: Backend,
+    sizes: &Sizes,
+    sims: &Sims,
+    stores: &mut Stores,
+    quick: bool,
+) -> anyhow::Result<Vec<Figure>> {
+    let b = backend.name();
+    let mut figures = Vec::new();
+    let mut big_store = None;
+    for (tenant, sim) in sizes.sync.iter().zip(&sims.sync) {
+        let label = tenant.label();
+        eprintln!("[{b}] full sync {label}: bare fetch, sync + resync, bare fetch");
+        let fetch_before = child(Mode::Fetch, sim, None).await?;
+        let url = stores.fresh("sync").await?;
+        let sync = child(Mode::Sync, sim, Some(&url)).await?;
+        let fetch_after = child(Mode::Fetch, sim, None).await?;
+        let floor = fetch_before.first_s.min(fetch_after.first_s);
+        eprintln!(
+            "[{b}]   fetch {:.2}s / {:.2}s, first sync {:.2}s ({} records, {} requests), resync {:.2}s, peak RSS {} MiB",
+            fetch_before.first_s,
+            fetch_after.first_s,
+            sync.first_s,
+            sync.records,
+            sync.requests,
+            sync.resync_s,
+            mib(sync.peak_rss_kib_first)
+        );
+        figures.push(Figure::at_most(
+            format!("full sync {label}: wall time vs bare fetch"),
+            b,
+            round(sync.first_s, 3),
+            "s",
+            round(floor, 3),
+            1.3,
+        ));
+        figures.push(Figure::at_most(
+            format!("full sync {label}: upstream requests vs minimum"),
+            b,
+            sync.requests as f64,
+            "requests",
+            tenant.min_requests() as f64,
+            1.0,
+        ));
+        figures.push(Figure::absolute_at_most(
+            format!("unchanged resync {label}: rows written"),
+            b,
+            sync.resync_rows_written.max(sync.resync_rows_moved) as f64,
+            "rows",
+            0.0,
+        ));
+        figures.push(Figure::at_most(
+            format!("unchanged resync {label}: time vs first sync"),
+            b,
+            round(sync.resync_s, 3),
+            "s",
+            round(sync.first_s, 3),
+            1.0,
+        ));
+        if tenant.total_applicants() == sizes.sync[1].total_applicants() {
+            big_store = Some((url, sync));
+        }
+    }
+    let (big_url, big_sync) = big_store.context("the large sync ran")?;
+
+    eprintln!("[{b}] memory: sync of {}", sizes.small.label());
+    let small_url = stores.fresh("small").await?;
+    let small_sync = child(Mode::Sync, &sims.small, Some(&small_url)).await?;
+    let big_label = thousands(sizes.sync[1].total_applicants());
+    let small_label = thousands(sizes.small.total_applicants());
+    figures.push(Figure::absolute_at_most(
+        format!("peak RSS, sync of {big_label} applicants"),
+        b,
+        mib(big_sync.peak_rss_kib_first),
+        "MiB",
+        150.0,
+    ));
+    figures.push(Figure::at_most(
+        format!("peak RSS, {big_label} vs {small_label} applicants"),
+        b,
+        mib(big_sync.peak_rss_kib_first),
+        "MiB",
+        mib(small_sync.peak_rss_kib_first),
+        1.5,
+    ));
+
+    eprintln!(
+        "[{b}] latency-bound sync {} with {} ms per request",
+        sizes.latency.label(),
+        sizes.latency_ms
+    );
+    let url = stores.fresh("latency").await?;
+    let slow = child(Mode::Sync, &sims.latency, Some(&url)).await?;
+    // The connector keeps 4 requests in flight per account.
+    let bound = slow.requests as f64 * sizes.latency_ms as f64 / 1000.0 / 4.0;
+    figures.push(Figure::at_most(
+        format!(
+            "latency-bound sync {} at {} ms/request: wall time vs requests × latency ÷ 4",
+            sizes.latency.label(),
+            sizes.latency_ms
+        ),
+        b,
+        round(slow.first_s, 3),
+        "s",
+        round(bound, 3),
+        1.2,
+    ));
+
+    eprintln!("[{b}] read API");
+    let read = read_api::figures(
+        b,
+        &read_api::ReadTarget {
+            store_url: big_url,
+            integration_id: child::INTEGRATION.into(),
+            applications: sizes.sync[1].total_applicants(),
+        },
+        &read_api::ReadTarget {
+            store_url: small_url,
+            integration_id: child::INTEGRATION.into(),
+            applications: sizes.small.total_applicants(),
+        },
+        bench_keys(),
+        quick,
+    )
+    .await?;
+    figures.extend(read);
+    Ok(figures)
+}
+
+struct Sims {
+    sync: Vec<Running>,
+    small: Running,
+    latency: Running,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let sizes = Sizes::new(args.quick);
+    eprintln!(
+        "atsbridge bench{}: generating the simulated accounts",
+        if args.quick { " --quick" } else { "" }
+    );
+    let mut sync_sims = Vec::new();
+    for (i, tenant) in sizes.sync.iter().enumerate() {
+        sync_sims.push(simulator(*tenant, 11 + i as u64).await?);
+    }
+    let sims = Sims {
+        sync: sync_sims,
+        small: simulator(sizes.small, 21).await?,
+        latency: simulator(sizes.latency, 31).await?,
+    };
+    let faults = reqwest::Client::builder()
+        .no_proxy()
+        .build()?
+        .post(format!("{}/_sim/acme/faults", sims.latency.url()))
+        .json(&json!({"kind": "latency", "latency_ms": sizes.latency_ms}))
+        .send()
+        .await?;
+    if !faults.status().is_success() {
+        bail!(
+            "the simulator refused the latency fault: {}",
+            faults.status()
+        );
+    }
+
+    let mut backends = vec![Backend::Sqlite];
+    match &args.pg_url {
+        Some(_) => backends.push(Backend::Postgres),
+        None => eprintln!(
+            "*** PostgreSQL is not measured: set ATSBRIDGE_BENCH_PG_URL or --pg-url (e.g. from scripts/pg-test-cluster) ***"
+        ),
+    }
+    let dir = std::env::temp_dir().join(format!("atsbridge-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut figures = Vec::new();
+    for backend in backends {
+        let mut stores = Stores {
+            backend,
+            dir: dir.clone(),
+            pg_url: args.pg_url.clone(),
+            made: Vec::new(),
+        };
+        let result = backend_figures(backend, &sizes, &sims, &mut stores, args.quick).await;
+        stores.clean().await;
+        figures.extend(result?);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    for sim in [sims.small, sims.latency].into_iter().chain(sims.sync) {
+        sim.shutdown().await;
+    }
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let json_path = args.out.join("results.json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&figures)? + "\n")?;
+    let table = markdown(&figures);
+    let elapsed = started.elapsed();
+    let md = format!(
+        "# atsbridge bench{}\n\n{table}\nMeasured in {:.0} s on {} cores. Reproduce: `cargo run --release -p atsbridge -- bench{}`.\n",
+        if args.quick { " --quick" } else { "" },
+        elapsed.as_secs_f64(),
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        if args.quick { " --quick" } else { "" },
+    );
+    std::fs::write(args.out.join("results.md"), &md)?;
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{table}");
+    }
+    let missed = figures.iter().filter(|f| !f.met).count();
+    eprintln!(
+        "{} figures, {missed} goals missed, in {:.0?}; written to {} and results.md",
+        figures.len(),
+        Duration::from_secs(elapsed.as_secs()),
+        json_path.display()
+    );
+    Ok(())
+}
