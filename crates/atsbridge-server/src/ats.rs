@@ -11,7 +11,7 @@ use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
 use atsbridge_model::{
     Application, ApplicationStage, Candidate, ErrorCode, Job, ListResponse, ModelKind,
 };
-use atsbridge_store::{Cursor, IntegrationRow, StoredRecord};
+use atsbridge_store::{Cursor, IntegrationRow, Position, StoredRecord};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::routing::get;
@@ -80,10 +80,13 @@ async fn page(
         .as_deref()
         .map(|raw| Cursor::decode(raw, &binding))
         .transpose()?
-        .map(|c| c.seq);
+        .map(|c| Position {
+            seq: c.seq,
+            updated_at: c.updated_at,
+        });
     let (records, more) = state
         .store
-        .list(
+        .list_after(
             integration_id,
             model,
             &params.filter,
@@ -94,6 +97,10 @@ async fn page(
     let next = records.last().filter(|_| more).map(|last| {
         Cursor {
             seq: last.seq,
+            updated_at: params
+                .filter
+                .updated_after
+                .map(|_| last.updated_at.unix_millis()),
             binding: binding.clone(),
         }
         .encode()

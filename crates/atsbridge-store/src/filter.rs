@@ -50,6 +50,9 @@ impl Filter {
 pub struct Cursor {
     #[serde(rename = "s")]
     pub seq: i64,
+    /// The last record's `updated_at`, for pages ordered by it (`updated_after`).
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
     #[serde(rename = "b")]
     pub binding: String,
 }
@@ -90,6 +93,7 @@ mod tests {
         let binding = f.binding("i", ModelKind::Job);
         let c = Cursor {
             seq: 42,
+            updated_at: Some(1_767_323_045_678),
             binding: binding.clone(),
         };
         assert_eq!(Cursor::decode(&c.encode(), &binding).unwrap(), c);

@@ -249,6 +249,14 @@ impl StoredRecord {
     }
 }
 
+/// Where a page starts: after the record with this `seq` (and, for pages ordered by
+/// `updated_at`, this `updated_at` in Unix milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub seq: i64,
+    pub updated_at: Option<i64>,
+}
+
 /// What one batch did, per model name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchCounts {
@@ -571,6 +579,45 @@ impl Store {
         after_seq: Option<i64>,
         limit: u32,
     ) -> Result<(Vec<StoredRecord>, bool)> {
+        let after = after_seq.map(|seq| Position {
+            seq,
+            updated_at: None,
+        });
+        self.list_pages(integration_id, model, filter, after, limit, false)
+            .await
+    }
+
+    /// A page of records after `after` (the last record of the previous page); what the API
+    /// serves.
+    ///
+    /// With `updated_after` the page is ordered by `(updated_at, seq)` and continues after
+    /// the position's `updated_at`, so the filter walks only the matching rows on the
+    /// `updated_at` index however many older rows there are. A record updated while a
+    /// client pages moves behind the cursor and is served again: incremental readers see
+    /// every change, none is skipped. Other pages are ordered by `seq`.
+    pub async fn list_after(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        filter: &Filter,
+        after: Option<Position>,
+        limit: u32,
+    ) -> Result<(Vec<StoredRecord>, bool)> {
+        let by_updated = filter.updated_after.is_some();
+        self.list_pages(integration_id, model, filter, after, limit, by_updated)
+            .await
+    }
+
+    /// `list` (pages in `seq` order) or `list_after` (`by_updated`).
+    async fn list_pages(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        filter: &Filter,
+        after: Option<Position>,
+        limit: u32,
+        by_updated: bool,
+    ) -> Result<(Vec<StoredRecord>, bool)> {
         let mut p = Params::default();
         let mut sql = format!(
             "SELECT {SELECT} FROM records WHERE integration_id = {} AND model = '{}'",
@@ -592,9 +639,24 @@ impl Store {
                 }
             }
         };
-        if let Some(s) = after_seq {
-            sql.push_str(&format!(" AND seq > {}", p.next()));
-            binds.push(Bind::Int(s));
+        match after {
+            Some(Position {
+                seq,
+                updated_at: Some(u),
+            }) if by_updated => {
+                let (a, b, c, d) = (p.next(), p.next(), p.next(), p.next());
+                // The first condition gives the index range its start; the second is the
+                // exact keyset position.
+                sql.push_str(&format!(
+                    " AND updated_at >= {a} AND (updated_at > {b} OR (updated_at = {c} AND seq > {d}))"
+                ));
+                binds.extend([Bind::Int(u), Bind::Int(u), Bind::Int(u), Bind::Int(seq)]);
+            }
+            Some(Position { seq, .. }) => {
+                sql.push_str(&format!(" AND seq > {}", p.next()));
+                binds.push(Bind::Int(seq));
+            }
+            None => {}
         }
         eq_list(&mut sql, &mut binds, &mut p, "id", &filter.ids);
         eq_list(
@@ -699,7 +761,9 @@ impl Store {
         }
         // With an id list the result is at most as long as the list: sorting it is cheaper than
         // walking the page index and testing every row (`+seq` keeps the planner off it).
-        let order = if filter.ids.is_some() || filter.remote_ids.is_some() {
+        let order = if by_updated {
+            "updated_at, seq"
+        } else if filter.ids.is_some() || filter.remote_ids.is_some() {
             "+seq"
         } else {
             "seq"

@@ -49,14 +49,19 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // The benchmark's servers would log every request of its load phases.
+    let default_filter = match cli.command {
+        Command::Bench(_) | Command::BenchChild(_) => "warn",
+        _ => "info,sqlx=warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(&cli.store, args).await,
         Command::Demo(args) => demo::run(args, cli.store.data_dir.clone()).await,

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use atsbridge_model::enums::JobStatus;
 use atsbridge_model::ModelKind::{self, ApplicationStage, Candidate, Job};
-use atsbridge_store::{Cursor, Filter, Store, StoreError, StoredRecord};
+use atsbridge_store::{Cursor, Filter, Position, Store, StoreError, StoredRecord};
 
 use crate::fixtures::*;
 use crate::harness::each_backend;
@@ -20,12 +20,19 @@ async fn page(
 ) -> Result<(Vec<StoredRecord>, Option<String>), StoreError> {
     let binding = filter.binding(A, model);
     let after = cursor
-        .map(|raw| Cursor::decode(raw, &binding).map(|c| c.seq))
+        .map(|raw| {
+            Cursor::decode(raw, &binding).map(|c| Position {
+                seq: c.seq,
+                updated_at: c.updated_at,
+            })
+        })
         .transpose()?;
-    let (records, more) = store.list(A, model, filter, after, size).await?;
+    let (records, more) = store.list_after(A, model, filter, after, size).await?;
     let next = more.then(|| {
+        let last = records.last().expect("a full page");
         Cursor {
-            seq: records.last().expect("a full page").seq,
+            seq: last.seq,
+            updated_at: Some(last.updated_at.unix_millis()),
             binding,
         }
         .encode()
@@ -209,6 +216,44 @@ async fn a_cursor_replayed_with_other_filters_is_rejected() {
                 "{garbage:?}"
             );
         }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn updated_after_pages_follow_updated_at_and_serve_records_changed_meanwhile_again() {
+    each_backend(|store| async move {
+        connect(&store, A, "env").await;
+        // s0..s5 stored on day 1; s4, s1, s3 then changed on days 2, 3 and 4.
+        let batch = (0..6)
+            .map(|i| input(stage(A, &format!("s{i}"), "Stage", "j1")))
+            .collect();
+        apply(&store, A, batch, day(1)).await;
+        for (d, remote) in [(2, "s4"), (3, "s1"), (4, "s3")] {
+            apply(&store, A, vec![input(stage(A, remote, "Renamed", "j1"))], day(d)).await;
+        }
+        let f = Filter {
+            updated_after: Some(day(1).unix_millis()),
+            ..Filter::default()
+        };
+        let (first, next) = page(&store, ApplicationStage, &f, None, 2).await.unwrap();
+        assert_eq!(remotes(&first), ["s4", "s1"], "oldest change first");
+        // s4 changes again while the client pages: it comes back at the end, and nothing
+        // between is skipped.
+        apply(&store, A, vec![input(stage(A, "s4", "Again", "j1"))], day(5)).await;
+        let (second, next) = page(&store, ApplicationStage, &f, next.as_deref(), 2)
+            .await
+            .unwrap();
+        assert_eq!(remotes(&second), ["s3", "s4"]);
+        assert!(next.is_none());
+        // A later cut-off serves only what changed after it.
+        let t = day(4).unix_millis();
+        let f = Filter {
+            updated_after: Some(t),
+            ..Filter::default()
+        };
+        let (last, next) = page(&store, ApplicationStage, &f, None, 10).await.unwrap();
+        assert_eq!((remotes(&last), next), (vec!["s4"], None));
     })
     .await;
 }
