@@ -8,12 +8,13 @@
 //! from the store, bound to the filters by the cursor → nested objects ([`crate::nested`]).
 
 use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
-use atsbridge_model::{
-    Application, ApplicationStage, Candidate, ErrorCode, Job, ListResponse, ModelKind,
-};
+use atsbridge_model::Timestamp;
+use atsbridge_model::{ApplicationStage, Candidate, ErrorCode, Job, ListResponse, ModelKind};
 use atsbridge_store::{Cursor, IntegrationRow, Position, StoredRecord};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
@@ -65,16 +66,17 @@ fn check_readable(integration: &IntegrationRow) -> ApiResult<()> {
 }
 
 /// One page of `model`'s records for the request, and the cursor of the next page.
-async fn page(
-    state: &AppState,
-    scoped: &Scoped,
-    model: ModelKind,
-    query: Option<&str>,
-) -> ApiResult<(Vec<StoredRecord>, Option<String>, ListParams)> {
+/// A list request's parameters, the digest its cursors are bound to, and where it starts.
+struct PageQuery {
+    params: ListParams,
+    binding: String,
+    after: Option<Position>,
+}
+
+fn page_query(scoped: &Scoped, model: ModelKind, query: Option<&str>) -> ApiResult<PageQuery> {
     check_readable(&scoped.integration)?;
     let params = query::parse(model, query)?;
-    let integration_id = scoped.integration.id.as_str();
-    let binding = params.filter.binding(integration_id, model);
+    let binding = params.filter.binding(&scoped.integration.id, model);
     let after = params
         .cursor
         .as_deref()
@@ -84,28 +86,51 @@ async fn page(
             seq: c.seq,
             updated_at: c.updated_at,
         });
+    Ok(PageQuery {
+        params,
+        binding,
+        after,
+    })
+}
+
+impl PageQuery {
+    /// The cursor of the page after the one ending with `last` (its seq and updated_at).
+    fn next(&self, last: Option<(i64, Timestamp)>, more: bool) -> Option<String> {
+        let (seq, updated_at) = last.filter(|_| more)?;
+        Some(
+            Cursor {
+                seq,
+                updated_at: self
+                    .params
+                    .filter
+                    .updated_after
+                    .map(|_| updated_at.unix_millis()),
+                binding: self.binding.clone(),
+            }
+            .encode(),
+        )
+    }
+}
+
+async fn page(
+    state: &AppState,
+    scoped: &Scoped,
+    model: ModelKind,
+    query: Option<&str>,
+) -> ApiResult<(Vec<StoredRecord>, Option<String>, ListParams)> {
+    let q = page_query(scoped, model, query)?;
     let (records, more) = state
         .store
         .list_after(
-            integration_id,
+            &scoped.integration.id,
             model,
-            &params.filter,
-            after,
-            params.page_size,
+            &q.params.filter,
+            q.after,
+            q.params.page_size,
         )
         .await?;
-    let next = records.last().filter(|_| more).map(|last| {
-        Cursor {
-            seq: last.seq,
-            updated_at: params
-                .filter
-                .updated_after
-                .map(|_| last.updated_at.unix_millis()),
-            binding: binding.clone(),
-        }
-        .encode()
-    });
-    Ok((records, next, params))
+    let next = q.next(records.last().map(|r| (r.seq, r.updated_at)), more);
+    Ok((records, next, q.params))
 }
 
 async fn jobs(
@@ -134,15 +159,37 @@ async fn candidates(
     Ok(Json(ListResponse::new(results, next)))
 }
 
+/// Served from the stored JSON text without parsing it (see `nested::applications_json`):
+/// the busiest list, and the one whose objects embed three others.
 async fn applications(
     State(state): State<AppState>,
     scoped: Scoped,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<ListResponse<Application>>> {
-    let (records, next, _) =
-        page(&state, &scoped, ModelKind::Application, query.as_deref()).await?;
-    let results = nested::applications(&state.store, &scoped.integration.id, &records).await?;
-    Ok(Json(ListResponse::new(results, next)))
+) -> ApiResult<Response> {
+    let q = page_query(&scoped, ModelKind::Application, query.as_deref())?;
+    let integration_id = scoped.integration.id.as_str();
+    let (records, more) = state
+        .store
+        .list_raw_after(
+            integration_id,
+            ModelKind::Application,
+            &q.params.filter,
+            q.after,
+            q.params.page_size,
+        )
+        .await?;
+    let next = q.next(records.last().map(|r| (r.seq, r.updated_at)), more);
+    let results = nested::applications_json(&state.store, integration_id, &records).await?;
+    let next = serde_json::to_string(&next).unwrap_or_else(|_| "null".into());
+    let body = format!(r#"{{"status":"success","data":{{"next":{next},"results":{results}}}}}"#);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 async fn application_stages(

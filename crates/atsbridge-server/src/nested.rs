@@ -9,7 +9,7 @@ use atsbridge_model::application::{Application, ApplicationCandidate, Applicatio
 use atsbridge_model::candidate::{Candidate, CandidateApplication, CandidateProfile};
 use atsbridge_model::common::{JobRef, StageRef};
 use atsbridge_model::{ApplicationStage, Job, ModelKind, Stage};
-use atsbridge_store::{Store, StoreError, StoredRecord};
+use atsbridge_store::{RawRecord, Store, StoreError, StoredRecord};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -61,14 +61,28 @@ impl Related {
         integration_id: &str,
         applications: &[ApplicationCore],
     ) -> ApiResult<Related> {
-        let job_ids: BTreeSet<String> = applications
-            .iter()
-            .filter_map(|a| a.job_id.clone())
-            .collect();
-        let stage_ids: BTreeSet<String> = applications
-            .iter()
-            .filter_map(|a| a.current_stage_id.clone())
-            .collect();
+        Related::load_for(
+            store,
+            integration_id,
+            applications
+                .iter()
+                .map(|a| (a.job_id.as_deref(), a.current_stage_id.as_deref())),
+        )
+        .await
+    }
+
+    /// For applications given as their (job id, current stage id).
+    async fn load_for<'a>(
+        store: &Store,
+        integration_id: &str,
+        applications: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    ) -> ApiResult<Related> {
+        let mut job_ids = BTreeSet::new();
+        let mut stage_ids = BTreeSet::new();
+        for (job, stage) in applications {
+            job_ids.extend(job.map(str::to_owned));
+            stage_ids.extend(stage.map(str::to_owned));
+        }
         let mut jobs = HashMap::new();
         if !job_ids.is_empty() {
             let ids: Vec<String> = job_ids.into_iter().collect();
@@ -104,19 +118,27 @@ impl Related {
     }
 
     fn job(&self, application: &ApplicationCore) -> Option<JobRef> {
-        let id = application.job_id.as_ref()?;
-        self.jobs.get(id).map(|j| j.reference.clone())
+        self.job_of(application.job_id.as_deref())
+    }
+
+    fn job_of(&self, job_id: Option<&str>) -> Option<JobRef> {
+        self.jobs.get(job_id?).map(|j| j.reference.clone())
+    }
+
+    fn stage(&self, application: &ApplicationCore) -> Option<Stage> {
+        self.stage_of(
+            application.job_id.as_deref(),
+            application.current_stage_id.as_deref(),
+        )
     }
 
     /// The application's current stage: the stage record, with its `index` in the job's
     /// pipeline. When the stage record is missing, the job's own entry for it stands in.
-    fn stage(&self, application: &ApplicationCore) -> Option<Stage> {
-        let id = application.current_stage_id.as_ref()?;
-        let in_job = application
-            .job_id
-            .as_ref()
+    fn stage_of(&self, job_id: Option<&str>, stage_id: Option<&str>) -> Option<Stage> {
+        let id = stage_id?;
+        let in_job = job_id
             .and_then(|j| self.jobs.get(j))
-            .and_then(|j| j.stages.iter().find(|s| &s.id == id));
+            .and_then(|j| j.stages.iter().find(|s| s.id == id));
         match self.stages.get(id) {
             Some(s) => Some(Stage {
                 id: s.id.clone(),
@@ -224,4 +246,81 @@ pub async fn applications(
             core,
         })
         .collect())
+}
+
+/// The `results` array of an applications page as JSON text. Each application's own fields
+/// are served as stored (the store keeps them as canonical JSON without `changed_at` and
+/// `remote_deleted_at`), spliced with those two and the nested candidate, stage and job;
+/// only the candidates' summaries are parsed. Through typed values a page of 250 took about
+/// 20 ms of CPU (the benchmark's profile), most of it parsing and copying JSON.
+pub async fn applications_json(
+    store: &Store,
+    integration_id: &str,
+    records: &[RawRecord],
+) -> ApiResult<String> {
+    let related = Related::load_for(
+        store,
+        integration_id,
+        records
+            .iter()
+            .map(|r| (r.job_id.as_deref(), r.current_stage_id.as_deref())),
+    )
+    .await?;
+    let candidate_ids: Vec<String> = records
+        .iter()
+        .filter_map(|r| r.candidate_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut candidates: HashMap<String, String> = HashMap::new();
+    if !candidate_ids.is_empty() {
+        for record in store
+            .by_ids_raw(integration_id, ModelKind::Candidate, &candidate_ids)
+            .await?
+        {
+            // The summary's fields are a subset of the candidate's; serde skips the rest.
+            let summary: ApplicationCandidate =
+                serde_json::from_str(&record.payload).map_err(|e| corrupt(&record, &e))?;
+            candidates.insert(record.id.clone(), to_json(&summary)?);
+        }
+    }
+    let mut out = String::with_capacity(records.iter().map(|r| r.payload.len() + 600).sum());
+    out.push('[');
+    for (i, r) in records.iter().enumerate() {
+        let body = r
+            .payload
+            .strip_prefix('{')
+            .filter(|rest| rest.trim_start().starts_with('"'))
+            .ok_or_else(|| corrupt(r, &"not a JSON object with fields"))?;
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"changed_at\":");
+        out.push_str(&to_json(&r.changed_at)?);
+        out.push_str(",\"remote_deleted_at\":");
+        out.push_str(&to_json(&r.remote_deleted_at)?);
+        out.push_str(",\"candidate\":");
+        match r.candidate_id.as_ref().and_then(|id| candidates.get(id)) {
+            Some(summary) => out.push_str(summary),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"current_stage\":");
+        out.push_str(&to_json(
+            &related.stage_of(r.job_id.as_deref(), r.current_stage_id.as_deref()),
+        )?);
+        out.push_str(",\"job\":");
+        out.push_str(&to_json(&related.job_of(r.job_id.as_deref()))?);
+        out.push(',');
+        out.push_str(body);
+    }
+    out.push(']');
+    Ok(out)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> ApiResult<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()).into())
+}
+
+fn corrupt(record: &RawRecord, e: &dyn std::fmt::Display) -> crate::error::ApiError {
+    StoreError::Corrupt(format!("record {}: {e}", record.id)).into()
 }

@@ -36,7 +36,7 @@ pub use crypto::KeyRing;
 pub use filter::{Cursor, Filter};
 pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
-pub use records::{BatchCounts, Position, RecordInput, StoredRecord};
+pub use records::{BatchCounts, Position, RawRecord, RecordInput, StoredRecord};
 pub use runs::{RunCounts, RunRow, RunState};
 pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};
 

@@ -275,6 +275,36 @@ impl BatchCounts {
 
 const SELECT: &str = "seq, model, id, remote_id, payload, nested, changed_at, updated_at, remote_deleted_at, candidate_id, job_id, current_stage_id";
 
+/// A stored record with its JSON as stored (own fields, canonical, without `changed_at` and
+/// `remote_deleted_at`), for serving it without parsing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRecord {
+    pub seq: i64,
+    pub id: String,
+    pub payload: String,
+    pub changed_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub remote_deleted_at: Option<Timestamp>,
+    pub candidate_id: Option<String>,
+    pub job_id: Option<String>,
+    pub current_stage_id: Option<String>,
+}
+
+fn raw(row: &AnyRow) -> Result<RawRecord> {
+    let r = |e| db("reading a record")(e);
+    Ok(RawRecord {
+        seq: row.try_get("seq").map_err(r)?,
+        id: row.try_get("id").map_err(r)?,
+        payload: row.try_get("payload").map_err(r)?,
+        changed_at: timestamp(row.try_get("changed_at").map_err(r)?)?,
+        updated_at: timestamp(row.try_get("updated_at").map_err(r)?)?,
+        remote_deleted_at: opt_timestamp(row.try_get("remote_deleted_at").map_err(r)?)?,
+        candidate_id: row.try_get("candidate_id").map_err(r)?,
+        job_id: row.try_get("job_id").map_err(r)?,
+        current_stage_id: row.try_get("current_stage_id").map_err(r)?,
+    })
+}
+
 fn model_of(s: &str) -> Result<ModelKind> {
     ModelKind::ALL
         .into_iter()
@@ -608,6 +638,22 @@ impl Store {
             .await
     }
 
+    /// `list_after` with each record's JSON left as stored, for serving it unparsed.
+    pub async fn list_raw_after(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        filter: &Filter,
+        after: Option<Position>,
+        limit: u32,
+    ) -> Result<(Vec<RawRecord>, bool)> {
+        let by_updated = filter.updated_after.is_some();
+        let (rows, more) = self
+            .list_rows(integration_id, model, filter, after, limit, by_updated)
+            .await?;
+        Ok((rows.iter().map(raw).collect::<Result<_>>()?, more))
+    }
+
     /// `list` (pages in `seq` order) or `list_after` (`by_updated`).
     async fn list_pages(
         &self,
@@ -618,6 +664,21 @@ impl Store {
         limit: u32,
         by_updated: bool,
     ) -> Result<(Vec<StoredRecord>, bool)> {
+        let (rows, more) = self
+            .list_rows(integration_id, model, filter, after, limit, by_updated)
+            .await?;
+        Ok((rows.iter().map(stored).collect::<Result<_>>()?, more))
+    }
+
+    async fn list_rows(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        filter: &Filter,
+        after: Option<Position>,
+        limit: u32,
+        by_updated: bool,
+    ) -> Result<(Vec<AnyRow>, bool)> {
         let mut p = Params::default();
         let mut sql = format!(
             "SELECT {SELECT} FROM records WHERE integration_id = {} AND model = '{}'",
@@ -777,14 +838,13 @@ impl Store {
                 Bind::Int(i) => q.bind(i),
             };
         }
-        let rows = q
+        let mut rows = q
             .fetch_all(&self.pool)
             .await
             .map_err(db("listing records"))?;
-        let mut records = rows.iter().map(stored).collect::<Result<Vec<_>>>()?;
-        let more = records.len() > limit as usize;
-        records.truncate(limit as usize);
-        Ok((records, more))
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        Ok((rows, more))
     }
 
     /// Records of a model by id (any state), for assembling nested objects.
@@ -812,6 +872,20 @@ impl Store {
         .await
     }
 
+    /// `by_ids` with each record's JSON left as stored.
+    pub async fn by_ids_raw(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        ids: &[String],
+    ) -> Result<Vec<RawRecord>> {
+        self.by_column_rows(integration_id, model, "id", ids)
+            .await?
+            .iter()
+            .map(raw)
+            .collect()
+    }
+
     async fn by_column(
         &self,
         integration_id: &str,
@@ -819,6 +893,20 @@ impl Store {
         column: &str,
         values: &[String],
     ) -> Result<Vec<StoredRecord>> {
+        self.by_column_rows(integration_id, model, column, values)
+            .await?
+            .iter()
+            .map(stored)
+            .collect()
+    }
+
+    async fn by_column_rows(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        column: &str,
+        values: &[String],
+    ) -> Result<Vec<AnyRow>> {
         let mut out = Vec::new();
         for chunk in values.chunks(CHUNK) {
             let mut p = Params::default();
@@ -829,13 +917,11 @@ impl Store {
             for v in chunk {
                 q = q.bind(v);
             }
-            let rows = q
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db("reading records"))?;
-            for row in &rows {
-                out.push(stored(row)?);
-            }
+            out.extend(
+                q.fetch_all(&self.pool)
+                    .await
+                    .map_err(db("reading records"))?,
+            );
         }
         Ok(out)
     }

@@ -1492,3 +1492,38 @@ async fn other_models_are_not_available_for_sage_hr() {
     .await;
     assert_error(status, &body, 401, "PLATFORM.AUTHENTICATION_INVALID");
 }
+
+/// The applications list is served from stored JSON text without parsing it; it must say
+/// exactly what assembling typed objects says, deleted records and moved stages included.
+#[tokio::test]
+async fn applications_served_from_stored_text_equal_the_typed_objects() {
+    let app = spawn_app(Options::default()).await;
+    let before = all_pages(&app, "applications", "", 250).await;
+    let deleted = before[0]["remote_id"].as_str().unwrap().to_owned();
+    app.sim_control(Method::DELETE, &format!("applicants/{deleted}"), json!({}))
+        .await;
+    app.sync().await;
+    let served = all_pages(&app, "applications", "include_deleted=true", 7).await;
+    let filter = atsbridge_store::Filter {
+        include_deleted: true,
+        ..atsbridge_store::Filter::default()
+    };
+    let (records, more) = app
+        .store
+        .list(INTEGRATION, ModelKind::Application, &filter, None, 250)
+        .await
+        .unwrap();
+    assert!(!more);
+    let typed = atsbridge_server::nested::applications(&app.store, INTEGRATION, &records)
+        .await
+        .unwrap();
+    let typed: Vec<Value> = typed
+        .iter()
+        .map(|a| serde_json::to_value(a).unwrap())
+        .collect();
+    assert_eq!(served.len(), typed.len());
+    assert!(served.iter().any(|a| !a["remote_deleted_at"].is_null()));
+    assert!(served.iter().any(|a| !a["current_stage"].is_null()));
+    assert!(served.iter().any(|a| !a["candidate"].is_null()));
+    assert_eq!(served, typed);
+}

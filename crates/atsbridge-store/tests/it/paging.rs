@@ -230,7 +230,13 @@ async fn updated_after_pages_follow_updated_at_and_serve_records_changed_meanwhi
             .collect();
         apply(&store, A, batch, day(1)).await;
         for (d, remote) in [(2, "s4"), (3, "s1"), (4, "s3")] {
-            apply(&store, A, vec![input(stage(A, remote, "Renamed", "j1"))], day(d)).await;
+            apply(
+                &store,
+                A,
+                vec![input(stage(A, remote, "Renamed", "j1"))],
+                day(d),
+            )
+            .await;
         }
         let f = Filter {
             updated_after: Some(day(1).unix_millis()),
@@ -240,7 +246,13 @@ async fn updated_after_pages_follow_updated_at_and_serve_records_changed_meanwhi
         assert_eq!(remotes(&first), ["s4", "s1"], "oldest change first");
         // s4 changes again while the client pages: it comes back at the end, and nothing
         // between is skipped.
-        apply(&store, A, vec![input(stage(A, "s4", "Again", "j1"))], day(5)).await;
+        apply(
+            &store,
+            A,
+            vec![input(stage(A, "s4", "Again", "j1"))],
+            day(5),
+        )
+        .await;
         let (second, next) = page(&store, ApplicationStage, &f, next.as_deref(), 2)
             .await
             .unwrap();
