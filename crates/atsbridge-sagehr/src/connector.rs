@@ -181,10 +181,15 @@ impl Connector for SageHr {
             let mut page = 1;
             let mut total = None;
             let mut stable = true;
+            let mut listing = self.client.page("/recruitment/positions", page).await?;
             loop {
-                let (positions, meta) = self.client.page("/recruitment/positions", page).await?;
+                let (positions, meta) = listing;
                 stable &= settle(&mut total, meta.total_entries);
                 let empty = positions.is_empty();
+                let next_page = match meta.next_page {
+                    Some(next) if !empty && next > page && page < MAX_PAGES => Some(next),
+                    _ => None,
+                };
                 // A position that moved across a page boundary mid-listing would come twice.
                 let fresh: Vec<Value> = positions
                     .into_iter()
@@ -195,19 +200,33 @@ impl Connector for SageHr {
                     .collect();
                 // Positions are read a few at a time; records reach the sink in listing order
                 // and at most `concurrency` positions are held in memory at once.
-                let mut batches = stream::iter(fresh.into_iter().map(|p| self.read_position(p)))
-                    .buffered(self.client.concurrency());
-                while let Some((records, position_stable)) = batches.try_next().await? {
-                    stable &= position_stable;
-                    count(&mut summary, &records);
-                    if !records.is_empty() {
-                        sink.accept(records).await?;
+                let read = async {
+                    let mut batches =
+                        stream::iter(fresh.into_iter().map(|p| self.read_position(p)))
+                            .buffered(self.client.concurrency());
+                    while let Some((records, position_stable)) = batches.try_next().await? {
+                        stable &= position_stable;
+                        count(&mut summary, &records);
+                        if !records.is_empty() {
+                            sink.accept(records).await?;
+                        }
                     }
-                }
-                match meta.next_page {
-                    Some(next) if !empty && next > page && page < MAX_PAGES => page = next,
-                    _ => break,
-                }
+                    Ok::<_, ConnectorError>(())
+                };
+                // The next page of positions is fetched while this one's applicants are
+                // read, so a slow API does not wait for it between pages.
+                let Some(next) = next_page else {
+                    read.await?;
+                    break;
+                };
+                let (done, fetched) = futures_util::future::join(
+                    read,
+                    self.client.page("/recruitment/positions", next),
+                )
+                .await;
+                done?;
+                listing = fetched?;
+                page = next;
             }
             summary.requests = self.client.requests_sent() - before;
             summary.stable = stable;

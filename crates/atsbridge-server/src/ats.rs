@@ -9,8 +9,8 @@
 
 use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
 use atsbridge_model::Timestamp;
-use atsbridge_model::{ApplicationStage, Candidate, ErrorCode, Job, ListResponse, ModelKind};
-use atsbridge_store::{Cursor, IntegrationRow, Position, StoredRecord};
+use atsbridge_model::{Candidate, ErrorCode, ListResponse, ModelKind};
+use atsbridge_store::{Cursor, IntegrationRow, Position, RawRecord, StoredRecord};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue};
@@ -137,9 +137,9 @@ async fn jobs(
     State(state): State<AppState>,
     scoped: Scoped,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<ListResponse<Job>>> {
-    let (records, next, _) = page(&state, &scoped, ModelKind::Job, query.as_deref()).await?;
-    Ok(Json(ListResponse::new(nested::jobs(&records)?, next)))
+) -> ApiResult<Response> {
+    let (records, next) = raw_page(&state, &scoped, ModelKind::Job, query.as_deref()).await?;
+    Ok(list_body(&nested::jobs_json(&records)?, next))
 }
 
 async fn candidates(
@@ -159,6 +159,42 @@ async fn candidates(
     Ok(Json(ListResponse::new(results, next)))
 }
 
+/// A page of raw records (JSON text as stored) and its next cursor.
+async fn raw_page(
+    state: &AppState,
+    scoped: &Scoped,
+    model: ModelKind,
+    query: Option<&str>,
+) -> ApiResult<(Vec<RawRecord>, Option<String>)> {
+    let q = page_query(scoped, model, query)?;
+    let (records, more) = state
+        .store
+        .list_raw_after(
+            &scoped.integration.id,
+            model,
+            &q.params.filter,
+            q.after,
+            q.params.page_size,
+        )
+        .await?;
+    let next = q.next(records.last().map(|r| (r.seq, r.updated_at)), more);
+    Ok((records, next))
+}
+
+/// Kombo's list envelope around a `results` array that is already JSON text.
+fn list_body(results: &str, next: Option<String>) -> Response {
+    let next = serde_json::to_string(&next).unwrap_or_else(|_| "null".into());
+    let body = format!(r#"{{"status":"success","data":{{"next":{next},"results":{results}}}}}"#);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 /// Served from the stored JSON text without parsing it (see `nested::applications_json`):
 /// the busiest list, and the one whose objects embed three others.
 async fn applications(
@@ -166,51 +202,27 @@ async fn applications(
     scoped: Scoped,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let q = page_query(&scoped, ModelKind::Application, query.as_deref())?;
-    let integration_id = scoped.integration.id.as_str();
-    let (records, more) = state
-        .store
-        .list_raw_after(
-            integration_id,
-            ModelKind::Application,
-            &q.params.filter,
-            q.after,
-            q.params.page_size,
-        )
-        .await?;
-    let next = q.next(records.last().map(|r| (r.seq, r.updated_at)), more);
-    let results = nested::applications_json(&state.store, integration_id, &records).await?;
-    let next = serde_json::to_string(&next).unwrap_or_else(|_| "null".into());
-    let body = format!(r#"{{"status":"success","data":{{"next":{next},"results":{results}}}}}"#);
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    let (records, next) =
+        raw_page(&state, &scoped, ModelKind::Application, query.as_deref()).await?;
+    let results = nested::applications_json(&state.store, &scoped.integration.id, &records).await?;
+    Ok(list_body(&results, next))
 }
 
 async fn application_stages(
     State(state): State<AppState>,
     scoped: Scoped,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<ListResponse<ApplicationStage>>> {
-    let (records, next, _) = page(
+) -> ApiResult<Response> {
+    let (records, next) = raw_page(
         &state,
         &scoped,
         ModelKind::ApplicationStage,
         query.as_deref(),
     )
     .await?;
-    Ok(Json(ListResponse::new(
-        nested::application_stages(&records)?,
-        next,
-    )))
+    Ok(list_body(&nested::application_stages_json(&records)?, next))
 }
 
-/// The display name of a tool slug, for messages.
 fn tool_label(tool: &str) -> &str {
     match tool {
         "sagehr" => "Sage HR",

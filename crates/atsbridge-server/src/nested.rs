@@ -287,34 +287,80 @@ pub async fn applications_json(
     let mut out = String::with_capacity(records.iter().map(|r| r.payload.len() + 600).sum());
     out.push('[');
     for (i, r) in records.iter().enumerate() {
-        let body = r
-            .payload
-            .strip_prefix('{')
-            .filter(|rest| rest.trim_start().starts_with('"'))
-            .ok_or_else(|| corrupt(r, &"not a JSON object with fields"))?;
         if i > 0 {
             out.push(',');
         }
-        out.push_str("{\"changed_at\":");
-        out.push_str(&to_json(&r.changed_at)?);
-        out.push_str(",\"remote_deleted_at\":");
-        out.push_str(&to_json(&r.remote_deleted_at)?);
-        out.push_str(",\"candidate\":");
-        match r.candidate_id.as_ref().and_then(|id| candidates.get(id)) {
-            Some(summary) => out.push_str(summary),
-            None => out.push_str("null"),
-        }
-        out.push_str(",\"current_stage\":");
-        out.push_str(&to_json(
-            &related.stage_of(r.job_id.as_deref(), r.current_stage_id.as_deref()),
-        )?);
-        out.push_str(",\"job\":");
-        out.push_str(&to_json(&related.job_of(r.job_id.as_deref()))?);
-        out.push(',');
-        out.push_str(body);
+        let candidate = r
+            .candidate_id
+            .as_ref()
+            .and_then(|id| candidates.get(id))
+            .map_or("null", String::as_str);
+        let stage = to_json(&related.stage_of(r.job_id.as_deref(), r.current_stage_id.as_deref()))?;
+        let job = to_json(&related.job_of(r.job_id.as_deref()))?;
+        push_object(
+            &mut out,
+            r,
+            &[
+                ("candidate", candidate),
+                ("current_stage", &stage),
+                ("job", &job),
+            ],
+        )?;
     }
     out.push(']');
     Ok(out)
+}
+
+/// The `results` array of a jobs page as JSON text: each job as stored with its pipeline.
+pub fn jobs_json(records: &[RawRecord]) -> ApiResult<String> {
+    array(records, |out, r| {
+        push_object(out, r, &[("stages", r.nested.as_deref().unwrap_or("[]"))])
+    })
+}
+
+/// The `results` array of an application-stages page as JSON text.
+pub fn application_stages_json(records: &[RawRecord]) -> ApiResult<String> {
+    array(records, |out, r| push_object(out, r, &[]))
+}
+
+fn array(
+    records: &[RawRecord],
+    mut each: impl FnMut(&mut String, &RawRecord) -> ApiResult<()>,
+) -> ApiResult<String> {
+    let mut out = String::with_capacity(records.iter().map(|r| r.payload.len() + 100).sum());
+    out.push('[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(&mut out, r)?;
+    }
+    out.push(']');
+    Ok(out)
+}
+
+/// Writes a stored record as a JSON object: `changed_at` and `remote_deleted_at` from the
+/// store, the given members (already JSON), then the stored fields. The stored text is an
+/// object without those keys, so no key appears twice.
+fn push_object(out: &mut String, r: &RawRecord, members: &[(&str, &str)]) -> ApiResult<()> {
+    let body = r
+        .payload
+        .strip_prefix('{')
+        .filter(|rest| rest.trim_start().starts_with('"'))
+        .ok_or_else(|| corrupt(r, &"not a JSON object with fields"))?;
+    out.push_str("{\"changed_at\":");
+    out.push_str(&to_json(&r.changed_at)?);
+    out.push_str(",\"remote_deleted_at\":");
+    out.push_str(&to_json(&r.remote_deleted_at)?);
+    for (name, value) in members {
+        out.push_str(",\"");
+        out.push_str(name);
+        out.push_str("\":");
+        out.push_str(value);
+    }
+    out.push(',');
+    out.push_str(body);
+    Ok(())
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> ApiResult<String> {

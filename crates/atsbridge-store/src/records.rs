@@ -282,6 +282,8 @@ pub struct RawRecord {
     pub seq: i64,
     pub id: String,
     pub payload: String,
+    /// The nested objects kept beside the record (a job's stages), as JSON text.
+    pub nested: Option<String>,
     pub changed_at: Timestamp,
     pub updated_at: Timestamp,
     pub remote_deleted_at: Option<Timestamp>,
@@ -296,6 +298,7 @@ fn raw(row: &AnyRow) -> Result<RawRecord> {
         seq: row.try_get("seq").map_err(r)?,
         id: row.try_get("id").map_err(r)?,
         payload: row.try_get("payload").map_err(r)?,
+        nested: row.try_get("nested").map_err(r)?,
         changed_at: timestamp(row.try_get("changed_at").map_err(r)?)?,
         updated_at: timestamp(row.try_get("updated_at").map_err(r)?)?,
         remote_deleted_at: opt_timestamp(row.try_get("remote_deleted_at").map_err(r)?)?,

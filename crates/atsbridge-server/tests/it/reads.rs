@@ -1527,3 +1527,46 @@ async fn applications_served_from_stored_text_equal_the_typed_objects() {
     assert!(served.iter().any(|a| !a["candidate"].is_null()));
     assert_eq!(served, typed);
 }
+
+/// Jobs and stages are served from stored text too; same check against the typed objects.
+#[tokio::test]
+async fn jobs_and_stages_served_from_stored_text_equal_the_typed_objects() {
+    let app = spawn_app(Options::default()).await;
+    let jobs = all_pages(&app, "jobs", "", 250).await;
+    let closed = jobs[0]["remote_id"].as_str().unwrap().to_owned();
+    app.sim_control(Method::DELETE, &format!("positions/{closed}"), json!({}))
+        .await;
+    app.sync().await;
+    let filter = atsbridge_store::Filter {
+        include_deleted: true,
+        ..atsbridge_store::Filter::default()
+    };
+    for (endpoint, model) in [
+        ("jobs", ModelKind::Job),
+        ("application-stages", ModelKind::ApplicationStage),
+    ] {
+        let served = all_pages(&app, endpoint, "include_deleted=true", 5).await;
+        let (records, _) = app
+            .store
+            .list(INTEGRATION, model, &filter, None, 250)
+            .await
+            .unwrap();
+        let typed: Vec<Value> = match model {
+            ModelKind::Job => atsbridge_server::nested::jobs(&records)
+                .unwrap()
+                .iter()
+                .map(|j| serde_json::to_value(j).unwrap())
+                .collect(),
+            _ => atsbridge_server::nested::application_stages(&records)
+                .unwrap()
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect(),
+        };
+        assert!(
+            served.iter().any(|r| !r["remote_deleted_at"].is_null()),
+            "{endpoint}"
+        );
+        assert_eq!(served, typed, "{endpoint}");
+    }
+}
