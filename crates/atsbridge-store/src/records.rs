@@ -716,6 +716,13 @@ impl Store {
                 ));
                 binds.extend([Bind::Int(u), Bind::Int(u), Bind::Int(u), Bind::Int(seq)]);
             }
+            Some(Position { .. }) if by_updated => {
+                // A cursor made before these pages were ordered by updated_at: continuing it
+                // by seq in the new order could skip records.
+                return Err(StoreError::InvalidCursor(
+                    "it predates this server's ordering of updated_after pages; start again from the first page".into(),
+                ));
+            }
             Some(Position { seq, .. }) => {
                 sql.push_str(&format!(" AND seq > {}", p.next()));
                 binds.push(Bind::Int(seq));

@@ -266,6 +266,16 @@ async fn updated_after_pages_follow_updated_at_and_serve_records_changed_meanwhi
         };
         let (last, next) = page(&store, ApplicationStage, &f, None, 10).await.unwrap();
         assert_eq!((remotes(&last), next), (vec!["s4"], None));
+        // A position without updated_at (a cursor from before this ordering) is refused.
+        let old = Position {
+            seq: last[0].seq,
+            updated_at: None,
+        };
+        let err = store
+            .list_after(A, ApplicationStage, &f, Some(old), 10)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::InvalidCursor(_)), "{err:?}");
     })
     .await;
 }
