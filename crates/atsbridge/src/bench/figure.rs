@@ -126,3 +126,27 @@ fn num(v: f64) -> String {
         format!("{v:.3}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goals_compare_the_ratio_with_the_limit() {
+        let f = Figure::at_most("sync", "sqlite", 2.6, "s", 2.0, 1.3);
+        assert!((f.ratio - 1.3).abs() < 1e-9);
+        assert!(f.met, "exactly at the goal is met");
+        assert!(!Figure::at_most("sync", "sqlite", 2.7, "s", 2.0, 1.3).met);
+        let f = Figure::at_least("pages", "postgres", 40.0, "pages/s", 100.0, 0.5);
+        assert!(!f.met);
+        assert_eq!(f.goal, "≥ 0.5");
+        assert!(Figure::at_least("pages", "postgres", 50.0, "pages/s", 100.0, 0.5).met);
+        let zero = Figure::absolute_at_most("rows", "sqlite", 0.0, "rows", 0.0);
+        assert!(zero.met && zero.ratio == 0.0);
+        let one = Figure::absolute_at_most("rows", "sqlite", 1.0, "rows", 0.0);
+        assert!(!one.met && one.ratio.is_infinite());
+        let table = markdown(&[one]);
+        assert!(table.contains("| rows | sqlite | 1 rows | 0 |"), "{table}");
+        assert!(table.contains("**no**"));
+    }
+}
