@@ -331,29 +331,39 @@ async fn create_link(
     let link_type = body.link_type.unwrap_or_default();
     let language = body.language.unwrap_or(LinkLanguage::En);
     let redirect = redirect_url(body.redirect_url.as_deref())?;
+    let answer = issue_link(&state, &headers, |token, now| NewConnectLink {
+        token,
+        environment_id: caller.0.environment_id.clone(),
+        tool: tool.to_owned(),
+        purpose: LinkPurpose::Connect,
+        integration_id: None,
+        end_user_email: Some(email),
+        organization_name: organization,
+        origin_id,
+        language: language.code().to_owned(),
+        link_type: link_type.as_str().to_owned(),
+        redirect_url: redirect,
+        created_at: now,
+        expires_at: now.plus(link_type.ttl()),
+    })
+    .await?;
+    tracing::info!(link_type = link_type.as_str(), "connection link created");
+    Ok(answer)
+}
+
+/// Stores the link `make` builds from a new token and the current time, and answers its URL.
+async fn issue_link(
+    state: &AppState,
+    headers: &HeaderMap,
+    make: impl FnOnce(String, Timestamp) -> NewConnectLink,
+) -> ApiResult<Json<DataResponse<LinkAnswer>>> {
     let token = new_token();
-    let now = Timestamp::now();
     state
         .store
-        .create_connect_link(&NewConnectLink {
-            token: token.clone(),
-            environment_id: caller.0.environment_id.clone(),
-            tool: tool.to_owned(),
-            purpose: LinkPurpose::Connect,
-            integration_id: None,
-            end_user_email: Some(email),
-            organization_name: organization,
-            origin_id,
-            language: language.code().to_owned(),
-            link_type: link_type.as_str().to_owned(),
-            redirect_url: redirect,
-            created_at: now,
-            expires_at: now.plus(link_type.ttl()),
-        })
+        .create_connect_link(&make(token.clone(), Timestamp::now()))
         .await?;
-    tracing::info!(link_type = link_type.as_str(), "connection link created");
     Ok(Json(DataResponse::new(LinkAnswer {
-        link: link_url(&state, &headers, &token),
+        link: link_url(state, headers, &token),
     })))
 }
 
@@ -372,30 +382,24 @@ async fn relink(
     let link_type = body.link_type.unwrap_or_default();
     let language = body.language.unwrap_or(LinkLanguage::En);
     let redirect = redirect_url(body.redirect_url.as_deref())?;
-    let token = new_token();
-    let now = Timestamp::now();
-    state
-        .store
-        .create_connect_link(&NewConnectLink {
-            token: token.clone(),
-            environment_id: row.environment_id.clone(),
-            tool: row.tool.clone(),
-            purpose: LinkPurpose::Relink,
-            integration_id: Some(row.id.clone()),
-            end_user_email: row.end_user.creator_email.clone(),
-            organization_name: row.end_user.organization_name.clone(),
-            origin_id: row.end_user.origin_id.clone(),
-            language: language.code().to_owned(),
-            link_type: link_type.as_str().to_owned(),
-            redirect_url: redirect,
-            created_at: now,
-            expires_at: now.plus(link_type.ttl()),
-        })
-        .await?;
+    let answer = issue_link(&state, &headers, |token, now| NewConnectLink {
+        token,
+        environment_id: row.environment_id.clone(),
+        tool: row.tool.clone(),
+        purpose: LinkPurpose::Relink,
+        integration_id: Some(row.id.clone()),
+        end_user_email: row.end_user.creator_email.clone(),
+        organization_name: row.end_user.organization_name.clone(),
+        origin_id: row.end_user.origin_id.clone(),
+        language: language.code().to_owned(),
+        link_type: link_type.as_str().to_owned(),
+        redirect_url: redirect,
+        created_at: now,
+        expires_at: now.plus(link_type.ttl()),
+    })
+    .await?;
     tracing::info!(integration_id = %row.id, link_type = link_type.as_str(), "relink link created");
-    Ok(Json(DataResponse::new(LinkAnswer {
-        link: link_url(&state, &headers, &token),
-    })))
+    Ok(answer)
 }
 
 /// `GET /connect/integration-by-token/{token}`: the integration a completed connection
