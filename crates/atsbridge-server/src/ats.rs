@@ -8,7 +8,6 @@
 //! from the store, bound to the filters by the cursor → nested objects ([`crate::nested`]).
 
 use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
-use atsbridge_model::Timestamp;
 use atsbridge_model::{Candidate, ErrorCode, ListResponse, ModelKind};
 use atsbridge_store::{Cursor, IntegrationRow, Position, RawRecord, StoredRecord};
 use axum::extract::rejection::PathRejection;
@@ -71,6 +70,8 @@ struct PageQuery {
     params: ListParams,
     binding: String,
     after: Option<Position>,
+    /// The column pages are ordered by before seq, if any.
+    key: Option<&'static str>,
 }
 
 fn page_query(scoped: &Scoped, model: ModelKind, query: Option<&str>) -> ApiResult<PageQuery> {
@@ -84,27 +85,32 @@ fn page_query(scoped: &Scoped, model: ModelKind, query: Option<&str>) -> ApiResu
         .transpose()?
         .map(|c| Position {
             seq: c.seq,
-            updated_at: c.updated_at,
+            key: c.key,
         });
+    let key = params.filter.order_column(model);
     Ok(PageQuery {
         params,
         binding,
         after,
+        key,
     })
 }
 
 impl PageQuery {
-    /// The cursor of the page after the one ending with `last` (its seq and updated_at).
-    fn next(&self, last: Option<(i64, Timestamp)>, more: bool) -> Option<String> {
-        let (seq, updated_at) = last.filter(|_| more)?;
+    /// The cursor of the page after the one ending with `last`: its seq and its value of
+    /// the page's order column (`key_of` reads it from the record).
+    fn next<R>(
+        &self,
+        last: Option<&R>,
+        more: bool,
+        seq: impl Fn(&R) -> i64,
+        key_of: impl Fn(&R, &str) -> Option<i64>,
+    ) -> Option<String> {
+        let last = last.filter(|_| more)?;
         Some(
             Cursor {
-                seq,
-                updated_at: self
-                    .params
-                    .filter
-                    .updated_after
-                    .map(|_| updated_at.unix_millis()),
+                seq: seq(last),
+                key: self.key.and_then(|column| key_of(last, column)),
                 binding: self.binding.clone(),
             }
             .encode(),
@@ -129,7 +135,7 @@ async fn page(
             q.params.page_size,
         )
         .await?;
-    let next = q.next(records.last().map(|r| (r.seq, r.updated_at)), more);
+    let next = q.next(records.last(), more, |r| r.seq, StoredRecord::order_key);
     Ok((records, next, q.params))
 }
 
@@ -177,7 +183,7 @@ async fn raw_page(
             q.params.page_size,
         )
         .await?;
-    let next = q.next(records.last().map(|r| (r.seq, r.updated_at)), more);
+    let next = q.next(records.last(), more, |r| r.seq, RawRecord::order_key);
     Ok((records, next))
 }
 

@@ -37,6 +37,22 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The column a page of `model` is ordered by before `seq`, when the filter is a range
+    /// on it: `updated_at` with `updated_after`, else `remote_created_at` with
+    /// `remote_created_after` (jobs and applications have it). Walking such a range in its
+    /// own order reads only matching rows; walking it in `seq` order could read them all.
+    pub fn order_column(&self, model: ModelKind) -> Option<&'static str> {
+        if self.updated_after.is_some() {
+            Some("updated_at")
+        } else if self.remote_created_after.is_some()
+            && matches!(model, ModelKind::Job | ModelKind::Application)
+        {
+            Some("remote_created_at")
+        } else {
+            None
+        }
+    }
+
     /// A digest of what the filter selects, for binding cursors to it.
     pub fn binding(&self, integration_id: &str, model: ModelKind) -> String {
         let json = serde_json::to_string(self).unwrap_or_default();
@@ -50,9 +66,9 @@ impl Filter {
 pub struct Cursor {
     #[serde(rename = "s")]
     pub seq: i64,
-    /// The last record's `updated_at`, for pages ordered by it (`updated_after`).
+    /// The last record's value of the page's order column (`Filter::order_column`).
     #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<i64>,
+    pub key: Option<i64>,
     #[serde(rename = "b")]
     pub binding: String,
 }
@@ -93,7 +109,7 @@ mod tests {
         let binding = f.binding("i", ModelKind::Job);
         let c = Cursor {
             seq: 42,
-            updated_at: Some(1_767_323_045_678),
+            key: Some(1_767_323_045_678),
             binding: binding.clone(),
         };
         assert_eq!(Cursor::decode(&c.encode(), &binding).unwrap(), c);

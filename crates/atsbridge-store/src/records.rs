@@ -252,12 +252,19 @@ pub struct StoredRecord {
     pub changed_at: Timestamp,
     pub updated_at: Timestamp,
     pub remote_deleted_at: Option<Timestamp>,
+    /// Unix milliseconds, as stored for the `remote_created_after` filter.
+    pub remote_created_at: Option<i64>,
     pub candidate_id: Option<String>,
     pub job_id: Option<String>,
     pub current_stage_id: Option<String>,
 }
 
 impl StoredRecord {
+    /// The value of a page's order column (`Filter::order_column`) for this record.
+    pub fn order_key(&self, column: &str) -> Option<i64> {
+        order_key(column, self.updated_at, self.remote_created_at)
+    }
+
     /// The record's JSON with the store's `changed_at` and `remote_deleted_at` put back
     /// (nested objects are the caller's to add).
     pub fn json(&self) -> Value {
@@ -277,12 +284,12 @@ impl StoredRecord {
     }
 }
 
-/// Where a page starts: after the record with this `seq` (and, for pages ordered by
-/// `updated_at`, this `updated_at` in Unix milliseconds).
+/// Where a page starts: after the record with this `seq` (and, for pages ordered by a
+/// column besides seq — see `Filter::order_column` — this value of it, Unix milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Position {
     pub seq: i64,
-    pub updated_at: Option<i64>,
+    pub key: Option<i64>,
 }
 
 /// What one batch did, per model name.
@@ -301,7 +308,7 @@ impl BatchCounts {
     }
 }
 
-const SELECT: &str = "seq, model, id, remote_id, payload, nested, changed_at, updated_at, remote_deleted_at, candidate_id, job_id, current_stage_id";
+const SELECT: &str = "seq, model, id, remote_id, payload, nested, changed_at, updated_at, remote_deleted_at, remote_created_at, candidate_id, job_id, current_stage_id";
 
 /// A stored record with its JSON as stored (own fields, canonical, without `changed_at` and
 /// `remote_deleted_at`), for serving it without parsing it.
@@ -315,9 +322,25 @@ pub struct RawRecord {
     pub changed_at: Timestamp,
     pub updated_at: Timestamp,
     pub remote_deleted_at: Option<Timestamp>,
+    pub remote_created_at: Option<i64>,
     pub candidate_id: Option<String>,
     pub job_id: Option<String>,
     pub current_stage_id: Option<String>,
+}
+
+impl RawRecord {
+    /// The value of a page's order column (`Filter::order_column`) for this record.
+    pub fn order_key(&self, column: &str) -> Option<i64> {
+        order_key(column, self.updated_at, self.remote_created_at)
+    }
+}
+
+fn order_key(column: &str, updated_at: Timestamp, remote_created_at: Option<i64>) -> Option<i64> {
+    match column {
+        "updated_at" => Some(updated_at.unix_millis()),
+        "remote_created_at" => remote_created_at,
+        _ => None,
+    }
 }
 
 fn raw(row: &AnyRow) -> Result<RawRecord> {
@@ -330,6 +353,7 @@ fn raw(row: &AnyRow) -> Result<RawRecord> {
         changed_at: timestamp(row.try_get("changed_at").map_err(r)?)?,
         updated_at: timestamp(row.try_get("updated_at").map_err(r)?)?,
         remote_deleted_at: opt_timestamp(row.try_get("remote_deleted_at").map_err(r)?)?,
+        remote_created_at: row.try_get("remote_created_at").map_err(r)?,
         candidate_id: row.try_get("candidate_id").map_err(r)?,
         job_id: row.try_get("job_id").map_err(r)?,
         current_stage_id: row.try_get("current_stage_id").map_err(r)?,
@@ -360,6 +384,7 @@ fn stored(row: &AnyRow) -> Result<StoredRecord> {
         changed_at: timestamp(row.try_get("changed_at").map_err(r)?)?,
         updated_at: timestamp(row.try_get("updated_at").map_err(r)?)?,
         remote_deleted_at: opt_timestamp(row.try_get("remote_deleted_at").map_err(r)?)?,
+        remote_created_at: row.try_get("remote_created_at").map_err(r)?,
         candidate_id: row.try_get("candidate_id").map_err(r)?,
         job_id: row.try_get("job_id").map_err(r)?,
         current_stage_id: row.try_get("current_stage_id").map_err(r)?,
@@ -640,11 +665,8 @@ impl Store {
         after_seq: Option<i64>,
         limit: u32,
     ) -> Result<(Vec<StoredRecord>, bool)> {
-        let after = after_seq.map(|seq| Position {
-            seq,
-            updated_at: None,
-        });
-        self.list_pages(integration_id, model, filter, after, limit, false)
+        let after = after_seq.map(|seq| Position { seq, key: None });
+        self.list_pages(integration_id, model, filter, after, limit, None)
             .await
     }
 
@@ -655,7 +677,9 @@ impl Store {
     /// the position's `updated_at`, so the filter walks only the matching rows on the
     /// `updated_at` index however many older rows there are. A record updated while a
     /// client pages moves behind the cursor and is served again: incremental readers see
-    /// every change, none is skipped. Other pages are ordered by `seq`.
+    /// every change, none is skipped. `remote_created_after` orders by `remote_created_at`
+    /// the same way (matches are usually the newest rows, which a walk in `seq` order
+    /// reaches last). Other pages are ordered by `seq`.
     pub async fn list_after(
         &self,
         integration_id: &str,
@@ -664,8 +688,8 @@ impl Store {
         after: Option<Position>,
         limit: u32,
     ) -> Result<(Vec<StoredRecord>, bool)> {
-        let by_updated = filter.updated_after.is_some();
-        self.list_pages(integration_id, model, filter, after, limit, by_updated)
+        let key = filter.order_column(model);
+        self.list_pages(integration_id, model, filter, after, limit, key)
             .await
     }
 
@@ -678,14 +702,14 @@ impl Store {
         after: Option<Position>,
         limit: u32,
     ) -> Result<(Vec<RawRecord>, bool)> {
-        let by_updated = filter.updated_after.is_some();
+        let key = filter.order_column(model);
         let (rows, more) = self
-            .list_rows(integration_id, model, filter, after, limit, by_updated)
+            .list_rows(integration_id, model, filter, after, limit, key)
             .await?;
         Ok((rows.iter().map(raw).collect::<Result<_>>()?, more))
     }
 
-    /// `list` (pages in `seq` order) or `list_after` (`by_updated`).
+    /// `list` (pages in `seq` order) or `list_after` (ordered by `key`, then seq).
     async fn list_pages(
         &self,
         integration_id: &str,
@@ -693,10 +717,10 @@ impl Store {
         filter: &Filter,
         after: Option<Position>,
         limit: u32,
-        by_updated: bool,
+        key: Option<&'static str>,
     ) -> Result<(Vec<StoredRecord>, bool)> {
         let (rows, more) = self
-            .list_rows(integration_id, model, filter, after, limit, by_updated)
+            .list_rows(integration_id, model, filter, after, limit, key)
             .await?;
         Ok((rows.iter().map(stored).collect::<Result<_>>()?, more))
     }
@@ -708,7 +732,7 @@ impl Store {
         filter: &Filter,
         after: Option<Position>,
         limit: u32,
-        by_updated: bool,
+        key: Option<&'static str>,
     ) -> Result<(Vec<AnyRow>, bool)> {
         let mut p = Params::default();
         let mut sql = format!(
@@ -731,31 +755,28 @@ impl Store {
                 }
             }
         };
-        match after {
-            Some(Position {
-                seq,
-                updated_at: Some(u),
-            }) if by_updated => {
+        match (after, key) {
+            (Some(Position { seq, key: Some(k) }), Some(column)) => {
                 let (a, b, c, d) = (p.next(), p.next(), p.next(), p.next());
                 // The first condition gives the index range its start; the second is the
                 // exact keyset position.
                 sql.push_str(&format!(
-                    " AND updated_at >= {a} AND (updated_at > {b} OR (updated_at = {c} AND seq > {d}))"
+                    " AND {column} >= {a} AND ({column} > {b} OR ({column} = {c} AND seq > {d}))"
                 ));
-                binds.extend([Bind::Int(u), Bind::Int(u), Bind::Int(u), Bind::Int(seq)]);
+                binds.extend([Bind::Int(k), Bind::Int(k), Bind::Int(k), Bind::Int(seq)]);
             }
-            Some(Position { .. }) if by_updated => {
-                // A cursor made before these pages were ordered by updated_at: continuing it
-                // by seq in the new order could skip records.
+            (Some(_), Some(_)) => {
+                // A cursor made before these pages were ordered by that column: continuing
+                // it by seq in the new order could skip records.
                 return Err(StoreError::InvalidCursor(
-                    "it predates this server's ordering of updated_after pages; start again from the first page".into(),
+                    "it predates this server's ordering of filtered pages; start again from the first page".into(),
                 ));
             }
-            Some(Position { seq, .. }) => {
+            (Some(Position { seq, .. }), None) => {
                 sql.push_str(&format!(" AND seq > {}", p.next()));
                 binds.push(Bind::Int(seq));
             }
-            None => {}
+            (None, _) => {}
         }
         eq_list(&mut sql, &mut binds, &mut p, "id", &filter.ids);
         eq_list(
@@ -860,12 +881,12 @@ impl Store {
         }
         // With an id list the result is at most as long as the list: sorting it is cheaper than
         // walking the page index and testing every row (`+seq` keeps the planner off it).
-        let order = if by_updated {
-            "updated_at, seq"
+        let order = if let Some(column) = key {
+            format!("{column}, seq")
         } else if filter.ids.is_some() || filter.remote_ids.is_some() {
-            "+seq"
+            "+seq".to_owned()
         } else {
-            "seq"
+            "seq".to_owned()
         };
         sql.push_str(&format!(" ORDER BY {order} LIMIT {}", p.next()));
         binds.push(Bind::Int(i64::from(limit) + 1));

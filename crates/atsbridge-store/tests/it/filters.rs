@@ -3,7 +3,7 @@
 
 use atsbridge_model::enums::{EmploymentType, JobStatus, Visibility};
 use atsbridge_model::ModelKind::{Candidate, Job};
-use atsbridge_store::{Filter, Store};
+use atsbridge_store::{Filter, Position, Store};
 
 use crate::fixtures::*;
 use crate::harness::each_backend;
@@ -362,6 +362,39 @@ async fn filters_of_other_models_are_ignored() {
             ..Filter::default()
         };
         assert_eq!(remote_ids(&store, A, Candidate, &job_filters).await, ["c1"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn remote_created_after_pages_follow_remote_created_at() {
+    each_backend(|store| async move {
+        jobs(&store).await;
+        let filter = Filter {
+            remote_created_after: Some(t("2026-03-04T12:00:00Z").unix_millis()),
+            ..Filter::default()
+        };
+        assert_eq!(filter.order_column(Job), Some("remote_created_at"));
+        // One record a page, each page continuing from the last one's (remote_created_at, seq).
+        let mut after = None;
+        let mut seen = Vec::new();
+        loop {
+            let (page, more) = store
+                .list_after(A, Job, &filter, after, 1)
+                .await
+                .expect("a page");
+            let Some(last) = page.last() else { break };
+            seen.push(last.remote_id.clone());
+            after = Some(Position {
+                seq: last.seq,
+                key: last.order_key("remote_created_at"),
+            });
+            if !more {
+                break;
+            }
+        }
+        // Oldest first: j2 (03-04 23:59:59.999), j1 (03-05 00:00), j3 (03-05 16:00), j5 (03-06).
+        assert_eq!(seen, ["j2", "j1", "j3", "j5"]);
     })
     .await;
 }

@@ -23,7 +23,7 @@ async fn page(
         .map(|raw| {
             Cursor::decode(raw, &binding).map(|c| Position {
                 seq: c.seq,
-                updated_at: c.updated_at,
+                key: c.key,
             })
         })
         .transpose()?;
@@ -32,7 +32,9 @@ async fn page(
         let last = records.last().expect("a full page");
         Cursor {
             seq: last.seq,
-            updated_at: Some(last.updated_at.unix_millis()),
+            key: filter
+                .order_column(model)
+                .and_then(|column| last.order_key(column)),
             binding,
         }
         .encode()
@@ -269,7 +271,7 @@ async fn updated_after_pages_follow_updated_at_and_serve_records_changed_meanwhi
         // A position without updated_at (a cursor from before this ordering) is refused.
         let old = Position {
             seq: last[0].seq,
-            updated_at: None,
+            key: None,
         };
         let err = store
             .list_after(A, ApplicationStage, &f, Some(old), 10)
