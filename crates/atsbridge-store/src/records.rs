@@ -13,7 +13,7 @@ use atsbridge_model::connector::Record;
 use atsbridge_model::{ModelKind, Timestamp};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
+use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, Row as _, Transaction};
 
 use crate::filter::Filter;
@@ -341,23 +341,6 @@ fn order_key(column: &str, updated_at: Timestamp, remote_created_at: Option<i64>
         "remote_created_at" => remote_created_at,
         _ => None,
     }
-}
-
-fn raw(row: &AnyRow) -> Result<RawRecord> {
-    let r = |e| db("reading a record")(e);
-    Ok(RawRecord {
-        seq: row.try_get("seq").map_err(r)?,
-        id: row.try_get("id").map_err(r)?,
-        payload: row.try_get("payload").map_err(r)?,
-        nested: row.try_get("nested").map_err(r)?,
-        changed_at: timestamp(row.try_get("changed_at").map_err(r)?)?,
-        updated_at: timestamp(row.try_get("updated_at").map_err(r)?)?,
-        remote_deleted_at: opt_timestamp(row.try_get("remote_deleted_at").map_err(r)?)?,
-        remote_created_at: row.try_get("remote_created_at").map_err(r)?,
-        candidate_id: row.try_get("candidate_id").map_err(r)?,
-        job_id: row.try_get("job_id").map_err(r)?,
-        current_stage_id: row.try_get("current_stage_id").map_err(r)?,
-    })
 }
 
 fn model_of(s: &str) -> Result<ModelKind> {
@@ -703,10 +686,30 @@ impl Store {
         limit: u32,
     ) -> Result<(Vec<RawRecord>, bool)> {
         let key = filter.order_column(model);
-        let (rows, more) = self
-            .list_rows(integration_id, model, filter, after, limit, key)
-            .await?;
-        Ok((rows.iter().map(raw).collect::<Result<_>>()?, more))
+        let (inner, binds, order) = list_query(integration_id, model, filter, after, limit, key)?;
+        let sql = raw_page_sql(self.backend, &inner, &order);
+        let mut records = self.raw_page(&sql, binds, "listing records").await?;
+        let more = records.len() > limit as usize;
+        records.truncate(limit as usize);
+        Ok((records, more))
+    }
+
+    /// Runs a `raw_page_sql` statement.
+    async fn raw_page(
+        &self,
+        sql: &str,
+        binds: Vec<Bind>,
+        operation: &'static str,
+    ) -> Result<Vec<RawRecord>> {
+        let row = with_binds(sqlx::query(sql), binds)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db(operation))?;
+        let page: Option<String> = row.try_get(0).map_err(db(operation))?;
+        match page {
+            Some(page) => page.split(RAW_RECORD).map(raw_from_text).collect(),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// `list` (pages in `seq` order) or `list_after` (ordered by `key`, then seq).
@@ -734,170 +737,8 @@ impl Store {
         limit: u32,
         key: Option<&'static str>,
     ) -> Result<(Vec<AnyRow>, bool)> {
-        let mut p = Params::default();
-        let mut sql = format!(
-            "SELECT {SELECT} FROM records WHERE integration_id = {} AND model = '{}'",
-            p.next(),
-            model.as_str()
-        );
-        let mut binds: Vec<Bind> = vec![Bind::Text(integration_id.to_owned())];
-        let eq_list = |sql: &mut String,
-                       binds: &mut Vec<Bind>,
-                       p: &mut Params,
-                       column: &str,
-                       values: &Option<Vec<String>>| {
-            if let Some(values) = values {
-                if values.is_empty() {
-                    sql.push_str(" AND 1 = 0");
-                } else {
-                    sql.push_str(&format!(" AND {column} IN ({})", p.list(values.len())));
-                    binds.extend(values.iter().cloned().map(Bind::Text));
-                }
-            }
-        };
-        match (after, key) {
-            (Some(Position { seq, key: Some(k) }), Some(column)) => {
-                let (a, b, c, d) = (p.next(), p.next(), p.next(), p.next());
-                // The first condition gives the index range its start; the second is the
-                // exact keyset position.
-                sql.push_str(&format!(
-                    " AND {column} >= {a} AND ({column} > {b} OR ({column} = {c} AND seq > {d}))"
-                ));
-                binds.extend([Bind::Int(k), Bind::Int(k), Bind::Int(k), Bind::Int(seq)]);
-            }
-            (Some(_), Some(_)) => {
-                // A cursor made before these pages were ordered by that column: continuing
-                // it by seq in the new order could skip records.
-                return Err(StoreError::InvalidCursor(
-                    "it predates this server's ordering of filtered pages; start again from the first page".into(),
-                ));
-            }
-            (Some(Position { seq, .. }), None) => {
-                sql.push_str(&format!(" AND seq > {}", p.next()));
-                binds.push(Bind::Int(seq));
-            }
-            (None, _) => {}
-        }
-        eq_list(&mut sql, &mut binds, &mut p, "id", &filter.ids);
-        eq_list(
-            &mut sql,
-            &mut binds,
-            &mut p,
-            "remote_id",
-            &filter.remote_ids,
-        );
-        if let Some(t) = filter.updated_after {
-            sql.push_str(&format!(" AND updated_at > {}", p.next()));
-            binds.push(Bind::Int(t));
-        }
-        // Deleted rows are few; the page index serves this check without one of its own.
-        if !filter.include_deleted {
-            sql.push_str(" AND remote_deleted_at IS NULL");
-        }
-        match model {
-            ModelKind::Job => {
-                eq_list(&mut sql, &mut binds, &mut p, "status", &filter.statuses);
-                eq_list(
-                    &mut sql,
-                    &mut binds,
-                    &mut p,
-                    "employment_type",
-                    &filter.employment_types,
-                );
-                eq_list(
-                    &mut sql,
-                    &mut binds,
-                    &mut p,
-                    "visibility",
-                    &filter.visibilities,
-                );
-                eq_list(&mut sql, &mut binds, &mut p, "job_code", &filter.job_codes);
-                if let Some(url) = &filter.post_url {
-                    sql.push_str(&format!(" AND post_url = {}", p.next()));
-                    binds.push(Bind::Text(url.clone()));
-                }
-                if let Some(needle) = &filter.name_contains {
-                    // A substring match cannot use a B-tree index; it scans the integration's
-                    // jobs, which number in the thousands, not millions.
-                    sql.push_str(&format!(" AND name_lower LIKE {} ESCAPE '\\'", p.next()));
-                    binds.push(Bind::Text(format!(
-                        "%{}%",
-                        escape_like(&needle.to_lowercase())
-                    )));
-                }
-                if let Some(t) = filter.remote_created_after {
-                    sql.push_str(&format!(" AND remote_created_at >= {}", p.next()));
-                    binds.push(Bind::Int(start_of_day(t)));
-                }
-            }
-            ModelKind::Candidate => {
-                for (column, value) in [
-                    ("email_lower", &filter.email),
-                    ("first_name_lower", &filter.first_name),
-                    ("last_name_lower", &filter.last_name),
-                ] {
-                    if let Some(v) = value {
-                        sql.push_str(&format!(" AND {column} = {}", p.next()));
-                        binds.push(Bind::Text(v.trim().to_lowercase()));
-                    }
-                }
-                if let Some(jobs) = &filter.job_ids {
-                    if jobs.is_empty() {
-                        sql.push_str(" AND 1 = 0");
-                    } else {
-                        let inner_integration = p.next();
-                        let list = p.list(jobs.len());
-                        sql.push_str(&format!(
-                            " AND id IN (SELECT candidate_id FROM records WHERE integration_id = {inner_integration} AND model = 'ats_applications' AND job_id IN ({list}))"
-                        ));
-                        binds.push(Bind::Text(integration_id.to_owned()));
-                        binds.extend(jobs.iter().cloned().map(Bind::Text));
-                    }
-                }
-            }
-            ModelKind::Application => {
-                eq_list(&mut sql, &mut binds, &mut p, "outcome", &filter.outcomes);
-                eq_list(&mut sql, &mut binds, &mut p, "job_id", &filter.job_ids);
-                eq_list(
-                    &mut sql,
-                    &mut binds,
-                    &mut p,
-                    "job_remote_id",
-                    &filter.job_remote_ids,
-                );
-                eq_list(
-                    &mut sql,
-                    &mut binds,
-                    &mut p,
-                    "current_stage_id",
-                    &filter.current_stage_ids,
-                );
-                if let Some(t) = filter.remote_created_after {
-                    sql.push_str(&format!(" AND remote_created_at >= {}", p.next()));
-                    binds.push(Bind::Int(start_of_day(t)));
-                }
-            }
-            ModelKind::ApplicationStage => {}
-        }
-        // With an id list the result is at most as long as the list: sorting it is cheaper than
-        // walking the page index and testing every row (`+seq` keeps the planner off it).
-        let order = if let Some(column) = key {
-            format!("{column}, seq")
-        } else if filter.ids.is_some() || filter.remote_ids.is_some() {
-            "+seq".to_owned()
-        } else {
-            "seq".to_owned()
-        };
-        sql.push_str(&format!(" ORDER BY {order} LIMIT {}", p.next()));
-        binds.push(Bind::Int(i64::from(limit) + 1));
-        let mut q = sqlx::query(&sql);
-        for b in binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s),
-                Bind::Int(i) => q.bind(i),
-            };
-        }
-        let mut rows = q
+        let (sql, binds, _) = list_query(integration_id, model, filter, after, limit, key)?;
+        let mut rows = with_binds(sqlx::query(&sql), binds)
             .fetch_all(&self.pool)
             .await
             .map_err(db("listing records"))?;
@@ -905,7 +746,305 @@ impl Store {
         rows.truncate(limit as usize);
         Ok((rows, more))
     }
+}
 
+/// The list statement of `list_rows` (its SELECT is `SELECT`), its values, and its ORDER BY.
+fn list_query(
+    integration_id: &str,
+    model: ModelKind,
+    filter: &Filter,
+    after: Option<Position>,
+    limit: u32,
+    key: Option<&'static str>,
+) -> Result<(String, Vec<Bind>, String)> {
+    let mut p = Params::default();
+    let mut sql = format!(
+        "SELECT {SELECT} FROM records WHERE integration_id = {} AND model = '{}'",
+        p.next(),
+        model.as_str()
+    );
+    let mut binds: Vec<Bind> = vec![Bind::Text(integration_id.to_owned())];
+    let eq_list = |sql: &mut String,
+                   binds: &mut Vec<Bind>,
+                   p: &mut Params,
+                   column: &str,
+                   values: &Option<Vec<String>>| {
+        if let Some(values) = values {
+            if values.is_empty() {
+                sql.push_str(" AND 1 = 0");
+            } else {
+                sql.push_str(&format!(" AND {column} IN ({})", p.list(values.len())));
+                binds.extend(values.iter().cloned().map(Bind::Text));
+            }
+        }
+    };
+    match (after, key) {
+        (Some(Position { seq, key: Some(k) }), Some(column)) => {
+            let (a, b, c, d) = (p.next(), p.next(), p.next(), p.next());
+            // The first condition gives the index range its start; the second is the
+            // exact keyset position.
+            sql.push_str(&format!(
+                " AND {column} >= {a} AND ({column} > {b} OR ({column} = {c} AND seq > {d}))"
+            ));
+            binds.extend([Bind::Int(k), Bind::Int(k), Bind::Int(k), Bind::Int(seq)]);
+        }
+        (Some(_), Some(_)) => {
+            // A cursor made before these pages were ordered by that column: continuing
+            // it by seq in the new order could skip records.
+            return Err(StoreError::InvalidCursor(
+                    "it predates this server's ordering of filtered pages; start again from the first page".into(),
+                ));
+        }
+        (Some(Position { seq, .. }), None) => {
+            sql.push_str(&format!(" AND seq > {}", p.next()));
+            binds.push(Bind::Int(seq));
+        }
+        (None, _) => {}
+    }
+    eq_list(&mut sql, &mut binds, &mut p, "id", &filter.ids);
+    eq_list(
+        &mut sql,
+        &mut binds,
+        &mut p,
+        "remote_id",
+        &filter.remote_ids,
+    );
+    if let Some(t) = filter.updated_after {
+        sql.push_str(&format!(" AND updated_at > {}", p.next()));
+        binds.push(Bind::Int(t));
+    }
+    // Deleted rows are few; the page index serves this check without one of its own.
+    if !filter.include_deleted {
+        sql.push_str(" AND remote_deleted_at IS NULL");
+    }
+    match model {
+        ModelKind::Job => {
+            eq_list(&mut sql, &mut binds, &mut p, "status", &filter.statuses);
+            eq_list(
+                &mut sql,
+                &mut binds,
+                &mut p,
+                "employment_type",
+                &filter.employment_types,
+            );
+            eq_list(
+                &mut sql,
+                &mut binds,
+                &mut p,
+                "visibility",
+                &filter.visibilities,
+            );
+            eq_list(&mut sql, &mut binds, &mut p, "job_code", &filter.job_codes);
+            if let Some(url) = &filter.post_url {
+                sql.push_str(&format!(" AND post_url = {}", p.next()));
+                binds.push(Bind::Text(url.clone()));
+            }
+            if let Some(needle) = &filter.name_contains {
+                // A substring match cannot use a B-tree index; it scans the integration's
+                // jobs, which number in the thousands, not millions.
+                sql.push_str(&format!(" AND name_lower LIKE {} ESCAPE '\\'", p.next()));
+                binds.push(Bind::Text(format!(
+                    "%{}%",
+                    escape_like(&needle.to_lowercase())
+                )));
+            }
+            if let Some(t) = filter.remote_created_after {
+                sql.push_str(&format!(" AND remote_created_at >= {}", p.next()));
+                binds.push(Bind::Int(start_of_day(t)));
+            }
+        }
+        ModelKind::Candidate => {
+            for (column, value) in [
+                ("email_lower", &filter.email),
+                ("first_name_lower", &filter.first_name),
+                ("last_name_lower", &filter.last_name),
+            ] {
+                if let Some(v) = value {
+                    sql.push_str(&format!(" AND {column} = {}", p.next()));
+                    binds.push(Bind::Text(v.trim().to_lowercase()));
+                }
+            }
+            if let Some(jobs) = &filter.job_ids {
+                if jobs.is_empty() {
+                    sql.push_str(" AND 1 = 0");
+                } else {
+                    let inner_integration = p.next();
+                    let list = p.list(jobs.len());
+                    sql.push_str(&format!(
+                            " AND id IN (SELECT candidate_id FROM records WHERE integration_id = {inner_integration} AND model = 'ats_applications' AND job_id IN ({list}))"
+                        ));
+                    binds.push(Bind::Text(integration_id.to_owned()));
+                    binds.extend(jobs.iter().cloned().map(Bind::Text));
+                }
+            }
+        }
+        ModelKind::Application => {
+            eq_list(&mut sql, &mut binds, &mut p, "outcome", &filter.outcomes);
+            eq_list(&mut sql, &mut binds, &mut p, "job_id", &filter.job_ids);
+            eq_list(
+                &mut sql,
+                &mut binds,
+                &mut p,
+                "job_remote_id",
+                &filter.job_remote_ids,
+            );
+            eq_list(
+                &mut sql,
+                &mut binds,
+                &mut p,
+                "current_stage_id",
+                &filter.current_stage_ids,
+            );
+            if let Some(t) = filter.remote_created_after {
+                sql.push_str(&format!(" AND remote_created_at >= {}", p.next()));
+                binds.push(Bind::Int(start_of_day(t)));
+            }
+        }
+        ModelKind::ApplicationStage => {}
+    }
+    // With an id list the result is at most as long as the list: sorting it is cheaper than
+    // walking the page index and testing every row (`+seq` keeps the planner off it).
+    let order = if let Some(column) = key {
+        format!("{column}, seq")
+    } else if filter.ids.is_some() || filter.remote_ids.is_some() {
+        "+seq".to_owned()
+    } else {
+        "seq".to_owned()
+    };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {}", p.next()));
+    binds.push(Bind::Int(i64::from(limit) + 1));
+    Ok((sql, binds, order))
+}
+
+/// Records of `model` whose `column` is one of `values`, in `seq` order.
+fn by_column_query(
+    integration_id: &str,
+    model: ModelKind,
+    column: &str,
+    values: &[String],
+) -> (String, Vec<Bind>) {
+    let mut p = Params::default();
+    let first = p.next();
+    let list = p.list(values.len());
+    let sql = format!(
+        "SELECT {SELECT} FROM records WHERE integration_id = {first} AND model = '{}' AND {column} IN ({list}) ORDER BY seq",
+        model.as_str()
+    );
+    let mut binds = vec![Bind::Text(integration_id.to_owned())];
+    binds.extend(values.iter().cloned().map(Bind::Text));
+    (sql, binds)
+}
+
+/// Pages served unparsed come back from the database as one text value: each record's
+/// fields (`RAW_FIELDS`) joined by US (0x1F), the records joined by RS (0x1E), in page order.
+/// sqlx hands every column of every row across from SQLite's worker thread as a value of its
+/// own (copied, allocated, freed on the other thread under SQLite's allocator lock), which
+/// cost more than the query itself: one value per page is a fraction of that on both
+/// backends. Stored JSON never holds a raw control character (JSON escapes them) and ids
+/// are generated, so neither separator can occur inside a field; a field count that does
+/// not match is reported as corrupt data, never guessed at.
+const RAW_UNIT: char = '\u{1f}';
+const RAW_RECORD: char = '\u{1e}';
+
+/// The fields of a raw record, in the order `raw_from_text` reads them. `concat` (one
+/// allocation per row, where a chain of `||` copies the row so far at every step) renders
+/// integers as text and NULL as the empty string, which none of these columns otherwise
+/// holds.
+const RAW_FIELDS: [&str; 11] = [
+    "seq",
+    "id",
+    "changed_at",
+    "updated_at",
+    "remote_deleted_at",
+    "remote_created_at",
+    "candidate_id",
+    "job_id",
+    "current_stage_id",
+    "nested",
+    "payload",
+];
+
+/// `inner` (a statement selecting `SELECT`) as one `RAW_RECORD`-joined text value, in
+/// `order` (which must be `inner`'s own order: the aggregate does not keep it otherwise).
+fn raw_page_sql(backend: Backend, inner: &str, order: &str) -> String {
+    let row = RAW_FIELDS.join(&format!(", '{RAW_UNIT}', "));
+    // Both take an ORDER BY inside the call (SQLite since 3.44; the bundled one is newer),
+    // and both have an n-ary `concat` (SQLite since 3.44).
+    let aggregate = match backend {
+        Backend::Sqlite => "group_concat",
+        Backend::Postgres => "string_agg",
+    };
+    format!(
+        "SELECT {aggregate}(concat({row}), '{RAW_RECORD}' ORDER BY {order}) AS page FROM ({inner}) AS page_rows"
+    )
+}
+
+fn raw_from_text(text: &str) -> Result<RawRecord> {
+    let mut fields = text.split(RAW_UNIT);
+    let mut next = || {
+        fields.next().ok_or_else(|| {
+            StoreError::Corrupt(format!("a raw record has too few fields: {text:.80}"))
+        })
+    };
+    let int = |s: &str| {
+        s.parse::<i64>().map_err(|_| {
+            StoreError::Corrupt(format!("`{s:.40}` in a raw record is not an integer"))
+        })
+    };
+    let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let opt_int = |s: &str| {
+        if s.is_empty() {
+            Ok(None)
+        } else {
+            int(s).map(Some)
+        }
+    };
+    let seq = int(next()?)?;
+    let id = next()?.to_owned();
+    let changed_at = timestamp(int(next()?)?)?;
+    let updated_at = timestamp(int(next()?)?)?;
+    let remote_deleted_at = opt_int(next()?)?.map(timestamp).transpose()?;
+    let remote_created_at = opt_int(next()?)?;
+    let candidate_id = opt(next()?);
+    let job_id = opt(next()?);
+    let current_stage_id = opt(next()?);
+    let nested = opt(next()?);
+    let payload = next()?.to_owned();
+    let record = RawRecord {
+        seq,
+        id,
+        payload,
+        nested,
+        changed_at,
+        updated_at,
+        remote_deleted_at,
+        remote_created_at,
+        candidate_id,
+        job_id,
+        current_stage_id,
+    };
+    if fields.next().is_some() {
+        return Err(StoreError::Corrupt(format!(
+            "a raw record has too many fields: {text:.80}"
+        )));
+    }
+    Ok(record)
+}
+
+fn with_binds<'q>(
+    mut q: sqlx::query::Query<'q, Any, AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, Any, AnyArguments<'q>> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
+impl Store {
     /// Records of a model by id (any state), for assembling nested objects.
     pub async fn by_ids(
         &self,
@@ -938,11 +1077,13 @@ impl Store {
         model: ModelKind,
         ids: &[String],
     ) -> Result<Vec<RawRecord>> {
-        self.by_column_rows(integration_id, model, "id", ids)
-            .await?
-            .iter()
-            .map(raw)
-            .collect()
+        let mut out = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let (inner, binds) = by_column_query(integration_id, model, "id", chunk);
+            let sql = raw_page_sql(self.backend, &inner, "seq");
+            out.extend(self.raw_page(&sql, binds, "reading records").await?);
+        }
+        Ok(out)
     }
 
     async fn by_column(
@@ -968,16 +1109,10 @@ impl Store {
     ) -> Result<Vec<AnyRow>> {
         let mut out = Vec::new();
         for chunk in values.chunks(CHUNK) {
-            let mut p = Params::default();
-            let first = p.next();
-            let list = p.list(chunk.len());
-            let sql = format!("SELECT {SELECT} FROM records WHERE integration_id = {first} AND model = '{}' AND {column} IN ({list}) ORDER BY seq", model.as_str());
-            let mut q = sqlx::query(&sql).bind(integration_id);
-            for v in chunk {
-                q = q.bind(v);
-            }
+            let (sql, binds) = by_column_query(integration_id, model, column, chunk);
             out.extend(
-                q.fetch_all(&self.pool)
+                with_binds(sqlx::query(&sql), binds)
+                    .fetch_all(&self.pool)
                     .await
                     .map_err(db("reading records"))?,
             );

@@ -11,5 +11,6 @@ mod harness;
 mod integrations;
 mod keys_runs_events;
 mod paging;
+mod raw;
 mod smoke;
 mod webhooks;
