@@ -322,3 +322,105 @@ async fn integrations_never_see_each_others_records() {
     })
     .await;
 }
+
+/// Past a couple of thousand matching applications SQLite walks the candidates in page order
+/// instead of looking every match up (`ListPlan`): both plans must find the same candidates,
+/// in page order, page after page, alongside every other filter.
+#[tokio::test]
+async fn candidate_job_ids_with_thousands_of_applications_page_like_a_few() {
+    each_backend(|store| async move {
+        connect(&store, A, "env").await;
+        let mut batch = vec![
+            job_in(job(A, "big", "Big")),
+            job_in(job(A, "small", "Small")),
+        ];
+        for i in 0..3_300 {
+            let c = format!("c{i:04}");
+            let first = if i % 2 == 0 { "Even" } else { "Odd" };
+            batch.push(candidate_in(candidate(A, &c, first, "Walker")));
+            // Every third candidate has applied to the big job; every 500th to the small one.
+            let job = if i % 500 == 0 {
+                "small"
+            } else if i % 3 == 0 {
+                "other"
+            } else {
+                "big"
+            };
+            if job != "other" {
+                let a = application(A, &format!("a{i:04}"), &c, job, None);
+                batch.push(application_in(a, job));
+            }
+        }
+        apply(&store, A, batch, day(1)).await;
+        let expect = |job: &str, first: Option<&str>| -> Vec<String> {
+            (0..3_300)
+                .filter(|i| {
+                    let applied = if i % 500 == 0 {
+                        "small"
+                    } else if i % 3 == 0 {
+                        "other"
+                    } else {
+                        "big"
+                    };
+                    applied == job && first.is_none_or(|f| (i % 2 == 0) == (f == "even"))
+                })
+                .map(|i| format!("c{i:04}"))
+                .collect()
+        };
+        let in_order = |records: Vec<atsbridge_store::StoredRecord>| {
+            assert!(
+                records.windows(2).all(|w| w[0].seq < w[1].seq),
+                "pages in seq order"
+            );
+            records.into_iter().map(|r| r.remote_id).collect::<Vec<_>>()
+        };
+        let all = |filter: Filter| {
+            let store = &store;
+            async move {
+                let mut out = Vec::new();
+                let mut after = None;
+                loop {
+                    let (page, more) = store
+                        .list(A, Candidate, &filter, after, 97)
+                        .await
+                        .expect("list candidates");
+                    after = page.last().map(|r| r.seq).or(after);
+                    out.extend(page);
+                    if !more {
+                        return out;
+                    }
+                }
+            }
+        };
+        let big = Filter {
+            job_ids: jobs(&["big"]),
+            ..Filter::default()
+        };
+        let found_big = in_order(all(big.clone()).await);
+        // More than `WALK_CANDIDATES_ABOVE` (2,000) applications: SQLite walks.
+        assert!(
+            found_big.len() > 2_100,
+            "enough matches for the walking plan"
+        );
+        assert_eq!(found_big, expect("big", None));
+        let small = Filter {
+            job_ids: jobs(&["small"]),
+            ..Filter::default()
+        };
+        assert_eq!(in_order(all(small).await), expect("small", None));
+        let big_even = Filter {
+            first_name: Some("even".into()),
+            ..big.clone()
+        };
+        assert_eq!(in_order(all(big_even).await), expect("big", Some("even")));
+        let both = Filter {
+            job_ids: jobs(&["big", "small"]),
+            ..Filter::default()
+        };
+        let mut expected = expect("big", None);
+        expected.extend(expect("small", None));
+        expected.sort();
+        assert_eq!(in_order(all(both).await), expected);
+    })
+    .await;
+}
