@@ -1630,7 +1630,28 @@ mod tests {
 
     use serde_json::{json, Value};
 
-    use super::canonical;
+    use super::{canonical, raw_from_text, RAW_UNIT};
+    use crate::StoreError;
+
+    #[test]
+    fn raw_records_with_a_wrong_field_count_or_a_bad_number_are_corrupt() {
+        let fields = |n: usize| vec!["1"; n].join(&RAW_UNIT.to_string());
+        // seq, id, changed_at, updated_at, 5 optional fields left empty, nested, payload.
+        let good =
+            ["7", "id", "1000", "2000", "", "", "", "", "", "", "{}"].join(&RAW_UNIT.to_string());
+        let r = raw_from_text(&good).expect("eleven fields");
+        assert_eq!((r.seq, r.id.as_str(), r.payload.as_str()), (7, "id", "{}"));
+        assert_eq!(
+            (r.nested, r.candidate_id, r.remote_deleted_at),
+            (None, None, None)
+        );
+        for bad in [fields(10), fields(12), good.replacen('7', "x", 1)] {
+            assert!(
+                matches!(raw_from_text(&bad), Err(StoreError::Corrupt(_))),
+                "{bad:?} is corrupt"
+            );
+        }
+    }
 
     /// The straightforward version `canonical` was first written as; stored hashes were made
     /// with it, so the fast one must agree byte for byte.
