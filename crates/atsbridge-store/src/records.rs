@@ -26,6 +26,8 @@ pub struct RecordInput {
     pub id: String,
     pub remote_id: String,
     pub payload: Value,
+    /// `canonical(&payload)`: what is stored and what the hash is made from, written once.
+    pub payload_text: String,
     pub hash: String,
     pub nested: Option<Value>,
     pub nested_hash: Option<String>,
@@ -111,26 +113,44 @@ pub fn canonical(v: &Value) -> String {
 }
 
 fn digest(v: &Value) -> String {
-    Sha256::digest(canonical(v).as_bytes())
+    digest_text(&canonical(v))
+}
+
+fn digest_text(text: &str) -> String {
+    use std::fmt::Write as _;
+    Sha256::digest(text.as_bytes())
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
 }
 
 /// The hash that decides whether a record changed: its own payload, and the stored columns
 /// that come from beside it (an application's job remote id, a stage's job), so a change in
 /// those is written too. They are not part of the served JSON.
 fn own_hash(
-    payload: &Value,
+    payload_text: &str,
     job_remote_id: Option<&str>,
     parent_remote_id: Option<&str>,
 ) -> String {
     if job_remote_id.is_none() && parent_remote_id.is_none() {
-        return digest(payload);
+        return digest_text(payload_text);
     }
-    digest(
-        &serde_json::json!({"payload": payload, "job_remote_id": job_remote_id, "parent_remote_id": parent_remote_id}),
-    )
+    // The canonical JSON of {"job_remote_id", "parent_remote_id", "payload"} (the keys in
+    // canonical order), put together around the payload's canonical text instead of
+    // serializing the whole payload again; a test holds it to the `canonical` of that object,
+    // which the stored hashes were made with.
+    let opt = |v: Option<&str>| canonical(&v.map_or(Value::Null, |s| Value::String(s.into())));
+    let mut text = String::with_capacity(payload_text.len() + 80);
+    text.push_str("{\"job_remote_id\":");
+    text.push_str(&opt(job_remote_id));
+    text.push_str(",\"parent_remote_id\":");
+    text.push_str(&opt(parent_remote_id));
+    text.push_str(",\"payload\":");
+    text.push_str(payload_text);
+    text.push('}');
+    digest_text(&text)
 }
 
 fn lower(s: Option<&str>) -> Option<String> {
@@ -194,6 +214,7 @@ impl RecordInput {
         let remote_created_at = text(&payload, "remote_created_at")
             .and_then(|t| Timestamp::parse(&t).ok())
             .map(millis);
+        let payload_text = canonical(&payload);
         let first_email = payload
             .get("email_addresses")
             .and_then(|e| e.get(0))
@@ -202,7 +223,8 @@ impl RecordInput {
             .map(str::to_owned);
         Ok(RecordInput {
             model,
-            hash: own_hash(&payload, None, parent.as_deref()),
+            hash: own_hash(&payload_text, None, parent.as_deref()),
+            payload_text,
             nested_hash: nested.as_ref().map(digest),
             remote_created_at,
             parent_remote_id: parent,
@@ -232,7 +254,7 @@ impl RecordInput {
     pub fn with_job_remote_id(mut self, job_remote_id: Option<String>) -> Self {
         self.job_remote_id = job_remote_id;
         self.hash = own_hash(
-            &self.payload,
+            &self.payload_text,
             self.job_remote_id.as_deref(),
             self.parent_remote_id.as_deref(),
         );
@@ -1466,7 +1488,7 @@ async fn insert_rows(
                 .bind(r.model.as_str())
                 .bind(&r.id)
                 .bind(&r.remote_id)
-                .bind(canonical(&r.payload))
+                .bind(&r.payload_text)
                 .bind(&r.hash)
                 .bind(millis(now))
                 .bind(millis(now))
@@ -1518,7 +1540,7 @@ async fn update(
     );
     let mut q = sqlx::query(&sql)
         .bind(&r.remote_id)
-        .bind(canonical(&r.payload))
+        .bind(&r.payload_text)
         .bind(&r.hash)
         .bind(millis(now))
         .bind(millis(now))
@@ -1630,8 +1652,31 @@ mod tests {
 
     use serde_json::{json, Value};
 
-    use super::{canonical, raw_from_text, RAW_UNIT};
+    use super::{canonical, digest, own_hash, raw_from_text, RAW_UNIT};
     use crate::StoreError;
+
+    /// The hash with a job's or parent's remote id is put together around the payload's
+    /// canonical text; it must be the digest of the object it was first made from, or every
+    /// stored record would look changed after an upgrade.
+    #[test]
+    fn own_hash_is_the_digest_of_the_object_with_the_remote_ids() {
+        let payload = json!({"id": "a\"1", "nested": {"z": [1, {"y": null}], "a": "ü"}});
+        let text = canonical(&payload);
+        for (job, parent) in [
+            (Some("j-1"), None),
+            (None, Some("p\"2")),
+            (Some("j"), Some("p")),
+        ] {
+            assert_eq!(
+                own_hash(&text, job, parent),
+                digest(
+                    &json!({"payload": payload, "job_remote_id": job, "parent_remote_id": parent})
+                ),
+                "{job:?} {parent:?}"
+            );
+        }
+        assert_eq!(own_hash(&text, None, None), digest(&payload));
+    }
 
     #[test]
     fn raw_records_with_a_wrong_field_count_or_a_bad_number_are_corrupt() {
