@@ -25,11 +25,12 @@ pub struct RecordInput {
     pub model: ModelKind,
     pub id: String,
     pub remote_id: String,
-    pub payload: Value,
-    /// `canonical(&payload)`: what is stored and what the hash is made from, written once.
-    pub payload_text: String,
+    /// The record's own JSON, canonical (`canonical`): what is stored and what the hash is
+    /// made from, serialized once.
+    pub payload: String,
     pub hash: String,
-    pub nested: Option<Value>,
+    /// The nested part (a job's stages), canonical JSON as well.
+    pub nested: Option<String>,
     pub nested_hash: Option<String>,
     pub remote_created_at: Option<i64>,
     pub parent_remote_id: Option<String>,
@@ -52,7 +53,7 @@ pub struct RecordInput {
 /// JSON with object keys sorted at every level, whatever map type serde_json was built with.
 /// The output is what hashes compare, so it must never change for the same value (a test
 /// pins it against the straightforward version); it is written without allocating per key
-/// or per string, as it runs twice for every record a sync stores.
+/// or per string, as it runs for every record a sync stores.
 pub fn canonical(v: &Value) -> String {
     fn write(v: &Value, out: &mut String) {
         match v {
@@ -110,10 +111,6 @@ pub fn canonical(v: &Value) -> String {
     let mut out = String::new();
     write(v, &mut out);
     out
-}
-
-fn digest(v: &Value) -> String {
-    digest_text(&canonical(v))
 }
 
 fn digest_text(text: &str) -> String {
@@ -215,6 +212,7 @@ impl RecordInput {
             .and_then(|t| Timestamp::parse(&t).ok())
             .map(millis);
         let payload_text = canonical(&payload);
+        let nested = nested.as_ref().map(canonical);
         let first_email = payload
             .get("email_addresses")
             .and_then(|e| e.get(0))
@@ -224,8 +222,7 @@ impl RecordInput {
         Ok(RecordInput {
             model,
             hash: own_hash(&payload_text, None, parent.as_deref()),
-            payload_text,
-            nested_hash: nested.as_ref().map(digest),
+            nested_hash: nested.as_deref().map(digest_text),
             remote_created_at,
             parent_remote_id: parent,
             name_lower: lower(payload.get("name").and_then(Value::as_str))
@@ -245,7 +242,7 @@ impl RecordInput {
             candidate_id: text(&payload, "candidate_id"),
             id,
             remote_id,
-            payload,
+            payload: payload_text,
             nested,
         })
     }
@@ -254,7 +251,7 @@ impl RecordInput {
     pub fn with_job_remote_id(mut self, job_remote_id: Option<String>) -> Self {
         self.job_remote_id = job_remote_id;
         self.hash = own_hash(
-            &self.payload_text,
+            &self.payload,
             self.job_remote_id.as_deref(),
             self.parent_remote_id.as_deref(),
         );
@@ -1370,7 +1367,7 @@ async fn existing<'a>(
 
 fn values(r: &RecordInput) -> Vec<Option<String>> {
     vec![
-        r.nested.as_ref().map(canonical),
+        r.nested.clone(),
         r.nested_hash.clone(),
         r.parent_remote_id.clone(),
         r.name_lower.clone(),
@@ -1488,7 +1485,7 @@ async fn insert_rows(
                 .bind(r.model.as_str())
                 .bind(&r.id)
                 .bind(&r.remote_id)
-                .bind(&r.payload_text)
+                .bind(&r.payload)
                 .bind(&r.hash)
                 .bind(millis(now))
                 .bind(millis(now))
@@ -1540,7 +1537,7 @@ async fn update(
     );
     let mut q = sqlx::query(&sql)
         .bind(&r.remote_id)
-        .bind(&r.payload_text)
+        .bind(&r.payload)
         .bind(&r.hash)
         .bind(millis(now))
         .bind(millis(now))
@@ -1564,7 +1561,7 @@ async fn set_nested(
 ) -> Result<()> {
     let sql = format!("UPDATE records SET nested = $1, nested_hash = $2, updated_at = $3 WHERE integration_id = $4 AND model = '{}' AND id = $5", r.model.as_str());
     sqlx::query(&sql)
-        .bind(r.nested.as_ref().map(canonical))
+        .bind(&r.nested)
         .bind(&r.nested_hash)
         .bind(millis(now))
         .bind(integration_id)
@@ -1652,8 +1649,12 @@ mod tests {
 
     use serde_json::{json, Value};
 
-    use super::{canonical, digest, own_hash, raw_from_text, RAW_UNIT};
+    use super::{canonical, digest_text, own_hash, raw_from_text, RAW_UNIT};
     use crate::StoreError;
+
+    fn digest(v: &Value) -> String {
+        digest_text(&canonical(v))
+    }
 
     /// The hash with a job's or parent's remote id is put together around the payload's
     /// canonical text; it must be the digest of the object it was first made from, or every
