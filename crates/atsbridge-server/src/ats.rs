@@ -64,7 +64,6 @@ fn check_readable(integration: &IntegrationRow) -> ApiResult<()> {
     }
 }
 
-/// One page of `model`'s records for the request, and the cursor of the next page.
 /// A list request's parameters, the digest its cursors are bound to, and where it starts.
 struct PageQuery {
     params: ListParams,
@@ -118,6 +117,7 @@ impl PageQuery {
     }
 }
 
+/// One page of `model`'s records for the request, and the cursor of the next page.
 async fn page(
     state: &AppState,
     scoped: &Scoped,

@@ -28,16 +28,15 @@ impl Figure {
         max_ratio: f64,
     ) -> Self {
         let ratio = ratio(value, limit);
-        Figure {
-            name: name.into(),
-            backend: backend.to_owned(),
+        Figure::new(
+            name,
+            backend,
             value,
-            unit: unit.to_owned(),
+            unit,
             limit,
-            ratio,
-            goal: format!("≤ {max_ratio}"),
-            met: ratio <= max_ratio,
-        }
+            format!("≤ {max_ratio}"),
+            ratio <= max_ratio,
+        )
     }
 
     /// Met when `value / limit ≥ min_ratio`.
@@ -50,16 +49,15 @@ impl Figure {
         min_ratio: f64,
     ) -> Self {
         let ratio = ratio(value, limit);
-        Figure {
-            name: name.into(),
-            backend: backend.to_owned(),
+        Figure::new(
+            name,
+            backend,
             value,
-            unit: unit.to_owned(),
+            unit,
             limit,
-            ratio,
-            goal: format!("≥ {min_ratio}"),
-            met: ratio >= min_ratio,
-        }
+            format!("≥ {min_ratio}"),
+            ratio >= min_ratio,
+        )
     }
 
     /// A figure with an absolute goal (`value ≤ max`), e.g. rows written or megabytes;
@@ -71,15 +69,36 @@ impl Figure {
         unit: &str,
         max: f64,
     ) -> Self {
+        Figure::new(
+            name,
+            backend,
+            value,
+            unit,
+            max,
+            format!("≤ {max} {unit}"),
+            value <= max,
+        )
+    }
+
+    /// A figure with its verdict: the `goal` it was held to and whether it `met` it.
+    fn new(
+        name: impl Into<String>,
+        backend: &str,
+        value: f64,
+        unit: &str,
+        limit: f64,
+        goal: String,
+        met: bool,
+    ) -> Self {
         Figure {
             name: name.into(),
             backend: backend.to_owned(),
             value,
             unit: unit.to_owned(),
-            limit: max,
-            ratio: ratio(value, max),
-            goal: format!("≤ {max} {unit}"),
-            met: value <= max,
+            limit,
+            ratio: ratio(value, limit),
+            goal,
+            met,
         }
     }
 }
