@@ -5,7 +5,7 @@
 //! The trait is object-safe (`Arc<dyn Connector>`) and free of any async runtime: methods
 //! return boxed futures, so this crate stays pure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,8 +72,42 @@ pub struct ReadSummary {
     pub requests: u64,
     /// False when a listing changed while it was paged, so records may have shifted past a
     /// page boundary unseen. Such a read is still complete for what it returned, but must
-    /// not be used to infer deletions.
+    /// not be used to infer deletions. True is no proof either (a delete plus a create keep
+    /// every total), which is why deletions go through `Connector::confirm_missing`.
     pub stable: bool,
+}
+
+/// Stored live records that a full read did not deliver, by remote id. Not being listed is no
+/// proof of deletion: a listing paged while the ATS changed can skip a live record that moved
+/// across a page boundary (one delete before it plus one create after it leave every total
+/// unchanged). Each of these must be confirmed gone by `Connector::confirm_missing` before it
+/// is marked deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Missing {
+    /// Remote ids of jobs.
+    pub jobs: BTreeSet<String>,
+    /// Remote ids of applications (a candidate shares its application's remote id), each with
+    /// the remote id of its job when known. The job lets a connector re-list the few places
+    /// the application can be instead of asking for each one.
+    pub applications: BTreeMap<String, Option<String>>,
+}
+
+impl Missing {
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty() && self.applications.is_empty()
+    }
+}
+
+/// What `Connector::confirm_missing` found: the records of a `Missing` that are really gone
+/// upstream. Each set is a subset of what was asked; an id asked about and absent here
+/// exists upstream and must stay live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Confirmed {
+    /// Remote ids of jobs the ATS says do not exist.
+    pub jobs_gone: BTreeSet<String>,
+    /// Remote ids of applications (and so of their candidates) the ATS says do not exist,
+    /// directly or because their job does not.
+    pub applications_gone: BTreeSet<String>,
 }
 
 /// An applicant to create in the ATS, already reduced to what the ATS can store.
@@ -205,11 +239,42 @@ pub trait Connector: Send + Sync {
     fn check_credentials(&self) -> BoxFuture<'_, Result<(), ConnectorError>>;
 
     /// Reads every record of every model and hands them to `sink` as they arrive. Returns
-    /// only after everything was read; any failure is an error, never a shorter listing.
+    /// only after everything was read; any failure is an error, never a shorter listing. A
+    /// record deleted upstream while the read runs is left out rather than failing the read.
+    /// Even a successful read may miss live records that shifted between pages, so a record
+    /// it did not deliver is only a candidate for deletion: see `confirm_missing`.
     fn read_all<'a>(
         &'a self,
         sink: &'a mut dyn RecordSink,
     ) -> BoxFuture<'a, Result<ReadSummary, ConnectorError>>;
+
+    /// Upstream HTTP requests this connector has made so far, retries included. A run reads it
+    /// before and after and records the difference, whether the run succeeded or not (a
+    /// failed read returns no `ReadSummary`).
+    fn requests_sent(&self) -> u64;
+
+    /// Tells real deletions from records that shifted past a page boundary while `read_all`
+    /// paged. For every id in `missing` it asks the ATS about that record by something a
+    /// shift cannot fake (a lookup by id, or a fresh listing of the record's own parent):
+    ///
+    /// - a record the ATS says does not exist goes into `Confirmed` (an application also
+    ///   when its job does not exist, without a request of its own);
+    /// - a record that exists stays out of `Confirmed`. When the connector can read it in the
+    ///   exact form `read_all` delivers (same fields, same `remote_data`, so the same hash),
+    ///   it hands those records to `sink`, together with whatever else that form brings
+    ///   along (for Sage HR: the whole position, its stages and every applicant), so the
+    ///   caller can store them as if the listing had not missed them. A record that exists
+    ///   but is only readable in another form is not delivered; it simply stays live.
+    ///
+    /// Any failure other than "does not exist" (rate limits after retries, server errors,
+    /// rejected credentials, an account that no longer answers) is an error, and the caller
+    /// must then mark nothing deleted. Records reaching `sink` before an error are correct
+    /// and may be kept.
+    fn confirm_missing<'a>(
+        &'a self,
+        missing: &'a Missing,
+        sink: &'a mut dyn RecordSink,
+    ) -> BoxFuture<'a, Result<Confirmed, ConnectorError>>;
 
     /// Creates an applicant and returns its remote id.
     fn create_applicant<'a>(

@@ -121,6 +121,7 @@ fn from_row(row: &AnyRow) -> Result<ConnectLink> {
 
 impl Store {
     pub async fn create_connect_link(&self, link: &NewConnectLink) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO connect_links (token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -195,11 +196,7 @@ impl Store {
         completion: &Completion,
         now: Timestamp,
     ) -> Result<()> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("completing a connection link"))?;
+        let (mut tx, _turn) = self.begin_write("completing a connection link").await?;
         self.claim_link(&mut tx, token_hash, &integration.id, completion, now)
             .await?;
         self.insert_integration(&mut tx, integration, now).await?;
@@ -222,7 +219,7 @@ impl Store {
         let sealed = self.keys.encrypt(
             &serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
-        let mut tx = self.pool.begin().await.map_err(db("completing a relink"))?;
+        let (mut tx, _turn) = self.begin_write("completing a relink").await?;
         self.claim_link(&mut tx, token_hash, integration_id, completion, now)
             .await?;
         let done = sqlx::query(

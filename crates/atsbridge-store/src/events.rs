@@ -44,7 +44,7 @@ impl Store {
         payload: &Value,
         now: Timestamp,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db("writing an event"))?;
+        let (mut tx, _turn) = self.begin_write("writing an event").await?;
         let environment_id = match (environment_id, integration_id) {
             (Some(env), _) => Some(env.to_owned()),
             (None, Some(integration)) => sqlx::query_scalar::<_, String>(

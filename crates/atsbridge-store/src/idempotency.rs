@@ -37,6 +37,7 @@ impl Store {
         stale_ms: i64,
     ) -> Result<IdempotencyClaim> {
         let now_ms = millis(now);
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(now_ms - ttl_ms)
             .execute(&self.pool)
@@ -98,6 +99,7 @@ impl Store {
         status: u16,
         response: &str,
     ) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE idempotency_keys SET state = 'DONE', status = $1, response = $2 WHERE integration_id = $3 AND idem_key = $4")
             .bind(i64::from(status))
             .bind(response)
@@ -111,6 +113,7 @@ impl Store {
 
     /// Frees `key` after its request failed, so that a retry runs again.
     pub async fn release_idempotency_key(&self, integration_id: &str, key: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("DELETE FROM idempotency_keys WHERE integration_id = $1 AND idem_key = $2 AND state = 'PENDING'")
             .bind(integration_id)
             .bind(key)
@@ -123,6 +126,7 @@ impl Store {
     /// Moves every key `by_ms` into the past (tests of expiry).
     #[cfg(feature = "testing")]
     pub async fn age_idempotency_keys_for_tests(&self, by_ms: i64) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE idempotency_keys SET created_at = created_at - $1")
             .bind(by_ms)
             .execute(&self.pool)

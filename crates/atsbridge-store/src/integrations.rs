@@ -250,6 +250,7 @@ impl Store {
     }
 
     async fn update_one(&self, id: &str, sql: &str, value: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(sql)
             .bind(value)
             .bind(id)
@@ -269,6 +270,7 @@ impl Store {
         let sealed = self.keys.encrypt(
             &serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )?;
+        let _turn = self.write_turn().await;
         let done = sqlx::query(
             "UPDATE integrations SET credentials = $1, credentials_version = credentials_version + 1, invalid_credentials_version = NULL, status = CASE WHEN status = 'INACTIVE' THEN status ELSE $2 END WHERE id = $3",
         )
@@ -302,6 +304,7 @@ impl Store {
     /// Marks the current credentials as rejected by the ATS and the integration INVALID.
     /// Only the version that failed is marked: credentials replaced meanwhile stay valid.
     pub async fn mark_credentials_invalid(&self, id: &str, version: i64) -> Result<bool> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query("UPDATE integrations SET invalid_credentials_version = $1, status = $2 WHERE id = $3 AND credentials_version = $4")
             .bind(version)
             .bind(IntegrationStatus::Invalid.as_str())
@@ -315,6 +318,7 @@ impl Store {
 
     /// Records that the first sync completed: setup is then COMPLETED.
     pub async fn mark_synced(&self, id: &str, now: Timestamp) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE integrations SET first_synced_at = COALESCE(first_synced_at, $1), setup_status = $2, data_expired_at = NULL WHERE id = $3")
             .bind(millis(now))
             .bind(SetupStatus::Completed.as_str())
@@ -328,11 +332,7 @@ impl Store {
     /// Deletes an integration with everything stored for it: records, runs, created-
     /// application marks and credentials. Its events stay in the outbox for delivery.
     pub async fn delete_integration(&self, id: &str) -> Result<bool> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(db("deleting an integration"))?;
+        let (mut tx, _turn) = self.begin_write("deleting an integration").await?;
         for sql in [
             "DELETE FROM records WHERE integration_id = $1",
             "DELETE FROM sync_runs WHERE integration_id = $1",

@@ -39,6 +39,7 @@ impl Store {
         let mut id_bytes = [0u8; 9];
         rand::rng().fill_bytes(&mut id_bytes);
         let id = format!("key_{}", URL_SAFE_NO_PAD.encode(id_bytes));
+        let _turn = self.write_turn().await;
         sqlx::query("INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&id)
             .bind(environment_id)
@@ -76,6 +77,7 @@ impl Store {
         let mut id_bytes = [0u8; 9];
         rand::rng().fill_bytes(&mut id_bytes);
         let id = format!("key_{}", URL_SAFE_NO_PAD.encode(id_bytes));
+        let _turn = self.write_turn().await;
         sqlx::query("INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (secret_hash) DO NOTHING")
             .bind(&id)
             .bind(environment_id)
@@ -111,6 +113,7 @@ impl Store {
     }
 
     pub async fn revoke_api_key(&self, id: &str, now: Timestamp) -> Result<bool> {
+        let _turn = self.write_turn().await;
         let done =
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(millis(now))

@@ -28,8 +28,11 @@ pub mod webhooks;
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::AnyPool;
+use sqlx::{Any, AnyPool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use connect::{Completion, ConnectLink, LinkPurpose, NewConnectLink};
 pub use crypto::KeyRing;
@@ -81,7 +84,14 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     keys: KeyRing,
+    /// SQLite's one write lock, taken in this process first: writers queue here in order
+    /// instead of polling SQLite's busy handler (and never hold a pooled connection while
+    /// they wait). Other processes on the same file still meet `busy_timeout`.
+    write_turn: Arc<Mutex<()>>,
 }
+
+/// A write transaction and, on SQLite, the turn that lets it write. Dropped together.
+pub(crate) type WriteTx = (Transaction<'static, Any>, Option<OwnedMutexGuard<()>>);
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
@@ -113,7 +123,7 @@ impl Store {
                     for pragma in [
                         "PRAGMA journal_mode = WAL",
                         "PRAGMA synchronous = NORMAL",
-                        "PRAGMA busy_timeout = 10000",
+                        "PRAGMA busy_timeout = 60000",
                         "PRAGMA foreign_keys = ON",
                         "PRAGMA cache_size = -16384",
                     ] {
@@ -143,7 +153,30 @@ impl Store {
             pool,
             backend,
             keys,
+            write_turn: Arc::new(Mutex::new(())),
         })
+    }
+
+    /// Waits for this process's turn to write (SQLite only; PostgreSQL locks rows).
+    pub(crate) async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_turn.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at its start
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes cannot wait
+    /// for the lock and fails at once with `database is locked` when another writer got in
+    /// between.
+    pub(crate) async fn begin_write(&self, operation: &'static str) -> Result<WriteTx> {
+        let turn = self.write_turn().await;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .map_err(db(operation))?;
+        Ok((tx, turn))
     }
 
     pub fn backend(&self) -> Backend {

@@ -433,7 +433,7 @@ impl Store {
         if batch.is_empty() {
             return Ok(counts);
         }
-        let mut tx = self.pool.begin().await.map_err(db("starting a batch"))?;
+        let (mut tx, _turn) = self.begin_write("starting a batch").await?;
         // Who needs `updated_at` moved afterwards because something nested in them changed.
         let mut touch_candidates = BTreeSet::new();
         let mut touch_apps_of_candidates = BTreeSet::new();
@@ -595,7 +595,7 @@ impl Store {
     ) -> Result<u64> {
         let mut marked = 0;
         for chunk in ids.chunks(CHUNK) {
-            let mut tx = self.pool.begin().await.map_err(db("marking deletions"))?;
+            let (mut tx, _turn) = self.begin_write("marking deletions").await?;
             let mut p = Params::default();
             let (a, b, c) = (p.next(), p.next(), p.next());
             let list = p.list(chunk.len());
@@ -1251,6 +1251,7 @@ impl Store {
             Backend::Sqlite => "ANALYZE",
             Backend::Postgres => "ANALYZE records",
         };
+        let _turn = self.write_turn().await;
         sqlx::query(sql)
             .execute(&self.pool)
             .await
@@ -1282,6 +1283,7 @@ impl Store {
         remote_id: &str,
         now: Timestamp,
     ) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("INSERT INTO created_applications (integration_id, remote_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (integration_id, remote_id) DO NOTHING")
             .bind(integration_id)
             .bind(remote_id)

@@ -103,6 +103,7 @@ impl Store {
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(
             "UPDATE integrations SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 AND (lease_owner IS NULL OR lease_expires_at < $4 OR lease_owner = $5)",
         )
@@ -124,6 +125,7 @@ impl Store {
         owner: &str,
         until: Timestamp,
     ) -> Result<bool> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query(
             "UPDATE integrations SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3",
         )
@@ -137,6 +139,7 @@ impl Store {
     }
 
     pub async fn release_lease(&self, integration_id: &str, owner: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE integrations SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2")
             .bind(integration_id)
             .bind(owner)
@@ -154,6 +157,7 @@ impl Store {
         kind: &str,
         now: Timestamp,
     ) -> Result<bool> {
+        let _turn = self.write_turn().await;
         let done = sqlx::query("UPDATE integrations SET sync_requested_at = $1, sync_requested_kind = $2 WHERE id = $3 AND sync_requested_at IS NULL")
             .bind(millis(now))
             .bind(kind)
@@ -166,7 +170,7 @@ impl Store {
 
     /// Records the start of a run (clearing the queued request it serves).
     pub async fn start_run(&self, run: &RunRow) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(db("starting a run"))?;
+        let (mut tx, _turn) = self.begin_write("starting a run").await?;
         sqlx::query(
             "INSERT INTO sync_runs (id, integration_id, kind, requested_kind, state, worker, started_at, counts, upstream_requests) VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', 0)",
         )
@@ -193,6 +197,7 @@ impl Store {
     pub async fn finish_run(&self, run: &RunRow) -> Result<()> {
         let counts =
             serde_json::to_string(&run.counts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let _turn = self.write_turn().await;
         sqlx::query("UPDATE sync_runs SET state = $1, ended_at = $2, counts = $3, upstream_requests = $4, error = $5 WHERE id = $6")
             .bind(run.state.as_str())
             .bind(run.ended_at.map(millis))

@@ -227,6 +227,7 @@ impl Store {
             }
         };
         let sealed = self.keys.encrypt(secret.as_bytes())?;
+        let _turn = self.write_turn().await;
         sqlx::query("INSERT INTO webhooks (id, environment_id, url, events, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&id)
             .bind(environment_id)
@@ -274,7 +275,7 @@ impl Store {
         id: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(db("removing a webhook"))?;
+        let (mut tx, _turn) = self.begin_write("removing a webhook").await?;
         let done = sqlx::query("UPDATE webhooks SET disabled_at = $1 WHERE environment_id = $2 AND id = $3 AND disabled_at IS NULL")
             .bind(millis(now))
             .bind(environment_id)
@@ -299,6 +300,7 @@ impl Store {
         secret: &str,
     ) -> Result<bool> {
         let sealed = self.keys.encrypt(secret.as_bytes())?;
+        let _turn = self.write_turn().await;
         let done = sqlx::query("UPDATE webhooks SET secret_sealed = $1 WHERE environment_id = $2 AND id = $3 AND disabled_at IS NULL")
             .bind(sealed)
             .bind(environment_id)
@@ -387,6 +389,7 @@ impl Store {
         .map_err(db("finding due deliveries"))?;
         let mut claimed = Vec::new();
         for seq in candidates {
+            let _turn = self.write_turn().await;
             let done = sqlx::query("UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 WHERE seq = $3 AND state = 'PENDING' AND (lease_expires_at IS NULL OR lease_expires_at <= $4)")
                 .bind(owner)
                 .bind(millis(lease_until))
@@ -432,6 +435,7 @@ impl Store {
     /// when the lease was lost meanwhile (nothing is written then).
     pub async fn record_attempt(&self, seq: i64, owner: &str, attempt: &Attempt) -> Result<bool> {
         let delivered_at = (attempt.state == DeliveryState::Delivered).then(|| millis(attempt.at));
+        let _turn = self.write_turn().await;
         let done = sqlx::query(
             "UPDATE deliveries SET state = $1, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2), \
              last_status = $3, last_latency_ms = $4, last_error = $5, next_attempt_at = $6, delivered_at = $7, \
