@@ -30,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::auth::{self, Caller, Scoped};
@@ -742,11 +741,6 @@ async fn put_settings(
     Ok(Json(DataResponse::new(settings)))
 }
 
-/// A RUNNING run younger than this is taken to be alive. The store does not expose whether
-/// the run's lease is still held, and a worker that died mid-run leaves its row RUNNING; past
-/// this age a force sync queues a new run instead of pointing at a possibly dead one.
-const LIVE_RUN_MAX_AGE: Duration = Duration::from_secs(30 * 60);
-
 /// How long `force-sync` waits for the run it started to get its id.
 const RUN_START_WAIT: Duration = Duration::from_secs(2);
 
@@ -768,18 +762,17 @@ fn queued_sync_id(integration_id: &str, requested_at: Timestamp) -> String {
     format!("sync_{hex}")
 }
 
+/// The integration's RUNNING run, if its worker is alive: runs whose worker stopped renewing
+/// the lease are recorded as failed first (and a replacement queued).
 async fn live_run(state: &AppState, integration_id: &str) -> ApiResult<Option<RunRow>> {
+    state.engine.reap_abandoned(Some(integration_id)).await?;
     let newest = state
         .store
         .runs(integration_id, 1)
         .await?
         .into_iter()
         .next();
-    let now = Timestamp::now().unix_millis();
-    Ok(newest.filter(|r| {
-        r.state == RunState::Running
-            && now - r.started_at.unix_millis() < LIVE_RUN_MAX_AGE.as_millis() as i64
-    }))
+    Ok(newest.filter(|r| r.state == RunState::Running))
 }
 
 /// `POST /force-sync` `{"type"?: "FULL"|"DELTA"}`.
@@ -860,10 +853,14 @@ async fn force_sync(
     let engine = state.engine.clone();
     let run_for = id.clone();
     let span = tracing::info_span!("force_sync", integration_id = %id);
+    // Owned by the engine, not the request: the run continues after the answer is sent, and
+    // a shutdown cancels it, records it and releases its lease.
+    let run = engine.spawn_run(run_for, requested.to_owned());
     tokio::spawn(
         async move {
-            // Not tied to the request: the run continues after the answer is sent.
-            let outcome = engine.run_once(&run_for, requested, &CancellationToken::new()).await;
+            let outcome = run.await.unwrap_or_else(|e| {
+                Err(atsbridge_store::StoreError::Corrupt(format!("the sync task failed: {e}")))
+            });
             let ran = match outcome {
                 Ok(Outcome::Ran(run)) => Some(run.id),
                 Ok(Outcome::Busy) => {

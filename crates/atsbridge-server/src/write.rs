@@ -25,7 +25,9 @@ use atsbridge_model::{
     WriteResponse,
 };
 use atsbridge_store::records::canonical;
-use atsbridge_store::{Filter, IdempotencyClaim, IntegrationRow, RecordInput, StoredRecord};
+use atsbridge_store::{
+    Filter, IdempotencyClaim, IntegrationRow, NewEvent, RecordInput, StoredRecord,
+};
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -732,12 +734,8 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
     if let Some(stage) = &records.stage {
         inputs.push(RecordInput::from_record(stage)?);
     }
-    state
-        .store
-        .apply_batch(&integration.id, &inputs, now)
-        .await?;
-    // The create changed stored data: tell webhook subscribers. The create happened, so a
-    // failed event write is logged rather than answered as an error.
+    // The create changed stored data: the `data-changed` event commits with the records, so
+    // a stored change is never left unannounced.
     let payload = serde_json::json!({
         "integration_id": integration.id,
         "integration_tool": integration.tool,
@@ -747,20 +745,17 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
             {"name": ModelKind::Candidate.as_str()},
         ],
     });
-    let event_id = format!("evt_{:016x}", rand::random::<u64>());
-    if let Err(e) = state
+    let event = NewEvent {
+        id: format!("evt_{:016x}", rand::random::<u64>()),
+        integration_id: Some(integration.id.clone()),
+        kind: "data-changed".into(),
+        payload,
+        created_at: now,
+    };
+    state
         .store
-        .enqueue_event(
-            &event_id,
-            Some(&integration.id),
-            "data-changed",
-            &payload,
-            now,
-        )
-        .await
-    {
-        tracing::error!(error = ?e, integration_id = %integration.id, "the data-changed event could not be written");
-    }
+        .apply_batch_announced(&integration.id, &inputs, now, &event)
+        .await?;
 
     let candidate_records = state
         .store

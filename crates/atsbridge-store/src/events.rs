@@ -4,7 +4,7 @@
 use atsbridge_model::Timestamp;
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::Row as _;
+use sqlx::{Any, Row as _, Transaction};
 
 use crate::{db, millis, timestamp, Result, Store, StoreError};
 
@@ -16,6 +16,58 @@ pub struct Event {
     pub kind: String,
     pub payload: Value,
     pub created_at: Timestamp,
+}
+
+/// An event to write, with what it changes (a run's end, a batch, an API write).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub id: String,
+    pub integration_id: Option<String>,
+    pub kind: String,
+    pub payload: Value,
+    pub created_at: Timestamp,
+}
+
+/// Writes `event` and its webhook deliveries inside `tx`, so it commits with the change it
+/// announces. `environment_id` `None` looks it up from the integration.
+pub(crate) async fn insert_event(
+    tx: &mut Transaction<'static, Any>,
+    environment_id: Option<&str>,
+    event: &NewEvent,
+) -> Result<()> {
+    let environment_id = match (environment_id, &event.integration_id) {
+        (Some(env), _) => Some(env.to_owned()),
+        (None, Some(integration)) => sqlx::query_scalar::<_, String>(
+            "SELECT environment_id FROM integrations WHERE id = $1",
+        )
+        .bind(integration)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db("writing an event"))?,
+        (None, None) => None,
+    };
+    let seq: i64 = sqlx::query_scalar("INSERT INTO events (id, integration_id, type, payload, created_at, environment_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq")
+        .bind(&event.id)
+        .bind(&event.integration_id)
+        .bind(&event.kind)
+        .bind(event.payload.to_string())
+        .bind(millis(event.created_at))
+        .bind(&environment_id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db("writing an event"))?;
+    if let Some(env) = &environment_id {
+        let stored = Event {
+            seq,
+            id: event.id.clone(),
+            integration_id: event.integration_id.clone(),
+            kind: event.kind.clone(),
+            payload: event.payload.clone(),
+            created_at: event.created_at,
+        };
+        Store::fan_out(tx, &stored, env).await?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -45,38 +97,14 @@ impl Store {
         now: Timestamp,
     ) -> Result<()> {
         let (mut tx, _turn) = self.begin_write("writing an event").await?;
-        let environment_id = match (environment_id, integration_id) {
-            (Some(env), _) => Some(env.to_owned()),
-            (None, Some(integration)) => sqlx::query_scalar::<_, String>(
-                "SELECT environment_id FROM integrations WHERE id = $1",
-            )
-            .bind(integration)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("writing an event"))?,
-            (None, None) => None,
+        let event = NewEvent {
+            id: id.to_owned(),
+            integration_id: integration_id.map(str::to_owned),
+            kind: kind.to_owned(),
+            payload: payload.clone(),
+            created_at: now,
         };
-        let seq: i64 = sqlx::query_scalar("INSERT INTO events (id, integration_id, type, payload, created_at, environment_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq")
-            .bind(id)
-            .bind(integration_id)
-            .bind(kind)
-            .bind(payload.to_string())
-            .bind(millis(now))
-            .bind(&environment_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db("writing an event"))?;
-        if let Some(env) = &environment_id {
-            let event = Event {
-                seq,
-                id: id.to_owned(),
-                integration_id: integration_id.map(str::to_owned),
-                kind: kind.to_owned(),
-                payload: payload.clone(),
-                created_at: now,
-            };
-            Store::fan_out(&mut tx, &event, env).await?;
-        }
+        insert_event(&mut tx, environment_id, &event).await?;
         tx.commit().await.map_err(db("writing an event"))?;
         Ok(())
     }

@@ -39,8 +39,9 @@ pub use crypto::KeyRing;
 pub use filter::{Cursor, Filter};
 pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
-pub use records::{BatchCounts, Position, RawRecord, RecordInput, StoredRecord};
-pub use runs::{RunCounts, RunRow, RunState};
+pub use records::{BatchCounts, LiveRecord, Position, RawRecord, RecordInput, StoredRecord};
+pub use events::NewEvent;
+pub use runs::{Fence, RunCounts, RunRow, RunState};
 pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,10 @@ pub enum StoreError {
     },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A run's write was refused because its worker no longer holds the integration's lease
+    /// (it lapsed and another worker may have taken over).
+    #[error("the lease of integration {0} is no longer held by this run")]
+    LeaseLost(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -16,7 +16,9 @@ use sha2::{Digest, Sha256};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Any, Row as _, Transaction};
 
+use crate::events::NewEvent;
 use crate::filter::Filter;
+use crate::runs::{Fence, RunCounts};
 use crate::{db, millis, opt_timestamp, timestamp, Backend, Params, Result, Store, StoreError};
 
 /// A record ready to store: its own payload, its nested part, and the columns filters use.
@@ -321,6 +323,57 @@ pub struct BatchCounts {
     pub touched: u64,
 }
 
+/// A live record as the deletion sweep sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveRecord {
+    pub seq: i64,
+    pub id: String,
+    pub remote_id: String,
+    /// The job's remote id, for applications and stages.
+    pub parent_remote_id: Option<String>,
+    pub changed_at: Timestamp,
+}
+
+/// What else commits in a batch's transaction.
+#[derive(Debug, Clone, Copy)]
+enum Along<'a> {
+    Nothing,
+    /// A sync run's batch: fenced by its lease, counted in its row.
+    Run(&'a Fence),
+    /// An API write's batch: the event that announces it.
+    Event(&'a NewEvent),
+}
+
+impl Along<'_> {
+    async fn commit_with(
+        self,
+        tx: &mut Transaction<'static, Any>,
+        counts: &BatchCounts,
+        now: Timestamp,
+    ) -> Result<()> {
+        match self {
+            Along::Nothing => Ok(()),
+            Along::Run(fence) => {
+                let mut delta = RunCounts::default();
+                for (target, source) in [
+                    (&mut delta.inserted, &counts.inserted),
+                    (&mut delta.updated, &counts.updated),
+                    (&mut delta.unchanged, &counts.unchanged),
+                ] {
+                    for (model, n) in source {
+                        target.insert((*model).to_owned(), *n);
+                    }
+                }
+                fence.hold(tx, &delta, millis(now)).await
+            }
+            Along::Event(event) if counts.changed() => {
+                crate::events::insert_event(tx, None, event).await
+            }
+            Along::Event(_) => Ok(()),
+        }
+    }
+}
+
 impl BatchCounts {
     pub fn changed(&self) -> bool {
         !self.inserted.is_empty() || !self.updated.is_empty() || self.touched > 0
@@ -429,6 +482,50 @@ impl Store {
         now: Timestamp,
         first_sync: bool,
     ) -> Result<BatchCounts> {
+        self.apply_batch_along(integration_id, batch, now, first_sync, Along::Nothing)
+            .await
+    }
+
+    /// A sync run's batch: `apply_batch_with`, committed only while the run holds its lease
+    /// and with its counts added to the run's row in the same transaction (see `Fence`).
+    pub async fn apply_run_batch(
+        &self,
+        fence: &Fence,
+        batch: &[RecordInput],
+        now: Timestamp,
+        first_sync: bool,
+    ) -> Result<BatchCounts> {
+        self.apply_batch_along(
+            &fence.integration_id,
+            batch,
+            now,
+            first_sync,
+            Along::Run(fence),
+        )
+        .await
+    }
+
+    /// `apply_batch` with the event that announces it, written in the same transaction when
+    /// the batch changed something: stored and announced, or neither.
+    pub async fn apply_batch_announced(
+        &self,
+        integration_id: &str,
+        batch: &[RecordInput],
+        now: Timestamp,
+        event: &NewEvent,
+    ) -> Result<BatchCounts> {
+        self.apply_batch_along(integration_id, batch, now, false, Along::Event(event))
+            .await
+    }
+
+    async fn apply_batch_along(
+        &self,
+        integration_id: &str,
+        batch: &[RecordInput],
+        now: Timestamp,
+        first_sync: bool,
+        along: Along<'_>,
+    ) -> Result<BatchCounts> {
         let mut counts = BatchCounts::default();
         if batch.is_empty() {
             return Ok(counts);
@@ -514,6 +611,7 @@ impl Store {
             }
         }
         if first_sync {
+            along.commit_with(&mut tx, &counts, now).await?;
             tx.commit().await.map_err(db("committing a batch"))?;
             return Ok(counts);
         }
@@ -547,6 +645,7 @@ impl Store {
             now,
         )
         .await?;
+        along.commit_with(&mut tx, &counts, now).await?;
         tx.commit().await.map_err(db("committing a batch"))?;
         Ok(counts)
     }
@@ -561,8 +660,24 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<(i64, String, Option<String>)>> {
+        Ok(self
+            .live_records(integration_id, model, after_seq, limit)
+            .await?
+            .into_iter()
+            .map(|r| (r.seq, r.id, r.parent_remote_id))
+            .collect())
+    }
+
+    /// `live_ids` with each record's remote id and when its payload last changed.
+    pub async fn live_records(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<LiveRecord>> {
         let sql = format!(
-            "SELECT seq, id, parent_remote_id FROM records WHERE integration_id = $1 AND model = '{}' AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
+            "SELECT seq, id, remote_id, parent_remote_id, changed_at FROM records WHERE integration_id = $1 AND model = '{}' AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
             model.as_str()
         );
         let rows = sqlx::query(&sql)
@@ -572,14 +687,16 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(db("listing live records"))?;
+        let e = |e| db("listing live records")(e);
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get("seq").map_err(db("listing live records"))?,
-                    r.try_get("id").map_err(db("listing live records"))?,
-                    r.try_get("parent_remote_id")
-                        .map_err(db("listing live records"))?,
-                ))
+                Ok(LiveRecord {
+                    seq: r.try_get("seq").map_err(e)?,
+                    id: r.try_get("id").map_err(e)?,
+                    remote_id: r.try_get("remote_id").map_err(e)?,
+                    parent_remote_id: r.try_get("parent_remote_id").map_err(e)?,
+                    changed_at: timestamp(r.try_get("changed_at").map_err(e)?)?,
+                })
             })
             .collect()
     }
@@ -592,6 +709,31 @@ impl Store {
         model: ModelKind,
         ids: &[String],
         now: Timestamp,
+    ) -> Result<u64> {
+        self.mark_deleted_along(integration_id, model, ids, now, None)
+            .await
+    }
+
+    /// A sync run's deletions: `mark_deleted`, fenced by the run's lease and counted in its
+    /// row in the same transactions (see `Fence`).
+    pub async fn mark_deleted_in_run(
+        &self,
+        fence: &Fence,
+        model: ModelKind,
+        ids: &[String],
+        now: Timestamp,
+    ) -> Result<u64> {
+        self.mark_deleted_along(&fence.integration_id, model, ids, now, Some(fence))
+            .await
+    }
+
+    async fn mark_deleted_along(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        ids: &[String],
+        now: Timestamp,
+        fence: Option<&Fence>,
     ) -> Result<u64> {
         let mut marked = 0;
         for chunk in ids.chunks(CHUNK) {
@@ -611,12 +753,18 @@ impl Store {
             for id in chunk {
                 q = q.bind(id);
             }
-            marked += q
+            let n = q
                 .bind(integration_id)
                 .execute(&mut *tx)
                 .await
                 .map_err(db("marking deletions"))?
                 .rows_affected();
+            if let Some(fence) = fence {
+                let mut delta = RunCounts::default();
+                delta.deleted.insert(model.as_str().to_owned(), n);
+                fence.hold(&mut tx, &delta, millis(now)).await?;
+            }
+            marked += n;
             let set: BTreeSet<String> = chunk.iter().cloned().collect();
             match model {
                 ModelKind::Application => {

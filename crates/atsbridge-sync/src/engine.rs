@@ -1,20 +1,26 @@
 //! One sync run, start to finish: `Engine::run_once`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use atsbridge_model::connector::{Connector, ConnectorError, ConnectorErrorKind, RecordSink as _};
+use atsbridge_model::connector::{
+    Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing, RecordSink as _,
+};
 use atsbridge_model::integration::IntegrationStatus;
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::{
-    Credentials, IntegrationRow, RunCounts, RunRow, RunState, Store, StoreError,
+    Credentials, Fence, IntegrationRow, LiveRecord, NewEvent, RunCounts, RunRow, RunState, Store,
+    StoreError,
 };
 use rand::Rng as _;
 use serde_json::json;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::sink::{Forward, Seen, StoreSink, COALESCE_RECORDS, PIPELINE_BATCHES};
+use crate::sink::{Forward, StoreSink, COALESCE_RECORDS, PIPELINE_BATCHES};
 
 /// Builds the connector of an integration from its row and decrypted credentials.
 pub type ConnectorFactory = Arc<
@@ -27,16 +33,22 @@ pub type ConnectorFactory = Arc<
 pub struct EngineConfig {
     /// Who this process is, in leases and run logs.
     pub worker_id: String,
-    /// How long a lease lasts without renewal; a crashed worker's lease expires after it.
+    /// How long a lease lasts without renewal. A run renews it every third of this and with
+    /// every batch it stores, so a worker that died is noticed and replaced within this time
+    /// plus a scheduler tick.
     pub lease_ttl: Duration,
 }
+
+/// 30 s: a dead worker's integration is taken over within about half a minute, while a
+/// live one has two renewals' slack for a slow database or a paused process.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
 
 impl Default for EngineConfig {
     fn default() -> Self {
         let suffix: u32 = rand::rng().random();
         EngineConfig {
             worker_id: format!("worker-{}-{suffix:08x}", std::process::id()),
-            lease_ttl: Duration::from_secs(300),
+            lease_ttl: DEFAULT_LEASE_TTL,
         }
     }
 }
@@ -46,7 +58,8 @@ impl Default for EngineConfig {
 pub enum Outcome {
     /// A run happened (whatever its state).
     Ran(Box<RunRow>),
-    /// Another worker holds the integration's lease.
+    /// Another worker holds the integration's lease (or, for `run_if_due`, the integration
+    /// is no longer due: another worker has just synced it).
     Busy,
     /// The integration is disabled, or its credentials were rejected and not replaced since.
     Skipped(&'static str),
@@ -59,6 +72,10 @@ pub struct Engine {
     config: EngineConfig,
     /// Records received by runs of this engine so far, for progress displays.
     progress: Arc<std::sync::atomic::AtomicU64>,
+    /// Runs started in the background (`spawn_run`), awaited by `shutdown`.
+    tasks: TaskTracker,
+    /// Cancelled by `shutdown`: background runs end as CANCELLED and release their leases.
+    stopping: CancellationToken,
 }
 
 impl std::fmt::Debug for Engine {
@@ -91,6 +108,8 @@ impl Engine {
             factory,
             config,
             progress: Arc::default(),
+            tasks: TaskTracker::new(),
+            stopping: CancellationToken::new(),
         }
     }
 
@@ -107,6 +126,40 @@ impl Engine {
         &self.config.worker_id
     }
 
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Cancelled when the engine shuts down; callers running syncs of their own (the
+    /// scheduler) stop with it.
+    pub fn stopping(&self) -> CancellationToken {
+        self.stopping.clone()
+    }
+
+    /// Runs `run_once` in the background, owned by the engine: `shutdown` cancels it and
+    /// waits for it to record its end and release its lease.
+    pub fn spawn_run(
+        &self,
+        integration_id: String,
+        requested_kind: String,
+    ) -> JoinHandle<Result<Outcome, StoreError>> {
+        let engine = self.clone();
+        let cancel = self.stopping.child_token();
+        self.tasks.spawn(async move {
+            engine
+                .run_once(&integration_id, &requested_kind, &cancel)
+                .await
+        })
+    }
+
+    /// Stops background runs: each ends as CANCELLED (recorded, announced, its lease
+    /// released) at its next step; returns once all have. Call before closing the store.
+    pub async fn shutdown(&self) {
+        self.stopping.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
     /// Runs one full sync of `integration_id` if it is enabled, valid and not leased by
     /// another worker. `requested_kind` is what the caller asked for (`FULL` or `DELTA`);
     /// Sage HR has no delta API, so every run is FULL and the run says so.
@@ -114,6 +167,30 @@ impl Engine {
         &self,
         integration_id: &str,
         requested_kind: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome, StoreError> {
+        self.claim_and_run(integration_id, requested_kind, None, cancel)
+            .await
+    }
+
+    /// `run_once`, only if the integration is still due when the lease is taken: a sync was
+    /// requested, it never ran, or its last run started at or before `due_before`.
+    pub async fn run_if_due(
+        &self,
+        integration_id: &str,
+        requested_kind: &str,
+        due_before: Timestamp,
+        cancel: &CancellationToken,
+    ) -> Result<Outcome, StoreError> {
+        self.claim_and_run(integration_id, requested_kind, Some(due_before), cancel)
+            .await
+    }
+
+    async fn claim_and_run(
+        &self,
+        integration_id: &str,
+        requested_kind: &str,
+        due_before: Option<Timestamp>,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
         let Some(integration) = self.store.integration(integration_id).await? else {
@@ -129,28 +206,65 @@ impl Engine {
                 "the integration's credentials were rejected; waiting for new ones",
             ));
         }
+        if cancel.is_cancelled() {
+            return Ok(Outcome::Skipped("the worker is stopping"));
+        }
         let now = Timestamp::now();
-        if !self
-            .store
-            .try_lease(
-                integration_id,
-                &self.config.worker_id,
-                now,
-                later(now, self.config.lease_ttl),
-            )
-            .await?
-        {
+        let until = later(now, self.config.lease_ttl);
+        let owner = &self.config.worker_id;
+        let leased = match due_before {
+            None => self.store.try_lease(integration_id, owner, now, until).await?,
+            Some(before) => {
+                self.store
+                    .try_lease_if_due(integration_id, owner, now, until, before)
+                    .await?
+            }
+        };
+        if !leased {
             return Ok(Outcome::Busy);
         }
-        let result = self.run_leased(&integration, requested_kind, cancel).await;
+        let result = async {
+            // Holding the lease, any run of this integration still marked RUNNING is dead.
+            self.reap_abandoned(Some(integration_id)).await?;
+            self.run_leased(&integration, requested_kind, cancel).await
+        }
+        .await;
         // Released whatever happened, so the next run need not wait for the lease to expire.
-        let released = self
-            .store
-            .release_lease(integration_id, &self.config.worker_id)
-            .await;
+        let released = self.store.release_lease(integration_id, owner).await;
         let run = result?;
         released?;
         Ok(Outcome::Ran(Box::new(run)))
+    }
+
+    /// Records every RUNNING run whose worker no longer holds its lease as FAILED, announces
+    /// it (`sync-finished`, and `data-changed` for what its batches committed), and queues a
+    /// run to replace it. Of one integration, or of all.
+    pub async fn reap_abandoned(
+        &self,
+        integration_id: Option<&str>,
+    ) -> Result<Vec<RunRow>, StoreError> {
+        let now = Timestamp::now();
+        let mut ended = Vec::new();
+        for mut run in self.store.abandoned_runs(integration_id, now).await? {
+            let Some(integration) = self.store.integration(&run.integration_id).await? else {
+                continue;
+            };
+            run.state = RunState::Failed;
+            run.ended_at = Some(now);
+            run.error = Some(format!(
+                "abandoned: worker {} stopped renewing the integration's lease (it stopped, crashed or lost the database); a new run replaces it",
+                run.worker
+            ));
+            let elapsed = Duration::from_millis(
+                (now.unix_millis() - run.started_at.unix_millis()).max(0) as u64,
+            );
+            let event = Self::finished_event(&integration, &run, elapsed);
+            if self.store.end_abandoned_run(&run, &event, now).await? {
+                tracing::warn!(run_id = %run.id, integration_id = %run.integration_id, worker = %run.worker, "recorded an abandoned sync run as failed; a new run is queued");
+                ended.push(run);
+            }
+        }
+        Ok(ended)
     }
 
     async fn run_leased(
@@ -176,19 +290,40 @@ impl Engine {
         self.store.start_run(&run).await?;
         tracing::info!(run_id = %run.id, integration_id = %integration.id, "sync run started");
 
-        let mut changed_models = BTreeSet::new();
-        let outcome = self
-            .read(integration, &mut run, &mut changed_models, cancel)
-            .await;
+        let run_cancel = cancel.child_token();
+        let lost = Arc::new(AtomicBool::new(false));
+        let beat = CancellationToken::new();
+        let heartbeat = tokio::spawn(heartbeat(
+            self.store.clone(),
+            integration.id.clone(),
+            self.config.worker_id.clone(),
+            self.config.lease_ttl,
+            run_cancel.clone(),
+            lost.clone(),
+            beat.clone(),
+        ));
+        let outcome = self.read(integration, &mut run, &run_cancel).await;
+        beat.cancel();
+        let _ = heartbeat.await;
+        let lost = lost.load(Ordering::SeqCst)
+            || matches!(outcome, Err(RunError::Store(StoreError::LeaseLost(_))));
         match outcome {
             Ok(()) => {}
+            Err(_) if lost => {
+                run.state = RunState::Failed;
+                run.error = Some("the run lost its lease (it could not renew it in time) and stopped; another worker may have taken over".into());
+            }
             Err(RunError::Store(e)) => {
                 run.state = RunState::Failed;
-                run.error = Some(format!("storage failed: {e}"));
+                run.error = Some(format!("storing failed: {e}"));
+            }
+            Err(RunError::Cancelled) => {
+                run.state = RunState::Cancelled;
+                run.error = Some("cancelled before it completed (the worker is stopping); nothing was marked deleted".into());
             }
             Err(RunError::Connector(e)) if e.kind == ConnectorErrorKind::AuthInvalid => {
                 run.state = RunState::AuthenticationFailed;
-                run.error = Some(e.message.clone());
+                run.error = Some(format!("{} ({})", e.message, e.code()));
                 if self
                     .store
                     .mark_credentials_invalid(&integration.id, integration.credentials_version)
@@ -199,54 +334,62 @@ impl Engine {
                 }
             }
             Err(RunError::Connector(e)) => {
-                run.state = if cancel.is_cancelled() {
-                    RunState::Cancelled
-                } else {
-                    RunState::Failed
-                };
+                run.state = RunState::Failed;
                 run.error = Some(format!("{} ({})", e.message, e.code()));
             }
         }
         run.ended_at = Some(Timestamp::now());
-        self.store.finish_run(&run).await?;
         let elapsed = started.elapsed();
-        tracing::info!(run_id = %run.id, integration_id = %integration.id, state = run.state.as_str(), elapsed_ms = elapsed.as_millis() as u64, "sync run finished");
-        self.finished_event(integration, &run, &changed_models, elapsed)
-            .await?;
+        let event = Self::finished_event(integration, &run, elapsed);
+        if !self.store.finish_run(&run, Some(&event)).await? {
+            tracing::warn!(run_id = %run.id, integration_id = %integration.id, "the run had already been recorded as abandoned by another worker");
+        }
+        tracing::info!(run_id = %run.id, integration_id = %integration.id, state = run.state.as_str(), upstream_requests = run.upstream_requests, elapsed_ms = elapsed.as_millis() as u64, error = run.error.as_deref().unwrap_or(""), "sync run finished");
         Ok(run)
     }
 
+    /// Reads everything, stores it, confirms and applies deletions. Records the upstream
+    /// requests made whatever happens.
     async fn read(
         &self,
         integration: &IntegrationRow,
         run: &mut RunRow,
-        changed: &mut BTreeSet<String>,
         cancel: &CancellationToken,
     ) -> Result<(), RunError> {
         let credentials = self.store.credentials(&integration.id).await?;
         let connector = (self.factory)(integration, &credentials)?;
+        let before = connector.requests_sent();
+        let result = self.read_with(&*connector, integration, run, cancel).await;
+        run.upstream_requests = connector.requests_sent().saturating_sub(before) as i64;
+        result
+    }
+
+    async fn read_with(
+        &self,
+        connector: &dyn Connector,
+        integration: &IntegrationRow,
+        run: &mut RunRow,
+        cancel: &CancellationToken,
+    ) -> Result<(), RunError> {
         let only = if integration.settings.sync_only_created_applications {
             Some(self.store.created_remote_ids(&integration.id).await?)
         } else {
             None
         };
-        let sink = StoreSink {
-            store: self.store.clone(),
+        let fence = Fence {
+            run_id: run.id.clone(),
             integration_id: integration.id.clone(),
-            only,
-            seen: Seen::default(),
-            job_remote_ids: Default::default(),
-            inserted: BTreeMap::new(),
-            updated: BTreeMap::new(),
-            unchanged: BTreeMap::new(),
-            touched: 0,
-            cancel: cancel.clone(),
             owner: self.config.worker_id.clone(),
-            lease_ttl: self.config.lease_ttl,
-            last_renewal: Instant::now(),
-            progress: self.progress.clone(),
-            first_sync: integration.first_synced_at.is_none(),
+            lease_ttl_ms: self.config.lease_ttl.as_millis() as i64,
         };
+        let sink = StoreSink::new(
+            self.store.clone(),
+            fence,
+            only,
+            cancel.clone(),
+            self.progress.clone(),
+            integration.first_synced_at.is_none(),
+        );
         // Reading and storing run side by side: the connector fetches and parses the next
         // pages while this task's earlier batches are written.
         let (sender, mut receiver) =
@@ -267,42 +410,38 @@ impl Engine {
             (sink, Ok(()))
         });
         let mut forward = Forward(sender);
-        let read = connector.read_all(&mut forward).await;
+        // A cancelled run stops waiting for upstream at once (a backoff can last minutes);
+        // what was stored stays stored.
+        let read = tokio::select! {
+            read = connector.read_all(&mut forward) => Some(read),
+            () = cancel.cancelled() => None,
+        };
         drop(forward);
-        let (sink, stored) = writer.await.map_err(|e| {
-            RunError::Connector(ConnectorError::new(
-                ConnectorErrorKind::Unknown,
-                format!("the storing task failed: {e}"),
-            ))
+        let (mut sink, stored) = writer.await.map_err(|e| {
+            RunError::Store(StoreError::Corrupt(format!("the storing task failed: {e}")))
         })?;
-        run.counts.inserted = sink.inserted.clone();
-        run.counts.updated = sink.updated.clone();
-        run.counts.unchanged = sink.unchanged.clone();
-        changed.extend(sink.changed_models());
+        run.counts = sink.counts.clone();
         // A storing failure is the cause when both failed (reading then only saw the
         // channel close).
+        if let Some(e) = sink.failure.take() {
+            return Err(RunError::Store(e));
+        }
+        let Some(read) = read else {
+            return Err(RunError::Cancelled);
+        };
+        if cancel.is_cancelled() {
+            return Err(RunError::Cancelled);
+        }
         stored?;
         let summary = read?;
-        run.upstream_requests = summary.requests as i64;
-        if cancel.is_cancelled() {
-            return Err(RunError::Connector(ConnectorError::new(
-                ConnectorErrorKind::Unknown,
-                "the run was cancelled",
-            )));
+        if !summary.stable {
+            tracing::info!(run_id = %run.id, "a listing changed while it was read; every record it did not deliver is confirmed with Sage HR before it is marked deleted");
         }
-        if summary.stable {
-            let deleted = self.sweep(&integration.id, &sink).await?;
-            for (model, n) in deleted {
-                if n > 0 {
-                    changed.insert(model.to_owned());
-                    run.counts.deleted.insert(model.to_owned(), n);
-                }
-            }
-            run.state = RunState::Succeeded;
-        } else {
-            run.state = RunState::PartiallyFailed;
-            run.error = Some("a listing changed while it was read, so records may have shifted between pages unseen; no deletions were inferred from this run".into());
-        }
+        let deleted = self.sweep(connector, run, &mut sink, cancel).await;
+        run.counts = sink.counts.clone();
+        let deleted = deleted?;
+        run.counts.deleted = deleted;
+        run.state = RunState::Succeeded;
         self.store
             .mark_synced(&integration.id, Timestamp::now())
             .await?;
@@ -320,14 +459,90 @@ impl Engine {
         Ok(())
     }
 
-    /// Marks what a complete run did not see as deleted. Stages go only with their job:
-    /// Sage HR lists no stages, so a stage nobody is in right now still exists.
+    /// Marks deleted what a complete run did not see and the connector confirms is gone.
+    ///
+    /// Not being listed proves nothing by itself: a listing paged while the ATS changed can
+    /// skip a live record (one delete before it, one create after it), and a record written
+    /// through the API after the run began was never the run's to see. So records changed
+    /// after the run started are left alone, and every other unseen record is asked about (`Connector::confirm_missing`); only those the ATS says do not exist are marked.
+    /// The ones that exist come back through `sink` and are stored. Stages go only with their
+    /// job: Sage HR lists no stages, so a stage nobody is in right now still exists.
     async fn sweep(
         &self,
-        integration_id: &str,
-        sink: &StoreSink,
-    ) -> Result<BTreeMap<&'static str, u64>, StoreError> {
+        connector: &dyn Connector,
+        run: &RunRow,
+        sink: &mut StoreSink,
+        cancel: &CancellationToken,
+    ) -> Result<BTreeMap<String, u64>, RunError> {
+        // Written after the run started (an API create): not the run's to judge.
+        let cutoff = run.started_at;
+        let mut unseen: BTreeMap<ModelKind, Vec<LiveRecord>> = BTreeMap::new();
+        for model in [
+            ModelKind::Job,
+            ModelKind::Candidate,
+            ModelKind::Application,
+            ModelKind::ApplicationStage,
+        ] {
+            let mut after = 0;
+            loop {
+                let page = self
+                    .store
+                    .live_records(&run.integration_id, model, after, SWEEP_PAGE)
+                    .await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                unseen.entry(model).or_default().extend(page.into_iter().filter(|r| {
+                    !sink.seen.contains(model, &r.id)
+                        && r.changed_at.unix_millis() < cutoff.unix_millis()
+                }));
+            }
+        }
+        let of = |model| unseen.get(&model).map(Vec::as_slice).unwrap_or_default();
+        let mut missing = Missing::default();
+        missing
+            .jobs
+            .extend(of(ModelKind::Job).iter().map(|r| r.remote_id.clone()));
+        for r in of(ModelKind::Application) {
+            missing
+                .applications
+                .insert(r.remote_id.clone(), r.parent_remote_id.clone());
+        }
+        for r in of(ModelKind::Candidate) {
+            missing.applications.entry(r.remote_id.clone()).or_default();
+        }
+        let confirmed = if missing.is_empty() {
+            Confirmed::default()
+        } else {
+            let asked = tokio::select! {
+                c = connector.confirm_missing(&missing, sink) => Some(c),
+                () = cancel.cancelled() => None,
+            };
+            if let Some(e) = sink.failure.take() {
+                return Err(RunError::Store(e));
+            }
+            let Some(asked) = asked else {
+                return Err(RunError::Cancelled);
+            };
+            let confirmed = asked?;
+            tracing::info!(
+                run_id = %run.id,
+                jobs_unseen = missing.jobs.len(),
+                jobs_gone = confirmed.jobs_gone.len(),
+                applications_unseen = missing.applications.len(),
+                applications_gone = confirmed.applications_gone.len(),
+                "unseen records confirmed with the ATS"
+            );
+            confirmed
+        };
+        if cancel.is_cancelled() {
+            return Err(RunError::Cancelled);
+        }
         let seen_jobs: BTreeSet<&String> = sink.job_remote_ids.values().collect();
+        let live_unseen_jobs: BTreeSet<&String> = of(ModelKind::Job)
+            .iter()
+            .map(|r| &r.remote_id)
+            .filter(|id| !confirmed.jobs_gone.contains(*id))
+            .collect();
         let mut deleted = BTreeMap::new();
         for model in [
             ModelKind::Job,
@@ -335,32 +550,31 @@ impl Engine {
             ModelKind::Application,
             ModelKind::ApplicationStage,
         ] {
-            let mut gone = Vec::new();
-            let mut after = 0;
-            loop {
-                let page = self
-                    .store
-                    .live_ids(integration_id, model, after, SWEEP_PAGE)
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = last.0;
-                for (_, id, parent) in page {
-                    if sink.seen.contains(model, &id) {
-                        continue;
+            let gone: Vec<String> = of(model)
+                .iter()
+                .filter(|r| !sink.seen.contains(model, &r.id))
+                .filter(|r| match model {
+                    ModelKind::Job => confirmed.jobs_gone.contains(&r.remote_id),
+                    ModelKind::Candidate | ModelKind::Application => {
+                        confirmed.applications_gone.contains(&r.remote_id)
                     }
-                    if model == ModelKind::ApplicationStage
-                        && parent.as_ref().is_some_and(|p| seen_jobs.contains(p))
-                    {
-                        continue;
-                    }
-                    gone.push(id);
-                }
+                    ModelKind::ApplicationStage => match &r.parent_remote_id {
+                        Some(job) => !seen_jobs.contains(job) && !live_unseen_jobs.contains(job),
+                        None => true,
+                    },
+                })
+                .map(|r| r.id.clone())
+                .collect();
+            if gone.is_empty() {
+                continue;
             }
             let n = self
                 .store
-                .mark_deleted(integration_id, model, &gone, Timestamp::now())
+                .mark_deleted_in_run(&sink.fence, model, &gone, Timestamp::now())
                 .await?;
-            deleted.insert(model.as_str(), n);
+            if n > 0 {
+                deleted.insert(model.as_str().to_owned(), n);
+            }
         }
         Ok(deleted)
     }
@@ -373,14 +587,9 @@ impl Engine {
         })
     }
 
-    /// One event per run: its state, timing and the models whose data changed.
-    async fn finished_event(
-        &self,
-        integration: &IntegrationRow,
-        run: &RunRow,
-        changed: &BTreeSet<String>,
-        elapsed: Duration,
-    ) -> Result<(), StoreError> {
+    /// One event per run: its state, timing and the models whose data changed (what its
+    /// batches and deletions committed).
+    fn finished_event(integration: &IntegrationRow, run: &RunRow, elapsed: Duration) -> NewEvent {
         let payload = json!({
             "sync_id": run.id,
             "sync_state": run.state.as_str(),
@@ -391,17 +600,15 @@ impl Engine {
             "integration_tool": integration.tool,
             "integration_category": "ATS",
             "end_user": Self::end_user(integration),
-            "changed_models": changed.iter().collect::<Vec<_>>(),
+            "changed_models": run.counts.changed_models(),
         });
-        self.store
-            .enqueue_event(
-                &format!("evt_{}", &run.id[5..]),
-                Some(&integration.id),
-                "sync-finished",
-                &payload,
-                Timestamp::now(),
-            )
-            .await
+        NewEvent {
+            id: format!("evt_{}", run.id.trim_start_matches("sync_")),
+            integration_id: Some(integration.id.clone()),
+            kind: "sync-finished".into(),
+            payload,
+            created_at: Timestamp::now(),
+        }
     }
 
     async fn state_changed_event(
@@ -432,9 +639,43 @@ impl Engine {
     }
 }
 
+/// Keeps the integration's lease while a run works, also when no batch arrives for a while
+/// (a long backoff). When the lease is lost, the run is cancelled: another worker may own it.
+async fn heartbeat(
+    store: Store,
+    integration_id: String,
+    owner: String,
+    ttl: Duration,
+    run: CancellationToken,
+    lost: Arc<AtomicBool>,
+    stop: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(ttl / 3) => {}
+        }
+        match store
+            .renew_lease(&integration_id, &owner, later(Timestamp::now(), ttl))
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(%integration_id, "the run's lease was taken by another worker; stopping the run");
+                lost.store(true, Ordering::SeqCst);
+                run.cancel();
+                return;
+            }
+            // The next beat tries again; the batches' own renewals may also keep it.
+            Err(e) => tracing::warn!(error = %e, %integration_id, "renewing a lease failed"),
+        }
+    }
+}
+
 enum RunError {
     Store(StoreError),
     Connector(ConnectorError),
+    Cancelled,
 }
 
 impl From<StoreError> for RunError {

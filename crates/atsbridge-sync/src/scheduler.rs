@@ -29,12 +29,15 @@ impl Scheduler {
     }
 
     /// Runs every integration that is due: never synced, asked for (force sync), or last
-    /// started more than `interval` ago. Returns what each run did.
+    /// started more than `interval` ago. Runs whose worker died are recorded first (and a
+    /// replacement queued), so they are replaced at once. Whether an integration is still
+    /// due is checked again when its lease is taken: another node may have synced it since
+    /// the list was read. Returns what each run did.
     pub async fn run_due(
         &self,
         cancel: &CancellationToken,
     ) -> Result<Vec<(String, Outcome)>, StoreError> {
-        let now = Timestamp::now().unix_millis();
+        self.engine.reap_abandoned(None).await?;
         let mut done = Vec::new();
         for integration in self.engine.store().integrations(None).await? {
             if cancel.is_cancelled() {
@@ -43,10 +46,15 @@ impl Scheduler {
             if integration.status == IntegrationStatus::Inactive {
                 continue;
             }
+            let now = Timestamp::now();
+            let due_before = Timestamp::from_unix_millis(
+                now.unix_millis() - self.interval.as_millis() as i64,
+            )
+            .unwrap_or(now);
             let requested = integration.sync_requested_at.is_some();
             let due = match integration.last_run_started_at {
                 None => true,
-                Some(last) => now - last.unix_millis() >= self.interval.as_millis() as i64,
+                Some(last) => last.unix_millis() <= due_before.unix_millis(),
             };
             if !(requested || due) {
                 continue;
@@ -56,7 +64,10 @@ impl Scheduler {
                 .as_deref()
                 .filter(|_| requested)
                 .unwrap_or("FULL");
-            let outcome = self.engine.run_once(&integration.id, kind, cancel).await?;
+            let outcome = self
+                .engine
+                .run_if_due(&integration.id, kind, due_before, cancel)
+                .await?;
             done.push((integration.id, outcome));
         }
         Ok(done)

@@ -1,16 +1,15 @@
-//! Where a run's records go: batched into the store, with what was seen remembered for the
-//! deletion sweep.
+//! Where a run's records go: batched into the store under the run's lease, with what was
+//! seen remembered for the deletion sweep.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::time::Instant;
 
 use atsbridge_model::connector::{
     BoxFuture, ConnectorError, ConnectorErrorKind, Record, RecordSink,
 };
 use atsbridge_model::{ModelKind, Timestamp};
-use atsbridge_store::{RecordInput, Store};
+use atsbridge_store::{Fence, RecordInput, RunCounts, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
 /// Ids seen in a run, as 64-bit hashes: about 8 bytes a record instead of the id string. A
@@ -38,41 +37,99 @@ impl Seen {
 /// Owns what it needs (no borrows), so it can run as its own task beside the reading.
 pub(crate) struct StoreSink {
     pub store: Store,
-    pub integration_id: String,
+    /// The run's lease: every batch commits under it and adds its counts to the run's row.
+    pub fence: Fence,
     /// In "sync only created applications" mode: the remote ids to keep.
     pub only: Option<BTreeSet<String>>,
     pub seen: Seen,
     /// Remote ids of the jobs seen, for the stage sweep and for applications' job filter.
     pub job_remote_ids: HashMap<String, String>,
-    pub inserted: BTreeMap<String, u64>,
-    pub updated: BTreeMap<String, u64>,
-    pub unchanged: BTreeMap<String, u64>,
-    pub touched: u64,
+    /// What this run's batches committed.
+    pub counts: RunCounts,
     pub cancel: CancellationToken,
-    /// The run keeps its lease alive as batches arrive.
-    pub owner: String,
-    pub lease_ttl: std::time::Duration,
-    pub last_renewal: Instant,
     pub progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Whether this is the integration's first sync (see `Store::apply_batch_with`).
     pub first_sync: bool,
+    /// Why storing stopped, kept as it is: the connector only sees a `ConnectorError`.
+    pub failure: Option<StoreError>,
 }
 
 impl StoreSink {
-    pub(crate) fn changed_models(&self) -> BTreeSet<String> {
-        self.inserted
-            .keys()
-            .chain(self.updated.keys())
-            .cloned()
-            .collect()
+    pub(crate) fn new(
+        store: Store,
+        fence: Fence,
+        only: Option<BTreeSet<String>>,
+        cancel: CancellationToken,
+        progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
+        first_sync: bool,
+    ) -> Self {
+        StoreSink {
+            store,
+            fence,
+            only,
+            seen: Seen::default(),
+            job_remote_ids: HashMap::new(),
+            counts: RunCounts::default(),
+            cancel,
+            progress,
+            first_sync,
+            failure: None,
+        }
     }
-}
 
-fn store_error(e: atsbridge_store::StoreError) -> ConnectorError {
-    ConnectorError::new(
-        ConnectorErrorKind::Unknown,
-        format!("storing records failed: {e}"),
-    )
+    async fn store(&mut self, batch: Vec<Record>) -> Result<(), StoreError> {
+        self.progress
+            .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let mut inputs = Vec::with_capacity(batch.len());
+        let mut seen = Vec::with_capacity(batch.len());
+        for record in &batch {
+            if let Record::Job(job) = record {
+                self.job_remote_ids
+                    .insert(job.id.clone(), job.remote_id.clone());
+            }
+            let remote_id = match record {
+                Record::Candidate(c) => Some(&c.profile.remote_id),
+                Record::Application(a) => a.core.remote_id.as_ref(),
+                _ => None,
+            };
+            if let (Some(only), Some(remote_id)) = (&self.only, remote_id) {
+                if !only.contains(remote_id) {
+                    continue;
+                }
+            }
+            seen.push((record.model(), record.id()));
+            let mut input = RecordInput::from_record(record)?;
+            if let Record::Application(a) = record {
+                let job_remote = a
+                    .core
+                    .job_id
+                    .as_ref()
+                    .and_then(|j| self.job_remote_ids.get(j))
+                    .cloned();
+                input = input.with_job_remote_id(job_remote);
+            }
+            inputs.push(input);
+        }
+        let counts = self
+            .store
+            .apply_run_batch(&self.fence, &inputs, Timestamp::now(), self.first_sync)
+            .await?;
+        // Seen once stored, not before: only what the store holds may shield a row from
+        // the sweep.
+        for (model, id) in seen {
+            self.seen.insert(model, id);
+        }
+        for (target, source) in [
+            (&mut self.counts.inserted, &counts.inserted),
+            (&mut self.counts.updated, &counts.updated),
+            (&mut self.counts.unchanged, &counts.unchanged),
+        ] {
+            for (model, n) in source {
+                *target.entry((*model).to_owned()).or_default() += n;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl RecordSink for StoreSink {
@@ -84,73 +141,14 @@ impl RecordSink for StoreSink {
                     "the run was cancelled",
                 ));
             }
-            if self.last_renewal.elapsed() >= self.lease_ttl / 3 {
-                let until = crate::engine::later(Timestamp::now(), self.lease_ttl);
-                let kept = self
-                    .store
-                    .renew_lease(&self.integration_id, &self.owner, until)
-                    .await
-                    .map_err(store_error)?;
-                if !kept {
-                    return Err(ConnectorError::new(
-                        ConnectorErrorKind::Unknown,
-                        "the run lost its lease to another worker",
-                    ));
-                }
-                self.last_renewal = Instant::now();
-            }
-            self.progress
-                .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            let mut inputs = Vec::with_capacity(batch.len());
-            for record in &batch {
-                if let Record::Job(job) = record {
-                    self.job_remote_ids
-                        .insert(job.id.clone(), job.remote_id.clone());
-                }
-                let remote_id = match record {
-                    Record::Candidate(c) => Some(&c.profile.remote_id),
-                    Record::Application(a) => a.core.remote_id.as_ref(),
-                    _ => None,
-                };
-                if let (Some(only), Some(remote_id)) = (&self.only, remote_id) {
-                    if !only.contains(remote_id) {
-                        continue;
-                    }
-                }
-                self.seen.insert(record.model(), record.id());
-                let mut input = RecordInput::from_record(record).map_err(store_error)?;
-                if let Record::Application(a) = record {
-                    let job_remote = a
-                        .core
-                        .job_id
-                        .as_ref()
-                        .and_then(|j| self.job_remote_ids.get(j))
-                        .cloned();
-                    input = input.with_job_remote_id(job_remote);
-                }
-                inputs.push(input);
-            }
-            let counts = self
-                .store
-                .apply_batch_with(
-                    &self.integration_id,
-                    &inputs,
-                    Timestamp::now(),
-                    self.first_sync,
-                )
-                .await
-                .map_err(store_error)?;
-            for (target, source) in [
-                (&mut self.inserted, &counts.inserted),
-                (&mut self.updated, &counts.updated),
-                (&mut self.unchanged, &counts.unchanged),
-            ] {
-                for (model, n) in source {
-                    *target.entry((*model).to_owned()).or_default() += n;
+            match self.store(batch).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    let message = format!("storing records failed: {e}");
+                    self.failure = Some(e);
+                    Err(ConnectorError::new(ConnectorErrorKind::Unknown, message))
                 }
             }
-            self.touched += counts.touched;
-            Ok(())
         })
     }
 }

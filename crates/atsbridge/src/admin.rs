@@ -334,9 +334,15 @@ pub async fn sync_with_progress(engine: &Engine, integration_id: &str) -> anyhow
             }
         })
     };
-    let outcome = engine
-        .run_once(integration_id, "FULL", &CancellationToken::new())
-        .await;
+    // Ctrl-C ends the run as CANCELLED (recorded, lease released) instead of abandoning it.
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    let on_signal = tokio::spawn(async move {
+        crate::serve::shutdown_signal().await;
+        stop.cancel();
+    });
+    let outcome = engine.run_once(integration_id, "FULL", &cancel).await;
+    on_signal.abort();
     ticker.abort();
     let run = match outcome? {
         Outcome::Ran(run) => *run,

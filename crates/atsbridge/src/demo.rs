@@ -141,7 +141,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
     );
     let shutdown = CancellationToken::new();
     let syncs =
-        tokio::spawn(Scheduler::new(engine, Duration::from_secs(3 * 3600)).run(shutdown.clone()));
+        tokio::spawn(Scheduler::new(engine.clone(), Duration::from_secs(3 * 3600)).run(shutdown.clone()));
     let deliveries = tokio::spawn(
         Deliverer::new(
             store.clone(),
@@ -161,6 +161,9 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
     serve(listener, app(state), async move { done.cancelled().await }).await?;
     shutdown.cancel();
     let _ = syncs.await;
+    // Runs started by requests (force sync, connect) end as CANCELLED, recorded and with
+    // their leases released, before the store closes.
+    engine.shutdown().await;
     let _ = deliveries.await;
     store.close().await;
     sim.shutdown().await;

@@ -109,7 +109,7 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     tracing::info!(addr = %listener.local_addr()?, database = %atsbridge_store::redact(&store_args.database_url()), "atsbridge serving");
     let shutdown = CancellationToken::new();
     let scheduler = Scheduler::new(
-        engine,
+        engine.clone(),
         Duration::from_secs(args.sync_interval_minutes.max(1) * 60),
     );
     let syncs = tokio::spawn(scheduler.run(shutdown.clone()));
@@ -132,6 +132,9 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     serve(listener, app(state), async move { done.cancelled().await }).await?;
     shutdown.cancel();
     let _ = syncs.await;
+    // Runs started by requests (force sync, connect) end as CANCELLED, recorded and with
+    // their leases released, before the store closes.
+    engine.shutdown().await;
     let _ = deliveries.await;
     store.close().await;
     Ok(())

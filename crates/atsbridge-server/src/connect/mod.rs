@@ -34,7 +34,6 @@ use maud::Markup;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use self::page::{FormState, PageContext};
@@ -1104,15 +1103,15 @@ async fn after_completion(
     let engine = state.engine.clone();
     let id = row.id.clone();
     let span = tracing::info_span!("connect_sync", integration_id = %id);
+    // Owned by the engine, not the request (a shutdown cancels and records it); the
+    // scheduler would also serve the queued request.
+    let run = engine.spawn_run(id, "FULL".to_owned());
     tokio::spawn(
         async move {
-            // Not tied to the request; the scheduler would also serve the queued request.
-            match engine
-                .run_once(&id, "FULL", &CancellationToken::new())
-                .await
-            {
-                Ok(outcome) => tracing::info!(?outcome, "sync after connecting finished"),
-                Err(e) => tracing::error!(error = ?e, "sync after connecting failed"),
+            match run.await {
+                Ok(Ok(outcome)) => tracing::info!(?outcome, "sync after connecting finished"),
+                Ok(Err(e)) => tracing::error!(error = ?e, "sync after connecting failed"),
+                Err(e) => tracing::error!(error = ?e, "the sync task after connecting failed"),
             }
         }
         .instrument(span),

@@ -283,7 +283,7 @@ async fn deleting_an_integration_removes_its_records_runs_and_created_marks_only
             let mut r = run(&format!("run-{i}"), i);
             store.start_run(&r).await.unwrap();
             r.state = RunState::Succeeded;
-            store.finish_run(&r).await.unwrap();
+            store.finish_run(&r, None).await.unwrap();
             store.mark_created(i, "a1", day(2)).await.unwrap();
             store
                 .enqueue_event(

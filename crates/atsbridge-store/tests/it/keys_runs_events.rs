@@ -242,7 +242,7 @@ async fn runs_round_trip_with_their_counts_and_error_newest_first() {
         done.counts
             .unchanged
             .insert("ats_application_stages".into(), 9);
-        store.finish_run(&done).await.unwrap();
+        store.finish_run(&done, None).await.unwrap();
         assert_eq!(store.run("run-1").await.unwrap(), Some(done.clone()));
 
         let second = run("run-2", 3);
@@ -250,7 +250,7 @@ async fn runs_round_trip_with_their_counts_and_error_newest_first() {
         let mut ok = second.clone();
         ok.state = RunState::Succeeded;
         ok.ended_at = Some(day(4));
-        store.finish_run(&ok).await.unwrap();
+        store.finish_run(&ok, None).await.unwrap();
         assert_eq!(store.runs(A, 10).await.unwrap(), [ok.clone(), done]);
         assert_eq!(store.runs(A, 1).await.unwrap(), [ok]);
         assert!(store.runs(B, 10).await.unwrap().is_empty());

@@ -474,7 +474,7 @@ async fn the_scheduler_runs_due_and_requested_syncs_and_delta_runs_as_full() {
 }
 
 #[tokio::test]
-async fn a_cancelled_run_ends_cancelled_and_sweeps_nothing() {
+async fn a_cancelled_engine_starts_no_run_and_sweeps_nothing() {
     each_backend(3, 2, |env| async move {
         env.sync().await;
         let victim = env
@@ -489,15 +489,13 @@ async fn a_cancelled_run_ends_cancelled_and_sweeps_nothing() {
             .await;
         let cancel = CancellationToken::new();
         cancel.cancel();
-        let Outcome::Ran(run) = env
+        let outcome = env
             .engine
             .run_once(INTEGRATION, "FULL", &cancel)
             .await
-            .unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(run.state, RunState::Cancelled);
+            .unwrap();
+        assert!(matches!(outcome, Outcome::Skipped(_)), "{outcome:?}");
+        assert_eq!(env.store.runs(INTEGRATION, 10).await.unwrap().len(), 1);
         assert_eq!(env.live(ModelKind::Job).await, 3);
     })
     .await;
