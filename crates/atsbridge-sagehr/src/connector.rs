@@ -1,26 +1,18 @@
 //! `SageHr`, the Sage HR implementation of the connector trait.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use atsbridge_model::connector::{
-    ApplicationRecords, BoxFuture, Connector, ConnectorError, ConnectorErrorKind as Kind,
-    NewApplicant, PassthroughRequest, PassthroughResponse, ReadSummary, Record, RecordSink,
+    ApplicationRecords, BoxFuture, Confirmed, Connector, ConnectorError,
+    ConnectorErrorKind as Kind, Missing, NewApplicant, PassthroughRequest, PassthroughResponse,
+    ReadSummary, Record, RecordSink,
 };
 use atsbridge_model::Timestamp;
-use futures_util::stream::{self, StreamExt as _, TryStreamExt as _};
 use reqwest::Method;
 use serde_json::Value;
 
 use crate::client::{Body, Client, Config, Request, Retry};
-use crate::mapping::{self, Scope, SeenStage, APPLICANTS_PATH, APPLICANT_PATH};
-
-/// Stop following `next_page` after this many pages of one listing: a misbehaving API must
-/// not keep a sync busy forever.
-const MAX_PAGES: u64 = 100_000;
-
-/// How often one position's applicant listing is read again when it changed while being
-/// paged (records may have shifted between pages).
-const RELIST_ATTEMPTS: u32 = 3;
+use crate::mapping::{self, Scope, APPLICANT_PATH};
 
 /// One connected Sage HR account.
 #[derive(Debug, Clone)]
@@ -41,108 +33,11 @@ impl SageHr {
         &self.client
     }
 
-    fn scope(&self) -> Scope<'_> {
+    pub(crate) fn scope(&self) -> Scope<'_> {
         Scope {
             integration_id: &self.integration_id,
             read_at: Timestamp::now(),
         }
-    }
-
-    /// Every applicant of one position, read to the end, and whether the listing held still
-    /// while it was read (it is read again from the start when it did not).
-    async fn applicants_of(&self, position_id: &str) -> Result<(Vec<Value>, bool), ConnectorError> {
-        let path = format!("/recruitment/positions/{position_id}/applicants");
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let (records, stable) = self.list_all(&path).await?;
-            if stable || attempt >= RELIST_ATTEMPTS {
-                if !stable {
-                    tracing::warn!(position_id, "applicant listing kept changing while read");
-                }
-                return Ok((records, stable));
-            }
-        }
-    }
-
-    /// All pages of a listing, following `meta.next_page` with the reference's guards: stop
-    /// on an empty page or a `next_page` that does not move forward. `stable` is false when
-    /// the total changed between pages.
-    async fn list_all(&self, path: &str) -> Result<(Vec<Value>, bool), ConnectorError> {
-        let mut out = Vec::new();
-        let mut page = 1;
-        let mut total = None;
-        let mut stable = true;
-        loop {
-            let (data, meta) = self.client.page(path, page).await?;
-            stable &= settle(&mut total, meta.total_entries);
-            let empty = data.is_empty();
-            out.extend(data);
-            match meta.next_page {
-                Some(next) if !empty && next > page && page < MAX_PAGES => page = next,
-                _ => return Ok((out, stable)),
-            }
-        }
-    }
-
-    /// One position with its applicants, as records: the job, its stages, then a candidate
-    /// and an application per applicant; and whether its applicant listing held still.
-    async fn read_position(&self, raw: Value) -> Result<(Vec<Record>, bool), ConnectorError> {
-        let scope = self.scope();
-        let Some(position_id) =
-            crate::wire::parse::<crate::wire::Position>(&raw).and_then(|p| p.id)
-        else {
-            tracing::warn!(record = %raw, "skipping a position without an id");
-            return Ok((vec![], true));
-        };
-        let (applicants, stable) = self.applicants_of(&position_id).await?;
-        let mut records = Vec::with_capacity(applicants.len() * 2 + 8);
-        let mut seen: Vec<SeenStage> = Vec::new();
-        for raw_applicant in &applicants {
-            let Some(m) = mapping::applicant(scope, raw_applicant, &position_id, APPLICANTS_PATH)
-            else {
-                tracing::warn!(position_id, record = %raw_applicant, "skipping an applicant without an id");
-                continue;
-            };
-            seen.extend(m.stage);
-            records.push(Record::Candidate(m.candidate));
-            records.push(Record::Application(m.application));
-        }
-        let stages = mapping::job_stages(scope, &seen);
-        let mut head = Vec::with_capacity(stages.len() + 1);
-        let mut stage_ids = HashSet::new();
-        for s in &seen {
-            if stage_ids.insert(s.remote_id.clone()) {
-                head.push(Record::ApplicationStage {
-                    stage: mapping::application_stage(scope, s),
-                    job_remote_id: position_id.clone(),
-                });
-            }
-        }
-        let Some(job) = mapping::job(scope, &raw, stages) else {
-            return Ok((vec![], stable));
-        };
-        head.insert(0, Record::Job(job));
-        head.extend(records);
-        Ok((head, stable))
-    }
-}
-
-/// Remembers the first total seen; false once a later page reports another.
-fn settle(total: &mut Option<u64>, now: Option<u64>) -> bool {
-    match (*total, now) {
-        (None, n) => {
-            *total = n;
-            true
-        }
-        (Some(t), Some(n)) => t == n,
-        (Some(_), None) => true,
-    }
-}
-
-fn count(summary: &mut ReadSummary, records: &[Record]) {
-    for r in records {
-        *summary.records.entry(r.model().as_str()).or_default() += 1;
     }
 }
 
@@ -174,64 +69,19 @@ impl Connector for SageHr {
         &'a self,
         sink: &'a mut dyn RecordSink,
     ) -> BoxFuture<'a, Result<ReadSummary, ConnectorError>> {
-        Box::pin(async move {
-            let before = self.client.requests_sent();
-            let mut summary = ReadSummary::default();
-            let mut seen_positions = HashSet::new();
-            let mut page = 1;
-            let mut total = None;
-            let mut stable = true;
-            let mut listing = self.client.page("/recruitment/positions", page).await?;
-            loop {
-                let (positions, meta) = listing;
-                stable &= settle(&mut total, meta.total_entries);
-                let empty = positions.is_empty();
-                let next_page = match meta.next_page {
-                    Some(next) if !empty && next > page && page < MAX_PAGES => Some(next),
-                    _ => None,
-                };
-                // A position that moved across a page boundary mid-listing would come twice.
-                let fresh: Vec<Value> = positions
-                    .into_iter()
-                    .filter(|p| {
-                        let id = p.get("id").map(Value::to_string).unwrap_or_default();
-                        seen_positions.insert(id)
-                    })
-                    .collect();
-                // Positions are read a few at a time; records reach the sink in listing order
-                // and at most `concurrency` positions are held in memory at once.
-                let read = async {
-                    let mut batches =
-                        stream::iter(fresh.into_iter().map(|p| self.read_position(p)))
-                            .buffered(self.client.concurrency());
-                    while let Some((records, position_stable)) = batches.try_next().await? {
-                        stable &= position_stable;
-                        count(&mut summary, &records);
-                        if !records.is_empty() {
-                            sink.accept(records).await?;
-                        }
-                    }
-                    Ok::<_, ConnectorError>(())
-                };
-                // The next page of positions is fetched while this one's applicants are
-                // read, so a slow API does not wait for it between pages.
-                let Some(next) = next_page else {
-                    read.await?;
-                    break;
-                };
-                let (done, fetched) = futures_util::future::join(
-                    read,
-                    self.client.page("/recruitment/positions", next),
-                )
-                .await;
-                done?;
-                listing = fetched?;
-                page = next;
-            }
-            summary.requests = self.client.requests_sent() - before;
-            summary.stable = stable;
-            Ok(summary)
-        })
+        Box::pin(self.read(sink))
+    }
+
+    fn requests_sent(&self) -> u64 {
+        self.client.requests_sent()
+    }
+
+    fn confirm_missing<'a>(
+        &'a self,
+        missing: &'a Missing,
+        sink: &'a mut dyn RecordSink,
+    ) -> BoxFuture<'a, Result<Confirmed, ConnectorError>> {
+        Box::pin(self.confirm(missing, sink))
     }
 
     fn create_applicant<'a>(
@@ -287,7 +137,7 @@ impl Connector for SageHr {
         remote_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<ApplicationRecords>, ConnectorError>> {
         Box::pin(async move {
-            if remote_id.is_empty() || !remote_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            if !addressable(remote_id) {
                 return Ok(None);
             }
             let body = match self
@@ -389,6 +239,12 @@ impl Connector for SageHr {
             })
         })
     }
+}
+
+/// Sage HR ids are integers: anything else cannot name a record, and must not be put into a
+/// path where it could point elsewhere.
+pub(crate) fn addressable(remote_id: &str) -> bool {
+    !remote_id.is_empty() && remote_id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 fn invalid(message: String) -> ConnectorError {
@@ -494,13 +350,5 @@ mod tests {
             e("First name can't be blank").kind,
             Kind::InvalidInput(vec!["First name can't be blank".into()])
         );
-    }
-
-    #[test]
-    fn totals_that_change_mark_a_listing_unstable() {
-        let mut total = None;
-        assert!(settle(&mut total, Some(3)));
-        assert!(settle(&mut total, Some(3)));
-        assert!(!settle(&mut total, Some(2)));
     }
 }

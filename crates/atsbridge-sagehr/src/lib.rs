@@ -8,8 +8,10 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+mod confirm;
 pub mod connector;
 pub mod mapping;
+mod read;
 pub mod wire;
 pub use client::{Config, RetryPolicy};
 pub use connector::SageHr;

@@ -63,6 +63,16 @@ impl ApiError {
         }
     }
 
+    /// The status and what the body would say, for logs of actions that have no response.
+    pub(crate) fn describe(&self) -> String {
+        let mut text = format!("{} {}", self.status.as_u16(), self.code);
+        if !self.errors.is_empty() {
+            text.push_str(": ");
+            text.push_str(&self.errors.join("; "));
+        }
+        text
+    }
+
     pub(crate) fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", vec![])
     }

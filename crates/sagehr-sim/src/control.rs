@@ -17,6 +17,7 @@ use time::Date;
 use crate::api::{is_status, now_seconds};
 use crate::faults::FaultSpec;
 use crate::generate::{generate, pipeline, TenantConfig};
+use crate::hooks::HookSpec;
 use crate::render;
 use crate::state::{lock, Action, DescriptionBlock, HiringMember, Position, Sim, Tenant};
 
@@ -30,12 +31,22 @@ impl IntoResponse for ControlError {
     }
 }
 
+impl ControlError {
+    pub(crate) fn message(&self) -> &str {
+        &self.1
+    }
+}
+
 fn not_found(what: &str) -> ControlError {
     ControlError(StatusCode::NOT_FOUND, format!("{what} not found"))
 }
 
-fn invalid(message: impl Into<String>) -> ControlError {
+pub(crate) fn invalid(message: impl Into<String>) -> ControlError {
     ControlError(StatusCode::UNPROCESSABLE_ENTITY, message.into())
+}
+
+pub(crate) fn bad_request(message: impl Into<String>) -> ControlError {
+    ControlError(StatusCode::BAD_REQUEST, message.into())
 }
 
 type ControlResult = Result<Response, ControlError>;
@@ -96,6 +107,10 @@ pub fn router() -> Router<Sim> {
         .route(
             "/_sim/{subdomain}/faults",
             post(faults_add).delete(faults_clear),
+        )
+        .route(
+            "/_sim/{subdomain}/hooks",
+            get(hooks_view).post(hooks_add).delete(hooks_clear),
         )
         .route(
             "/_sim/{subdomain}/stats",
@@ -313,10 +328,15 @@ async fn applicants_delete(
 ) -> ControlResult {
     let id = applicant_id(&id)?;
     with_tenant(&sim, &subdomain, |t| {
-        t.remove_applicant(id)
-            .ok_or_else(|| not_found("applicant"))?;
+        delete_applicant(t, id)?;
         Ok(StatusCode::NO_CONTENT.into_response())
     })
+}
+
+pub(crate) fn delete_applicant(t: &mut Tenant, id: u64) -> Result<(), ControlError> {
+    t.remove_applicant(id)
+        .map(drop)
+        .ok_or_else(|| not_found("applicant"))
 }
 
 /// Undoes a DELETE of an applicant: it comes back with the same id and data.
@@ -369,7 +389,7 @@ async fn files_list(
 /// explicit `null` clears a nullable one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PositionFields {
+pub(crate) struct PositionFields {
     title: Option<String>,
     status: Option<String>,
     team: Option<String>,
@@ -505,43 +525,58 @@ async fn positions_create(
     Path(subdomain): Path<String>,
     Body(body): Body<PositionFields>,
 ) -> ControlResult {
-    if body.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
-        return Err(invalid("title is required"));
-    }
+    check_new_position(&body)?;
     with_tenant(&sim, &subdomain, |t| {
-        let today = now_seconds();
-        let link_given = body.link.is_some();
-        let mut p = Position {
-            id: 0,
-            title: String::new(),
-            status: "published".into(),
-            created_at: today.date(),
-            internal_date: today.date(),
-            completed_at: None,
-            link: None,
-            team: String::new(),
-            applicants_required: 1,
-            employment_type: None,
-            location: None,
-            location_id: None,
-            group: "Hiring Group".into(),
-            group_id: 871_621,
-            priority: 1,
-            description_blocks: vec![],
-            stages: vec![],
-            hiring_team: vec![],
-        };
-        apply(t, &mut p, body)?;
-        // Ids are taken only once the request is known to be valid, so a rejected one
-        // leaves no gap.
-        p.id = t.next_id();
-        p.stages = pipeline(t, today);
-        sync_link(&t.subdomain, &mut p, link_given);
-        let id = p.id;
-        let detail = render::position_detail(t, &p);
-        t.positions.insert(id, p);
+        let id = create_position(t, body)?;
+        let detail = render::position_detail(t, &t.positions[&id]);
         Ok((StatusCode::CREATED, Json(json!({"data": detail}))).into_response())
     })
+}
+
+/// What a create needs beyond valid field values, checked before a tenant is looked at.
+pub(crate) fn check_new_position(fields: &PositionFields) -> Result<(), ControlError> {
+    if fields.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        return Err(invalid("title is required"));
+    }
+    Ok(())
+}
+
+pub(crate) fn create_position(t: &mut Tenant, fields: PositionFields) -> Result<u64, ControlError> {
+    check_new_position(&fields)?;
+    let today = now_seconds();
+    let link_given = fields.link.is_some();
+    let mut p = Position {
+        id: 0,
+        title: String::new(),
+        status: "published".into(),
+        created_at: today.date(),
+        internal_date: today.date(),
+        completed_at: None,
+        link: None,
+        team: String::new(),
+        applicants_required: 1,
+        employment_type: None,
+        location: None,
+        location_id: None,
+        group: "Hiring Group".into(),
+        group_id: 871_621,
+        // R1 orders by priority, then id: the highest priority in use (with the newest id)
+        // lists a new position last, so creating one moves no existing position to another
+        // page, as a list that grows at its end behaves.
+        priority: t.positions.values().map(|p| p.priority).max().unwrap_or(1),
+        description_blocks: vec![],
+        stages: vec![],
+        hiring_team: vec![],
+    };
+    apply(t, &mut p, fields)?;
+    // Ids are taken only once the request is known to be valid, so a rejected one leaves no
+    // gap.
+    p.id = t.next_id();
+    p.stages = pipeline(t, today);
+    sync_link(&t.subdomain, &mut p, link_given);
+    let id = p.id;
+    t.positions.insert(id, p);
+    Ok(id)
 }
 
 async fn positions_update(
@@ -551,18 +586,26 @@ async fn positions_update(
 ) -> ControlResult {
     let id: u64 = id.parse().map_err(|_| not_found("position"))?;
     with_tenant(&sim, &subdomain, |t| {
-        let mut p = t
-            .positions
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| not_found("position"))?;
-        let link_given = body.link.is_some();
-        apply(t, &mut p, body)?;
-        sync_link(&t.subdomain, &mut p, link_given);
-        let detail = render::position_detail(t, &p);
-        t.positions.insert(id, p);
-        Ok(ok(detail))
+        update_position(t, id, body)?;
+        Ok(ok(render::position_detail(t, &t.positions[&id])))
     })
+}
+
+pub(crate) fn update_position(
+    t: &mut Tenant,
+    id: u64,
+    fields: PositionFields,
+) -> Result<(), ControlError> {
+    let mut p = t
+        .positions
+        .get(&id)
+        .cloned()
+        .ok_or_else(|| not_found("position"))?;
+    let link_given = fields.link.is_some();
+    apply(t, &mut p, fields)?;
+    sync_link(&t.subdomain, &mut p, link_given);
+    t.positions.insert(id, p);
+    Ok(())
 }
 
 /// Removes a position and its applicants.
@@ -572,9 +615,15 @@ async fn positions_delete(
 ) -> ControlResult {
     let id: u64 = id.parse().map_err(|_| not_found("position"))?;
     with_tenant(&sim, &subdomain, |t| {
-        t.remove_position(id).ok_or_else(|| not_found("position"))?;
+        delete_position(t, id)?;
         Ok(StatusCode::NO_CONTENT.into_response())
     })
+}
+
+pub(crate) fn delete_position(t: &mut Tenant, id: u64) -> Result<(), ControlError> {
+    t.remove_position(id)
+        .map(drop)
+        .ok_or_else(|| not_found("position"))
 }
 
 async fn faults_add(
@@ -596,6 +645,32 @@ async fn faults_add(
 async fn faults_clear(State(sim): State<Sim>, Path(subdomain): Path<String>) -> ControlResult {
     with_tenant(&sim, &subdomain, |t| {
         t.faults.clear();
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+}
+
+async fn hooks_add(
+    State(sim): State<Sim>,
+    Path(subdomain): Path<String>,
+    Body(spec): Body<HookSpec>,
+) -> ControlResult {
+    with_tenant(&sim, &subdomain, |t| {
+        let pending = t.hooks.add(spec)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"data": {"pending": pending}})),
+        )
+            .into_response())
+    })
+}
+
+async fn hooks_view(State(sim): State<Sim>, Path(subdomain): Path<String>) -> ControlResult {
+    with_tenant(&sim, &subdomain, |t| Ok(ok(t.hooks.view())))
+}
+
+async fn hooks_clear(State(sim): State<Sim>, Path(subdomain): Path<String>) -> ControlResult {
+    with_tenant(&sim, &subdomain, |t| {
+        t.hooks.clear();
         Ok(StatusCode::NO_CONTENT.into_response())
     })
 }

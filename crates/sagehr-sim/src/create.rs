@@ -9,18 +9,18 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::api::{authenticate, hex, now_seconds, parse_id, ApiError, ApiResult, MAX_BODY_BYTES};
-use crate::state::{lock, Action, Applicant, ReceivedFile, Referrer, Sim};
+use crate::state::{lock, Action, Applicant, ReceivedFile, Referrer, Sim, Tenant};
 
-/// What R4 received, from whichever body form.
+/// What R4 received, from whichever body form (or from a hook that creates an applicant).
 #[derive(Debug, Default)]
-struct NewApplicant {
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    phone_number: Option<String>,
-    address: Option<String>,
-    summary: Option<String>,
-    source: Option<String>,
+pub(crate) struct NewApplicant {
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) phone_number: Option<String>,
+    pub(crate) address: Option<String>,
+    pub(crate) summary: Option<String>,
+    pub(crate) source: Option<String>,
     referral: Option<NewReferral>,
     attachment: Option<Upload>,
 }
@@ -212,7 +212,22 @@ pub(crate) async fn applicants_create(
     };
 
     let mut t = lock(&tenant);
-    // Checked again under the lock the insert uses: the position may have changed meanwhile.
+    let applicant_id = create_applicant(&mut t, id, new, Some(employee))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"data": {"id": applicant_id}})),
+    )
+        .into_response())
+}
+
+/// R4's validation, source rules and insert, under the tenant's lock: the position is checked
+/// again here because it may have changed since the request arrived.
+pub(crate) fn create_applicant(
+    t: &mut Tenant,
+    id: u64,
+    new: NewApplicant,
+    added_by: Option<u64>,
+) -> Result<u64, ApiError> {
     let position = t.positions.get(&id).ok_or_else(ApiError::not_found)?;
     if !position.is_open() {
         return Err(ApiError::validation(vec![format!(
@@ -314,13 +329,9 @@ pub(crate) async fn applicants_create(
         disqualified_date: None,
         hired_date: None,
         stage_id: first_stage,
-        added_by: Some(employee),
+        added_by,
         referrer,
         actions,
     });
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"data": {"id": applicant_id}})),
-    )
-        .into_response())
+    Ok(applicant_id)
 }

@@ -14,6 +14,7 @@ pub mod control;
 pub mod create;
 pub mod faults;
 pub mod generate;
+pub mod hooks;
 pub mod render;
 pub mod server;
 pub mod state;

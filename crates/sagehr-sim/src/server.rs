@@ -68,6 +68,9 @@ fn admit(sim: &Sim, req: &Request<Incoming>) -> (Decision, Option<InFlight>) {
     let endpoint = endpoint_of(req.method().as_str(), rest).unwrap_or("other");
     let mut t = lock(&tenant);
     *t.stats.entry(endpoint.to_owned()).or_default() += 1;
+    // Hooks count requests the way stats do and change the data before anything is served,
+    // so the request that fires them (and any retry of it) sees the changed data.
+    crate::hooks::on_request(&mut t, endpoint);
     t.in_flight += 1;
     t.max_in_flight = t.max_in_flight.max(t.in_flight);
     let decision = t.faults.decide(endpoint);

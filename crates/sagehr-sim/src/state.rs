@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use time::{Date, OffsetDateTime};
 
 use crate::faults::FaultState;
+use crate::hooks::HookState;
 
 /// The whole simulator: every tenant, addressed by subdomain.
 #[derive(Debug, Clone, Default)]
@@ -202,6 +203,8 @@ pub struct Tenant {
     pub trash_applicants: BTreeMap<u64, Applicant>,
     pub trash_positions: BTreeMap<u64, (Position, Vec<Applicant>)>,
     pub faults: FaultState,
+    /// Control actions waiting for the nth request to an endpoint.
+    pub hooks: HookState,
     /// Requests received per endpoint (`GET /recruitment/positions`, …).
     pub stats: BTreeMap<String, u64>,
     /// API requests being served right now, and the most there ever were at once.
@@ -224,6 +227,7 @@ impl Tenant {
             trash_applicants: BTreeMap::new(),
             trash_positions: BTreeMap::new(),
             faults: FaultState::default(),
+            hooks: HookState::default(),
             stats: BTreeMap::new(),
             in_flight: 0,
             max_in_flight: 0,
