@@ -37,13 +37,13 @@ pub(crate) async fn insert_event(
 ) -> Result<()> {
     let environment_id = match (environment_id, &event.integration_id) {
         (Some(env), _) => Some(env.to_owned()),
-        (None, Some(integration)) => sqlx::query_scalar::<_, String>(
-            "SELECT environment_id FROM integrations WHERE id = $1",
-        )
-        .bind(integration)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db("writing an event"))?,
+        (None, Some(integration)) => {
+            sqlx::query_scalar::<_, String>("SELECT environment_id FROM integrations WHERE id = $1")
+                .bind(integration)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db("writing an event"))?
+        }
         (None, None) => None,
     };
     let seq: i64 = sqlx::query_scalar("INSERT INTO events (id, integration_id, type, payload, created_at, environment_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq")

@@ -36,11 +36,11 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use connect::{Completion, ConnectLink, LinkPurpose, NewConnectLink};
 pub use crypto::KeyRing;
+pub use events::NewEvent;
 pub use filter::{Cursor, Filter};
 pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
 pub use records::{BatchCounts, LiveRecord, Position, RawRecord, RecordInput, StoredRecord};
-pub use events::NewEvent;
 pub use runs::{Fence, RunCounts, RunRow, RunState};
 pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};
 

@@ -531,6 +531,7 @@ impl Store {
             return Ok(counts);
         }
         let (mut tx, _turn) = self.begin_write("starting a batch").await?;
+        lock_integration(&mut tx, self.backend, integration_id).await?;
         // Who needs `updated_at` moved afterwards because something nested in them changed.
         let mut touch_candidates = BTreeSet::new();
         let mut touch_apps_of_candidates = BTreeSet::new();
@@ -738,6 +739,7 @@ impl Store {
         let mut marked = 0;
         for chunk in ids.chunks(CHUNK) {
             let (mut tx, _turn) = self.begin_write("marking deletions").await?;
+            lock_integration(&mut tx, self.backend, integration_id).await?;
             let mut p = Params::default();
             let (a, b, c) = (p.next(), p.next(), p.next());
             let list = p.list(chunk.len());
@@ -1577,6 +1579,26 @@ async fn insert(
     insert_rows(tx, backend, integration_id, records, now, false)
         .await
         .map(|_| ())
+}
+
+/// Serializes the writers of one integration's records on PostgreSQL (SQLite has one writer
+/// anyway): a batch looks up which records exist and then inserts the others, so two writers
+/// storing the same new record (a sync and the API write that created it) would otherwise
+/// both insert it and one would fail on the unique key. Every record writer takes this lock
+/// first, and a run's fence updates the same row, so they cannot deadlock on each other.
+async fn lock_integration(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    integration_id: &str,
+) -> Result<()> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM integrations WHERE id = $1 FOR UPDATE")
+            .bind(integration_id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db("locking an integration's records"))?;
+    }
+    Ok(())
 }
 
 /// Inserts the records that are not stored yet and returns their ids; the others are left

@@ -213,7 +213,11 @@ impl Engine {
         let until = later(now, self.config.lease_ttl);
         let owner = &self.config.worker_id;
         let leased = match due_before {
-            None => self.store.try_lease(integration_id, owner, now, until).await?,
+            None => {
+                self.store
+                    .try_lease(integration_id, owner, now, until)
+                    .await?
+            }
             Some(before) => {
                 self.store
                     .try_lease_if_due(integration_id, owner, now, until, before)
@@ -293,6 +297,9 @@ impl Engine {
         let run_cancel = cancel.child_token();
         let lost = Arc::new(AtomicBool::new(false));
         let beat = CancellationToken::new();
+        // Also when this future is dropped mid-run (its task aborted): a run that no longer
+        // exists must not keep its lease alive.
+        let _stop_beat = beat.clone().drop_guard();
         let heartbeat = tokio::spawn(heartbeat(
             self.store.clone(),
             integration.id.clone(),
@@ -491,10 +498,13 @@ impl Engine {
                     .await?;
                 let Some(last) = page.last() else { break };
                 after = last.seq;
-                unseen.entry(model).or_default().extend(page.into_iter().filter(|r| {
-                    !sink.seen.contains(model, &r.id)
-                        && r.changed_at.unix_millis() < cutoff.unix_millis()
-                }));
+                unseen
+                    .entry(model)
+                    .or_default()
+                    .extend(page.into_iter().filter(|r| {
+                        !sink.seen.contains(model, &r.id)
+                            && r.changed_at.unix_millis() < cutoff.unix_millis()
+                    }));
             }
         }
         let of = |model| unseen.get(&model).map(Vec::as_slice).unwrap_or_default();

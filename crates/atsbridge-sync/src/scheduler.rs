@@ -47,10 +47,9 @@ impl Scheduler {
                 continue;
             }
             let now = Timestamp::now();
-            let due_before = Timestamp::from_unix_millis(
-                now.unix_millis() - self.interval.as_millis() as i64,
-            )
-            .unwrap_or(now);
+            let due_before =
+                Timestamp::from_unix_millis(now.unix_millis() - self.interval.as_millis() as i64)
+                    .unwrap_or(now);
             let requested = integration.sync_requested_at.is_some();
             let due = match integration.last_run_started_at {
                 None => true,

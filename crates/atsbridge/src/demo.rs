@@ -140,8 +140,9 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         },
     );
     let shutdown = CancellationToken::new();
-    let syncs =
-        tokio::spawn(Scheduler::new(engine.clone(), Duration::from_secs(3 * 3600)).run(shutdown.clone()));
+    let syncs = tokio::spawn(
+        Scheduler::new(engine.clone(), Duration::from_secs(3 * 3600)).run(shutdown.clone()),
+    );
     let deliveries = tokio::spawn(
         Deliverer::new(
             store.clone(),

@@ -1,6 +1,7 @@
 //! The control API under `/_sim/...`: what a recruiter would do in the Sage HR web app (move,
 //! hire, disqualify, delete applicants; create, change, delete positions), what an admin does
-//! with API keys, and test hooks (faults, request counters, received files, new tenants).
+//! with API keys, and test hooks (faults, data changes at the nth request, request counters,
+//! received files, new tenants).
 //! It needs no key: it stands for the people and infrastructure around the API.
 
 use axum::extract::{Path, State};

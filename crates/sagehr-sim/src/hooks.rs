@@ -94,12 +94,8 @@ impl HookSpec {
         }
         let mut actions = Vec::with_capacity(self.actions.len());
         for (i, raw) in self.actions.iter().enumerate() {
-            let action: HookAction = serde_json::from_value(raw.clone()).map_err(|e| {
-                bad_request(format!(
-                    "action {i}: {e} (an action is an object with an `op`: delete_position, \
-                     create_position, update_position, delete_applicant or create_applicant)"
-                ))
-            })?;
+            let action: HookAction = serde_json::from_value(raw.clone())
+                .map_err(|e| bad_request(format!("action {i}: {e}")))?;
             if let HookAction::CreatePosition { fields } = &action {
                 control::check_new_position(fields)
                     .map_err(|e| invalid(format!("action {i}: {}", e.message())))?;

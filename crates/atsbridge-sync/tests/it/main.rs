@@ -1,4 +1,7 @@
 //! The sync engine against the Sage HR simulator, on SQLite and (when configured) PostgreSQL.
 
+mod campaign;
 mod helpers;
+mod reliability;
+mod scripted;
 mod sync;

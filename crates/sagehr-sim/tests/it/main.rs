@@ -6,4 +6,5 @@ mod endpoints;
 mod faults;
 mod generator;
 mod helpers;
+mod hooks;
 mod writes;
