@@ -202,6 +202,13 @@ async fn a_shift_in_an_applicant_listing_deletes_nothing_live() {
         let (engine, _) = scripted_engine(&env.store, "worker-a", 3, Duration::from_secs(30));
         ran(&engine).await;
         let job = remote_ids(&env, ModelKind::Job).await[0];
+        // Open, so the hook's create is accepted (a draft refuses applicants).
+        env.control(
+            Method::PATCH,
+            &format!("positions/{job}"),
+            json!({"status": "published"}),
+        )
+        .await;
         let apps = applicant_order(&env, job).await;
         env.control(
             Method::POST,
@@ -214,6 +221,9 @@ async fn a_shift_in_an_applicant_listing_deletes_nothing_live() {
         .await;
         let run = ran(&engine).await;
         assert_eq!(run.state, RunState::Succeeded, "{:?}", run.error);
+        let hooks = env.control(Method::GET, "hooks", json!({})).await;
+        assert_eq!(hooks["data"]["fired"], 1, "{hooks}");
+        assert!(!hooks.to_string().contains("error"), "every action applied: {hooks}");
         // The 4th applicant moved onto page 1 after it was read; it stays live.
         for &app in &apps[1..] {
             assert!(live_remote(&env, ModelKind::Application, app).await, "application {app} is live");
