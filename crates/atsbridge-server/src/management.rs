@@ -778,9 +778,10 @@ async fn live_run(state: &AppState, integration_id: &str) -> ApiResult<Option<Ru
 /// `POST /force-sync` `{"type"?: "FULL"|"DELTA"}`.
 ///
 /// At most one sync runs and one waits per integration (Kombo's rule). A run in progress is
-/// the answer (`already_queued: true` and its id). Otherwise the request is queued in the
-/// store and a run is started at once in the background; the scheduler would also pick the
-/// request up.
+/// the answer (`already_queued: true` and its id); a run whose worker stopped renewing its
+/// lease is not in progress: it is recorded as failed first. Otherwise the request is queued
+/// in the store (or found queued: `already_queued: true`) and a run is started at once in
+/// the background to serve it; the scheduler would also pick the request up.
 ///
 /// About `sync_id`: the engine makes a run's id when the run starts, and neither the store
 /// nor the engine lets us choose it. So after starting the run we wait briefly
@@ -832,22 +833,19 @@ async fn force_sync(
         .next()
         .map(|r| r.id);
     let now = Timestamp::now();
-    if !state.store.request_sync(&id, requested, now).await? {
-        let queued_at = state
+    let queued_now = state.store.request_sync(&id, requested, now).await?;
+    // A request queued earlier (another call, or the replacement of a run whose worker died)
+    // that nobody runs yet is served now as well.
+    let queued_at = if queued_now {
+        now
+    } else {
+        state
             .store
             .integration(&id)
             .await?
-            .and_then(|r| r.sync_requested_at);
-        let sync_id = match queued_at {
-            Some(at) => queued_sync_id(&id, at),
-            // The queued request was picked up in between: the run serving it.
-            None => match state.store.runs(&id, 1).await?.into_iter().next() {
-                Some(run) => run.id,
-                None => queued_sync_id(&id, now),
-            },
-        };
-        return Ok(answer(true, sync_id));
-    }
+            .and_then(|r| r.sync_requested_at)
+            .unwrap_or(now)
+    };
 
     let (done_tx, done_rx) = oneshot::channel();
     let engine = state.engine.clone();
@@ -882,8 +880,8 @@ async fn force_sync(
     );
     let sync_id = wait_for_run(&state, &id, newest_before.as_deref(), done_rx)
         .await
-        .unwrap_or_else(|| queued_sync_id(&id, now));
-    Ok(answer(false, sync_id))
+        .unwrap_or_else(|| queued_sync_id(&id, queued_at));
+    Ok(answer(!queued_now, sync_id))
 }
 
 /// The id of the first run of `integration_id` newer than `before`, once it is recorded or

@@ -507,17 +507,28 @@ impl Engine {
                     }));
             }
         }
+        // In "sync only created applications" mode, candidates and applications not created
+        // through atsbridge are out of scope: they leave the store whatever the ATS holds
+        // (as they always have in that mode), without asking about each.
+        let only = sink.only.clone();
+        let out_of_scope = |r: &LiveRecord| {
+            only.as_ref()
+                .is_some_and(|only| !only.contains(&r.remote_id))
+        };
         let of = |model| unseen.get(&model).map(Vec::as_slice).unwrap_or_default();
         let mut missing = Missing::default();
         missing
             .jobs
             .extend(of(ModelKind::Job).iter().map(|r| r.remote_id.clone()));
-        for r in of(ModelKind::Application) {
+        for r in of(ModelKind::Application)
+            .iter()
+            .filter(|r| !out_of_scope(r))
+        {
             missing
                 .applications
                 .insert(r.remote_id.clone(), r.parent_remote_id.clone());
         }
-        for r in of(ModelKind::Candidate) {
+        for r in of(ModelKind::Candidate).iter().filter(|r| !out_of_scope(r)) {
             missing.applications.entry(r.remote_id.clone()).or_default();
         }
         let confirmed = if missing.is_empty() {
@@ -566,7 +577,7 @@ impl Engine {
                 .filter(|r| match model {
                     ModelKind::Job => confirmed.jobs_gone.contains(&r.remote_id),
                     ModelKind::Candidate | ModelKind::Application => {
-                        confirmed.applications_gone.contains(&r.remote_id)
+                        out_of_scope(r) || confirmed.applications_gone.contains(&r.remote_id)
                     }
                     ModelKind::ApplicationStage => match &r.parent_remote_id {
                         Some(job) => !seen_jobs.contains(job) && !live_unseen_jobs.contains(job),

@@ -603,6 +603,48 @@ async fn force_sync_runs_a_sync_whose_id_it_answers() {
 }
 
 #[tokio::test]
+async fn force_sync_after_a_crashed_run_replaces_it_instead_of_pointing_at_it() {
+    let app = spawn_app(Options {
+        sync: false,
+        ..Default::default()
+    })
+    .await;
+    // A worker took the lease, recorded its run, and died: its lease has lapsed.
+    let past = atsbridge_model::Timestamp::from_unix_millis(1_000).unwrap();
+    assert!(app
+        .store
+        .try_lease(INTEGRATION, "dead-worker", past, past)
+        .await
+        .unwrap());
+    let dead = atsbridge_store::RunRow {
+        id: "sync_00000000000000d1".into(),
+        integration_id: INTEGRATION.into(),
+        kind: "FULL".into(),
+        requested_kind: "FULL".into(),
+        state: RunState::Running,
+        worker: "dead-worker".into(),
+        started_at: atsbridge_model::Timestamp::now(),
+        ended_at: None,
+        counts: Default::default(),
+        upstream_requests: 0,
+        error: None,
+    };
+    app.store.start_run(&dead).await.unwrap();
+
+    let (status, body) = send(app.request(Method::POST, "/v1/force-sync")).await;
+    assert_eq!(status, 200, "{body}");
+    // The dead run's replacement was queued when it was found dead; this call serves it at
+    // once and answers the new run's id, never the dead one's.
+    let sync_id = body["data"]["sync_id"].as_str().unwrap().to_owned();
+    assert_ne!(sync_id, dead.id);
+    let run = wait_for_run_end(&app, &sync_id).await;
+    assert_eq!(run.state, RunState::Succeeded, "{run:?}");
+    let dead = app.store.run(&dead.id).await.unwrap().unwrap();
+    assert_eq!(dead.state, RunState::Failed);
+    assert!(dead.error.unwrap().contains("abandoned"));
+}
+
+#[tokio::test]
 async fn force_sync_rejects_bad_requests() {
     let app = spawn_app(Options {
         sync: false,
