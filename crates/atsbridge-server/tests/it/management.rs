@@ -610,7 +610,7 @@ async fn force_sync_after_a_crashed_run_replaces_it_instead_of_pointing_at_it() 
     })
     .await;
     // A worker took the lease, recorded its run, and died: its lease has lapsed.
-    let past = atsbridge_model::Timestamp::from_unix_millis(1_000).unwrap();
+    let past = Timestamp::from_unix_millis(1_000).unwrap();
     assert!(app
         .store
         .try_lease(INTEGRATION, "dead-worker", past, past)
@@ -623,7 +623,7 @@ async fn force_sync_after_a_crashed_run_replaces_it_instead_of_pointing_at_it() 
         requested_kind: "FULL".into(),
         state: RunState::Running,
         worker: "dead-worker".into(),
-        started_at: atsbridge_model::Timestamp::now(),
+        started_at: Timestamp::now(),
         ended_at: None,
         counts: Default::default(),
         upstream_requests: 0,
