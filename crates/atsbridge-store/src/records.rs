@@ -329,8 +329,10 @@ pub struct LiveRecord {
     pub seq: i64,
     pub id: String,
     pub remote_id: String,
-    /// The job's remote id, for applications and stages.
+    /// The job's remote id, for stages.
     pub parent_remote_id: Option<String>,
+    /// The job's (Kombo) id, for applications.
+    pub job_id: Option<String>,
     pub changed_at: Timestamp,
 }
 
@@ -678,7 +680,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<LiveRecord>> {
         let sql = format!(
-            "SELECT seq, id, remote_id, parent_remote_id, changed_at FROM records WHERE integration_id = $1 AND model = '{}' AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
+            "SELECT seq, id, remote_id, parent_remote_id, job_id, changed_at FROM records WHERE integration_id = $1 AND model = '{}' AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
             model.as_str()
         );
         let rows = sqlx::query(&sql)
@@ -696,6 +698,7 @@ impl Store {
                     id: r.try_get("id").map_err(e)?,
                     remote_id: r.try_get("remote_id").map_err(e)?,
                     parent_remote_id: r.try_get("parent_remote_id").map_err(e)?,
+                    job_id: r.try_get("job_id").map_err(e)?,
                     changed_at: timestamp(r.try_get("changed_at").map_err(e)?)?,
                 })
             })

@@ -520,13 +520,26 @@ impl Engine {
         missing
             .jobs
             .extend(of(ModelKind::Job).iter().map(|r| r.remote_id.clone()));
+        // An application's job by remote id, so the connector can re-read the few positions
+        // involved instead of asking for every applicant.
+        let mut job_remote: std::collections::HashMap<&str, &str> = sink
+            .job_remote_ids
+            .iter()
+            .map(|(id, remote)| (id.as_str(), remote.as_str()))
+            .collect();
+        for r in of(ModelKind::Job) {
+            job_remote.insert(&r.id, &r.remote_id);
+        }
         for r in of(ModelKind::Application)
             .iter()
             .filter(|r| !out_of_scope(r))
         {
-            missing
-                .applications
-                .insert(r.remote_id.clone(), r.parent_remote_id.clone());
+            let job = r
+                .job_id
+                .as_deref()
+                .and_then(|j| job_remote.get(j))
+                .map(|j| (*j).to_owned());
+            missing.applications.insert(r.remote_id.clone(), job);
         }
         for r in of(ModelKind::Candidate).iter().filter(|r| !out_of_scope(r)) {
             missing.applications.entry(r.remote_id.clone()).or_default();
