@@ -188,7 +188,8 @@ fn run(row: &AnyRow) -> Result<RunRow> {
 
 impl Store {
     /// Takes the integration's lease for `owner` until `until`, if nobody holds an unexpired
-    /// one. One conditional UPDATE on both backends, so two processes can never both win.
+    /// one, `owner` included: two runs of one process (a force-sync and a scheduler tick)
+    /// must not both win either. One conditional UPDATE on both backends.
     pub async fn try_lease(
         &self,
         integration_id: &str,
@@ -224,19 +225,18 @@ impl Store {
         due_before: Option<Timestamp>,
     ) -> Result<bool> {
         let due = if due_before.is_some() {
-            " AND (sync_requested_at IS NOT NULL OR last_run_started_at IS NULL OR last_run_started_at <= $6)"
+            " AND (sync_requested_at IS NOT NULL OR last_run_started_at IS NULL OR last_run_started_at <= $5)"
         } else {
             ""
         };
         let sql = format!(
-            "UPDATE integrations SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 AND (lease_owner IS NULL OR lease_expires_at < $4 OR lease_owner = $5){due}"
+            "UPDATE integrations SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 AND (lease_owner IS NULL OR lease_expires_at < $4){due}"
         );
         let mut q = sqlx::query(&sql)
             .bind(owner)
             .bind(millis(until))
             .bind(integration_id)
-            .bind(millis(now))
-            .bind(owner);
+            .bind(millis(now));
         if let Some(before) = due_before {
             q = q.bind(millis(before));
         }

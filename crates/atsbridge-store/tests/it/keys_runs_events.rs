@@ -98,8 +98,8 @@ async fn a_lease_is_exclusive_until_it_expires() {
         assert!(store.try_lease(A, "one", t0, until).await.unwrap());
         assert!(!store.try_lease(A, "two", t0, until).await.unwrap());
         assert!(
-            store.try_lease(A, "one", t0, until).await.unwrap(),
-            "the holder may take it again"
+            !store.try_lease(A, "one", t0, until).await.unwrap(),
+            "held once: a second run of the same worker waits too"
         );
         assert!(store
             .renew_lease(A, "one", t("2026-01-02T00:10:00Z"))
