@@ -554,7 +554,7 @@ impl Engine {
             if let Some(e) = sink.failure.take() {
                 return Err(RunError::Store(e));
             }
-            let Some(asked) = asked else {
+            let Some(asked) = asked.filter(|_| !cancel.is_cancelled()) else {
                 return Err(RunError::Cancelled);
             };
             let confirmed = asked?;
