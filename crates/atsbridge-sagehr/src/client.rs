@@ -254,10 +254,54 @@ impl Client {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// The URL of `path` under the account's API. The final URL is what is checked, after
+    /// the URL parser has resolved dot segments (`%2e%2e` counts as `..`) and backslashes:
+    /// its scheme, host and port must be the base's and its path must stay under the base
+    /// path. Encodings that some server could still decode into a traversal (encoded dots,
+    /// slashes, backslashes or percent signs, `;` parameters, empty segments) are refused
+    /// outright: no Sage HR path needs them.
+    pub fn url_for(&self, path: &str) -> Result<reqwest::Url, ConnectorError> {
+        let refuse = |why: &str| {
+            let message = format!("path: `{path}` {why}");
+            ConnectorError::new(Kind::InvalidInput(vec![message.clone()]), message)
+        };
+        let base = reqwest::Url::parse(&self.base_url)
+            .map_err(|_| refuse("cannot be joined to the account's API address"))?;
+        if !path.starts_with('/') {
+            return Err(refuse("must start with `/`"));
+        }
+        let lower = path.to_ascii_lowercase();
+        for bad in [
+            "%2e", "%2f", "%5c", "%25", "%3b", "%00", ";", "\\", "//", "?", "#", "@",
+        ] {
+            if lower.contains(bad) {
+                return Err(refuse("must stay under the account's API (no encoded dots, slashes or percent signs, `;`, empty segments, query or fragment)"));
+            }
+        }
+        if path.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(refuse("must not contain whitespace or control characters"));
+        }
+        let url = reqwest::Url::parse(&format!("{}{path}", self.base_url))
+            .map_err(|_| refuse("is not a valid URL path"))?;
+        let prefix = format!("{}/", base.path().trim_end_matches('/'));
+        let under =
+            url.path() == base.path().trim_end_matches('/') || url.path().starts_with(&prefix);
+        let same_origin = url.scheme() == base.scheme()
+            && url.host_str() == base.host_str()
+            && url.port_or_known_default() == base.port_or_known_default()
+            && url.username().is_empty()
+            && url.password().is_none();
+        if !(same_origin && under) || url.path().split('/').any(|s| s == "." || s == "..") {
+            return Err(refuse("must stay under the account's API"));
+        }
+        Ok(url)
+    }
+
     fn build(&self, req: &Request) -> Result<reqwest::RequestBuilder, ConnectorError> {
+        let url = self.url_for(&req.path)?;
         let mut builder = self
             .http
-            .request(req.method.clone(), format!("{}{}", self.base_url, req.path))
+            .request(req.method.clone(), url)
             .query(&req.query)
             .header("Accept", "application/json");
         for (name, value) in &req.headers {
@@ -568,6 +612,70 @@ fn redact_url(url: &reqwest::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client(template: &str) -> Client {
+        let mut config = Config::from_credentials(
+            serde_json::json!({"subdomain": "acme", "api_key": "k", "base_url": template})
+                .as_object()
+                .unwrap(),
+        );
+        config.concurrency = 1;
+        Client::new(&config).unwrap()
+    }
+
+    #[test]
+    fn every_url_stays_under_the_accounts_api() {
+        for template in [
+            "http://127.0.0.1:9/{subdomain}/api",
+            "https://{subdomain}.sage.hr/api",
+        ] {
+            let c = client(template);
+            for ok in [
+                "/recruitment/positions",
+                "/employees/17",
+                "/",
+                "/a/b.c/d..e",
+            ] {
+                let url = c.url_for(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+                assert!(url.as_str().starts_with(c.base_url()), "{url}");
+            }
+            for bad in [
+                "/../_sim/acme/stats",
+                "/%2e%2e/%2e%2e/_sim/acme/stats",
+                "/%2E%2E/_sim",
+                "/%2e./x",
+                "/.%2E/x",
+                "/%252e%252e/x",
+                "/..%2f..%2f_sim",
+                "/..%2F_sim",
+                "/..\\..\\_sim",
+                "/%5c..%5c_sim",
+                "/..;/_sim",
+                "/x/..;/..;/_sim",
+                "/x;a=b",
+                "//evil.example/x",
+                "///evil",
+                "/a//b",
+                "http://evil.example/x",
+                "//127.0.0.1:9/x",
+                "https:evil.example",
+                "@evil.example/x",
+                "/@evil.example",
+                "/a?b=1",
+                "/a#b",
+                "/a b",
+                "/a\tb",
+                "/a%00b",
+                "relative",
+                "/..",
+                "/x/../../y",
+            ] {
+                let e = c.url_for(bad).expect_err(bad);
+                assert!(matches!(e.kind, Kind::InvalidInput(_)), "{bad}");
+                assert!(e.message.starts_with("path: "), "{bad}: {}", e.message);
+            }
+        }
+    }
 
     #[test]
     fn backoff_grows_is_capped_and_honours_retry_after() {

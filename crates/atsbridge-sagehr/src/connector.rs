@@ -190,7 +190,7 @@ impl Connector for SageHr {
                 "DELETE" => Method::DELETE,
                 other => {
                     return Err(invalid(format!(
-                        "method `{other}` is not one of GET, POST, PUT, PATCH, DELETE"
+                        "method: `{other}` is not one of GET, POST, PUT, PATCH, DELETE"
                     )))
                 }
             };
@@ -264,7 +264,7 @@ fn check_path(path: &str) -> Result<(), ConnectorError> {
         Ok(())
     } else {
         Err(invalid(format!(
-            "path `{path}` must start with `/`, stay under the API and carry no query"
+            "path: `{path}` must start with `/`, stay under the API and carry no query"
         )))
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use atsbridge_model::connector::{ConnectorError, PassthroughRequest};
+use atsbridge_model::connector::{ConnectorError, ConnectorErrorKind, PassthroughRequest};
 use atsbridge_model::integration::CoverageStatus::{
     self, NotImplemented as NI, Supported as S, Unsupported as U,
 };
@@ -1094,7 +1094,15 @@ async fn passthrough(
     let response = connector
         .passthrough(request)
         .await
-        .map_err(connector_error)?;
+        .map_err(|e| match e.kind {
+            // Only our own checks of the request refuse input here (the connector builds the final
+            // URL and refuses one that leaves the account's API); Sage HR's own answers, 422s
+            // included, come back as a status.
+            ConnectorErrorKind::InvalidInput(messages) => {
+                ApiError::new(ErrorCode::PlatformInputInvalid, messages.join("; "))
+            }
+            _ => connector_error(e),
+        })?;
 
     let secrets = secrets(&credentials);
     let mut url = response.url;

@@ -822,6 +822,41 @@ async fn passthrough_rejects_bad_requests_and_reports_connector_errors() {
     assert!(!body.to_string().contains(SIM_KEY));
 }
 
+#[tokio::test]
+async fn passthrough_never_leaves_the_accounts_api_whatever_the_encoding() {
+    let app = spawn_app(Options {
+        sync: false,
+        ..Default::default()
+    })
+    .await;
+    // The simulator serves its control API (with every tenant's keys) on the same host as
+    // the account's API: the target of an escape.
+    for path in [
+        "/%2e%2e/%2e%2e/_sim/acme/stats",
+        "/%2E%2E/%2E%2E/_sim/tenants",
+        "/.%2e/.%2e/_sim/tenants",
+        "/%252e%252e/%252e%252e/_sim/tenants",
+        "/..%2f..%2f_sim/tenants",
+        "/..%5c..%5c_sim/tenants",
+        "/..\\..\\_sim/tenants",
+        "/..;/..;/_sim/tenants",
+        "/x/..;/_sim",
+        "//127.0.0.1/_sim/tenants",
+        "///_sim/tenants",
+        "/recruitment//positions",
+        "http://127.0.0.1/_sim/tenants",
+        "/recruitment/positions;jsessionid=1",
+    ] {
+        let (status, body) = send(
+            app.request(Method::POST, "/v1/passthrough/sagehr/api")
+                .json(&json!({"method": "GET", "path": path})),
+        )
+        .await;
+        assert_error(status, &body, ErrorCode::PlatformInputInvalid);
+        assert!(message(&body).contains("path"), "{path}: {body}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Middleware
 // ---------------------------------------------------------------------------------------
