@@ -445,7 +445,22 @@ impl Checker {
     /// Checks one attachment and returns its decoded size (0 when it has no valid `data`).
     fn attachment(&mut self, i: usize, a: &AttachmentInput) -> usize {
         let path = format!("attachments[{i}]");
-        self.required_text(&format!("{path}.name"), a.name.as_deref());
+        if self
+            .required_text(&format!("{path}.name"), a.name.as_deref())
+            .is_some()
+        {
+            // The name becomes the file name in the multipart header sent to the ATS: a
+            // control character (CR/LF above all) would let it write headers of its own.
+            if a.name
+                .as_deref()
+                .is_some_and(|n| n.chars().any(char::is_control))
+            {
+                self.push(
+                    format!("{path}.name"),
+                    "must not contain control characters (line breaks, tabs, …)",
+                );
+            }
+        }
         self.one_of(
             &format!("{path}.type"),
             a.kind.as_deref(),

@@ -172,3 +172,29 @@ fn serialization_leaves_out_absent_fields() {
     let back = serde_json::to_value(&req).unwrap();
     assert_eq!(back, valid_application());
 }
+
+#[test]
+fn attachment_names_with_control_characters_are_refused() {
+    for name in [
+        "cv.pdf\r\nX-Injected: 1",
+        "cv\n.pdf",
+        "cv\t.pdf",
+        "cv\u{0}.pdf",
+        "cv\u{7f}.pdf",
+    ] {
+        let body = json!({
+            "candidate": {"first_name": "A", "last_name": "B", "email_address": "a@b.co"},
+            "attachments": [
+                {"name": "fine name (1).pdf", "type": "CV", "content_type": "application/pdf", "data": "AA=="},
+                {"name": name, "type": "CV", "content_type": "application/pdf", "data": "AA=="}
+            ]
+        });
+        let req: CreateApplicationRequest = serde_json::from_value(body).unwrap();
+        let violations = req.validate();
+        assert_eq!(paths(&violations), ["attachments[1].name"], "{name:?}");
+        assert!(
+            violations[0].message.contains("control characters"),
+            "{name:?}"
+        );
+    }
+}
