@@ -706,36 +706,54 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
         }
     };
     tracing::info!(integration_id = %integration.id, remote_id = %remote_id, position = %job_remote_id, "applicant created");
+    // From here on the applicant exists in Sage HR: the answer is a success whatever the
+    // local store does (a client told otherwise would retry and create it twice). Storing
+    // waits and retries; what still fails is logged and said in `warnings`.
     let now = Timestamp::now();
     // Remembered first, so that a sync in "only created applications" mode keeps it.
-    state
-        .store
-        .mark_created(&integration.id, &remote_id, now)
-        .await?;
+    if let Err(e) = retrying("remembering a created applicant", || {
+        state.store.mark_created(&integration.id, &remote_id, now)
+    })
+    .await
+    {
+        tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "could not remember an applicant as created through atsbridge");
+        warnings.push(Warning::new("The applicant was created in Sage HR, but atsbridge could not record that it was created through the API; with \"sync only created applications\" on, it does not appear until it is recorded."));
+    }
 
-    let read_failed = |detail: String| {
-        ApiError::new(
+    let mut read = None;
+    for attempt in 1..=READ_BACK_ATTEMPTS {
+        match connector.read_application(&remote_id).await {
+            Ok(Some(r)) => {
+                read = Some(r);
+                break;
+            }
+            Ok(None) => {
+                tracing::warn!(%remote_id, attempt, "Sage HR does not find the applicant it just created")
+            }
+            Err(e) => {
+                tracing::warn!(%remote_id, attempt, error = %e.message, "reading a created applicant back failed")
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+    }
+    let Some(records) = read else {
+        return Err(ApiError::new(
             ErrorCode::RemoteServiceUnavailable,
-            format!("the applicant was created in Sage HR (id {remote_id}), but reading it back failed ({detail}); it appears with the next sync. Do not retry the create: Sage HR would refuse it as a duplicate"),
-        )
-    };
-    let records = match connector.read_application(&remote_id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return Err(read_failed("Sage HR does not find it".into())),
-        Err(e) => return Err(read_failed(e.message)),
+            format!("the applicant was created in Sage HR (id {remote_id}), but reading it back failed {READ_BACK_ATTEMPTS} times; it appears with the next sync. Do not retry the create: Sage HR would refuse it as a duplicate"),
+        ));
     };
     let candidate_id = records.candidate.profile.id.clone();
     let application_id = records.application.core.id.clone();
     let mut inputs = vec![
-        RecordInput::from_record(&Record::Candidate(records.candidate))?,
-        RecordInput::from_record(&Record::Application(records.application))?
+        RecordInput::from_record(&Record::Candidate(records.candidate.clone()))?,
+        RecordInput::from_record(&Record::Application(records.application.clone()))?
             .with_job_remote_id(Some(job_remote_id.clone())),
     ];
     if let Some(stage) = &records.stage {
         inputs.push(RecordInput::from_record(stage)?);
     }
-    // The create changed stored data: the `data-changed` event commits with the records, so
-    // a stored change is never left unannounced.
+    // The create is announced with the records, in one transaction, also when a sync
+    // stored the same applicant first: every create has its `data-changed`.
     let payload = serde_json::json!({
         "integration_id": integration.id,
         "integration_tool": integration.tool,
@@ -752,17 +770,93 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
         payload,
         created_at: now,
     };
-    state
-        .store
-        .apply_batch_announced(&integration.id, &inputs, now, &event)
-        .await?;
+    if let Err(e) = retrying("storing a created applicant", || {
+        state
+            .store
+            .apply_batch_announced(&integration.id, &inputs, now, &event)
+    })
+    .await
+    {
+        tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "could not store a created applicant; it is stored by the next sync");
+        warnings.push(Warning::new("The applicant was created in Sage HR, but atsbridge could not store it yet; it is readable after the next sync."));
+        if let Err(e) = retrying("announcing a created applicant", || {
+            state.store.enqueue_event(
+                &event.id,
+                event.integration_id.as_deref(),
+                &event.kind,
+                &event.payload,
+                now,
+            )
+        })
+        .await
+        {
+            tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "the data-changed event of a create could not be written");
+        }
+        return answer_from_read_back(&plan, records, warnings);
+    }
+    match answer_from_store(
+        state,
+        integration,
+        &plan,
+        &candidate_id,
+        &application_id,
+        &warnings,
+    )
+    .await
+    {
+        Ok(value) => Ok(value),
+        Err(e) => {
+            tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "reading a stored applicant back failed; answering with what Sage HR returned");
+            answer_from_read_back(&plan, records, warnings)
+        }
+    }
+}
 
+/// How often a created applicant is read back from Sage HR before giving up.
+const READ_BACK_ATTEMPTS: u32 = 3;
+
+/// Runs a store operation until it succeeds, a few times with a growing pause: after an
+/// upstream create, a busy or briefly unavailable database must not turn the answer into
+/// a failure.
+async fn retrying<T, F, Fut>(
+    what: &'static str,
+    mut operation: F,
+) -> Result<T, atsbridge_store::StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, atsbridge_store::StoreError>>,
+{
+    let mut pause = Duration::from_millis(50);
+    let mut attempt = 1;
+    loop {
+        match operation().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < 6 => {
+                tracing::warn!(error = ?e, attempt, "{what} failed; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The answer as the read API would serve it: from the store, with the nested objects.
+async fn answer_from_store(
+    state: &AppState,
+    integration: &IntegrationRow,
+    plan: &Plan,
+    candidate_id: &str,
+    application_id: &str,
+    warnings: &[Warning],
+) -> ApiResult<Value> {
     let candidate_records = state
         .store
         .by_ids(
             &integration.id,
             ModelKind::Candidate,
-            std::slice::from_ref(&candidate_id),
+            &[candidate_id.to_owned()],
         )
         .await?;
     let candidate: Candidate =
@@ -781,7 +875,7 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
             .by_ids(
                 &integration.id,
                 ModelKind::Application,
-                std::slice::from_ref(&application_id),
+                &[application_id.to_owned()],
             )
             .await?;
         let application = nested::applications(&state.store, &integration.id, &application_records)
@@ -799,9 +893,44 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
             candidate: Some(candidate.profile),
             core: application.core,
         };
+        serde_json::to_value(WriteResponse::new(created, warnings.to_vec()))
+    } else {
+        serde_json::to_value(WriteResponse::new(candidate, warnings.to_vec()))
+    };
+    value.map_err(|e| {
+        atsbridge_store::StoreError::Corrupt(format!("serializing a write answer: {e}")).into()
+    })
+}
+
+/// The answer from the records Sage HR returned, when the store cannot give it: the same
+/// fields, without the nested job (which only the store knows).
+fn answer_from_read_back(
+    plan: &Plan,
+    records: atsbridge_model::connector::ApplicationRecords,
+    warnings: Vec<Warning>,
+) -> ApiResult<Value> {
+    let value = if plan.job_field == "job_id" {
+        let current_stage = match &records.stage {
+            // Its place in the job's pipeline is only known to the store.
+            Some(Record::ApplicationStage { stage, .. }) => {
+                Some(atsbridge_model::common::StageRef {
+                    id: stage.id.clone(),
+                    name: stage.name.clone(),
+                    remote_id: stage.remote_id.clone(),
+                    index: None,
+                })
+            }
+            _ => None,
+        };
+        let created = CreatedApplication {
+            current_stage,
+            job: None,
+            candidate: Some(records.candidate.profile),
+            core: records.application.core,
+        };
         serde_json::to_value(WriteResponse::new(created, warnings))
     } else {
-        serde_json::to_value(WriteResponse::new(candidate, warnings))
+        serde_json::to_value(WriteResponse::new(records.candidate, warnings))
     };
     value.map_err(|e| {
         atsbridge_store::StoreError::Corrupt(format!("serializing a write answer: {e}")).into()

@@ -368,10 +368,7 @@ impl Along<'_> {
                 }
                 fence.hold(tx, &delta, millis(now)).await
             }
-            Along::Event(event) if counts.changed() => {
-                crate::events::insert_event(tx, None, event).await
-            }
-            Along::Event(_) => Ok(()),
+            Along::Event(event) => crate::events::insert_event(tx, None, event).await,
         }
     }
 }
@@ -507,8 +504,9 @@ impl Store {
         .await
     }
 
-    /// `apply_batch` with the event that announces it, written in the same transaction when
-    /// the batch changed something: stored and announced, or neither.
+    /// `apply_batch` with the event that announces it, in the same transaction: stored and
+    /// announced, or neither. The event is written even when the records were stored already
+    /// (a sync got there first): it announces the write, not the rows.
     pub async fn apply_batch_announced(
         &self,
         integration_id: &str,

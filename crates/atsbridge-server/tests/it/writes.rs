@@ -740,3 +740,77 @@ async fn the_concurrency_cap_answers_429() {
     .await;
     assert_eq!(s3, 200, "{a3}");
 }
+
+#[tokio::test]
+async fn parallel_creates_during_a_sync_all_succeed_once_with_one_event_each() {
+    for database_url in [None, atsbridge_store::testing::postgres_url().await] {
+        let app = spawn_app(Options {
+            database_url,
+            ..Options::default()
+        })
+        .await;
+        let job = open_jobs(&app).await.remove(0);
+        let job_id = job["id"].as_str().unwrap().to_owned();
+        let position = job["remote_id"].as_str().unwrap().to_owned();
+        // A slow Sage HR: creates, read-backs and the sync's pages overlap.
+        app.sim_control(
+            Method::POST,
+            "faults",
+            json!({"kind": "latency", "ratio": 1.0, "latency_ms": 100}),
+        )
+        .await;
+        let posts = (0..50).map(|i| {
+            let (app, job_id) = (&app, &job_id);
+            async move {
+                let email = format!("parallel{i}@example.com");
+                let (status, body, _) = post(
+                    app,
+                    &format!("/v1/ats/jobs/{job_id}/applications"),
+                    &json!({"candidate": candidate(&email)}),
+                )
+                .await;
+                (email, status, body)
+            }
+        });
+        let (answers, ()) = tokio::join!(futures_util::future::join_all(posts), app.sync());
+        let created: Vec<&String> = answers
+            .iter()
+            .filter(|(_, status, _)| *status == 200)
+            .map(|(email, _, _)| email)
+            .collect();
+        for (email, status, body) in &answers {
+            assert!(*status == 200 || *status == 429, "{email}: {status} {body}");
+        }
+        assert!(!created.is_empty());
+        app.sim_control(Method::DELETE, "faults", Value::Null).await;
+        // In Sage HR: exactly one applicant per answered create, none for a refused one.
+        let listed: Value = app
+            .http
+            .get(format!(
+                "{}/acme/api/recruitment/positions/{position}/applicants?per_page=100",
+                app.sim.url()
+            ))
+            .header("X-Auth-Token", SIM_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for (email, status, _) in &answers {
+            let n = listed["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["email"] == email.as_str())
+                .count();
+            assert_eq!(n, usize::from(*status == 200), "{email}");
+        }
+        let events = app.store.events(0, 10_000).await.unwrap();
+        assert_eq!(
+            events.iter().filter(|e| e.kind == "data-changed").count(),
+            created.len(),
+            "one data-changed per create"
+        );
+    }
+}
