@@ -12,7 +12,10 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::client::{Body, Client, Config, Request, Retry};
-use crate::mapping::{self, Scope, APPLICANT_PATH};
+use crate::mapping::{self, Scope, APPLICANTS_PATH};
+
+/// Keys R5 adds to R3's list form of an applicant.
+const DETAIL_ONLY_KEYS: [&str; 3] = ["position_id", "added_by", "referrer"];
 
 /// One connected Sage HR account.
 #[derive(Debug, Clone)]
@@ -158,8 +161,17 @@ impl Connector for SageHr {
                     format!("applicant {remote_id}: the answer has no position_id"),
                 ));
             };
+            // Stored in the form the sync's listing (R3) gives, under the listing's key: R5's
+            // detail is that form plus three keys. Otherwise the next sync would see another
+            // `remote_data`, move `changed_at` and announce a change nobody made.
+            let mut raw = raw;
+            if let Some(fields) = raw.as_object_mut() {
+                for key in DETAIL_ONLY_KEYS {
+                    fields.remove(key);
+                }
+            }
             let scope = self.scope();
-            let Some(m) = mapping::applicant(scope, &raw, &position, APPLICANT_PATH) else {
+            let Some(m) = mapping::applicant(scope, &raw, &position, APPLICANTS_PATH) else {
                 return Err(ConnectorError::new(
                     Kind::Unknown,
                     format!("applicant {remote_id}: the answer has no id"),

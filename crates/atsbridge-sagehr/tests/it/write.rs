@@ -99,12 +99,16 @@ async fn created_applicants_carry_every_field_and_their_file() {
         Some("Example Job Board"),
         "source writing reaches Sage HR"
     );
-    assert!(c
+    // In the listing's form, as a sync stores it.
+    let person = c
         .remote_data
         .as_ref()
         .unwrap()
-        .get("/recruitment/applicants/{id}")
-        .is_some());
+        .get("/recruitment/positions/{id}/applicants")
+        .expect("keyed by the listing");
+    for detail_only in ["position_id", "added_by", "referrer"] {
+        assert!(person.get(detail_only).is_none(), "{detail_only}");
+    }
     let a = &records.application.core;
     assert_eq!(a.outcome, Some(Outcome::Pending));
     assert_eq!(

@@ -236,13 +236,39 @@ async fn create_application_uploads_one_file_warns_and_reads_back() {
         ))
         .await;
     assert_eq!(cands["data"]["results"][0]["applications"][0]["id"], id);
-    // A sync afterwards keeps it (its remote_data then comes from the listing, not R5).
+    // A sync afterwards finds nothing changed: the create stored exactly what the sync
+    // stores, so no `changed_at` moves and `updated_after` does not list it again.
+    let candidate_id = c["id"].as_str().unwrap().to_owned();
+    let (_, cand_before) = app
+        .get(&format!("/v1/ats/candidates?ids={candidate_id}"))
+        .await;
     app.sync().await;
     let (_, again) = app.get(&format!("/v1/ats/applications?ids={id}")).await;
-    assert_eq!(again["data"]["results"][0]["remote_id"], remote_id);
     assert_eq!(
-        again["data"]["results"][0]["candidate_id"],
-        listed["candidate_id"]
+        again["data"]["results"][0], *listed,
+        "the application, byte for byte"
+    );
+    let (_, cand_after) = app
+        .get(&format!("/v1/ats/candidates?ids={candidate_id}"))
+        .await;
+    assert_eq!(
+        cand_after["data"]["results"][0]["changed_at"],
+        cand_before["data"]["results"][0]["changed_at"]
+    );
+    assert_eq!(
+        cand_after["data"]["results"][0]["remote_data"],
+        cand_before["data"]["results"][0]["remote_data"]
+    );
+    let since = listed["changed_at"].as_str().unwrap();
+    let (_, updated) = app
+        .get(&format!(
+            "/v1/ats/applications?updated_after={since}&ids={id}"
+        ))
+        .await;
+    assert_eq!(
+        updated["data"]["results"].as_array().unwrap().len(),
+        0,
+        "{updated}"
     );
 }
 
