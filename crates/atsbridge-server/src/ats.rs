@@ -14,7 +14,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
 use crate::auth::Scoped;
@@ -30,6 +30,77 @@ pub fn router() -> Router<AppState> {
         .route("/ats/application-stages", get(application_stages))
         // Static routes take precedence, so this catches every other model.
         .route("/ats/{model}", get(model_not_available))
+        // Attachments of existing records: Sage HR lists an applicant's files nowhere.
+        .route(
+            "/ats/applications/{id}/attachments",
+            get(attachments_not_available)
+                .post(action_not_available("ats_add_application_attachment")),
+        )
+        .route(
+            "/ats/candidates/{id}/attachments",
+            get(attachments_not_available)
+                .post(action_not_available("ats_add_candidate_attachment")),
+        )
+        // Write actions Kombo has and Sage HR's API does not offer.
+        .route(
+            "/ats/applications/{id}/stage",
+            put(action_not_available("ats_move_application_stage")),
+        )
+        .route(
+            "/ats/applications/{id}/reject",
+            post(action_not_available("ats_reject_application")),
+        )
+        .route(
+            "/ats/applications/{id}/notes",
+            post(action_not_available("ats_add_application_note")),
+        )
+        .route(
+            "/ats/applications/{id}/result-links",
+            post(action_not_available("ats_add_application_result_link")),
+        )
+        .route(
+            "/ats/candidates/{id}/result-links",
+            post(action_not_available("ats_add_candidate_result_link")),
+        )
+        .route(
+            "/ats/candidates/{id}/tags",
+            post(action_not_available("ats_add_candidate_tag"))
+                .delete(action_not_available("ats_remove_candidate_tag")),
+        )
+        .route(
+            "/ats/import-tracked-application",
+            post(action_not_available("ats_import_tracked_application")),
+        )
+}
+
+/// A handler for a Kombo write action Sage HR cannot perform: authenticated like every ATS
+/// call (a wrong key is told so first), then `INTEGRATION.ACTION_NOT_AVAILABLE` naming the
+/// action, as Kombo answers for a tool without it.
+fn action_not_available(
+    action: &'static str,
+) -> impl Fn(Scoped) -> std::future::Ready<ApiError> + Clone + Send + Sync + 'static {
+    move |scoped: Scoped| {
+        let tool = &scoped.integration.tool;
+        std::future::ready(ApiError::new(
+            ErrorCode::IntegrationActionNotAvailable,
+            format!(
+                "the action `{action}` is not available for {} (`{tool}`): its API offers no way to do it; available: ats_create_application, ats_create_candidate",
+                tool_label(tool)
+            ),
+        ))
+    }
+}
+
+/// `GET /ats/{applications|candidates}/{id}/attachments`.
+async fn attachments_not_available(scoped: Scoped) -> ApiError {
+    let tool = &scoped.integration.tool;
+    ApiError::new(
+        ErrorCode::IntegrationModelNotAvailable,
+        format!(
+            "the model `ats_attachments` is not available for {} (`{tool}`): its API lists no files of existing applicants",
+            tool_label(tool)
+        ),
+    )
 }
 
 /// Reads are served only once the integration is enabled and its first sync is complete.

@@ -840,3 +840,125 @@ async fn parallel_creates_during_a_sync_all_succeed_once_with_one_event_each() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_ats_operation_of_the_sdks_is_authenticated_then_said_unavailable() {
+    let app = spawn_app(Options {
+        sync: false,
+        ..Options::default()
+    })
+    .await;
+    let body = json!({"stage_id": "s", "note": "n", "tag": {"name": "t"}});
+    for (method, path, code, what) in [
+        (
+            Method::PUT,
+            "/v1/ats/applications/a1/stage",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_move_application_stage",
+        ),
+        (
+            Method::POST,
+            "/v1/ats/applications/a1/reject",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_reject_application",
+        ),
+        (
+            Method::POST,
+            "/v1/ats/applications/a1/notes",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_add_application_note",
+        ),
+        (
+            Method::POST,
+            "/v1/ats/applications/a1/attachments",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_add_application_attachment",
+        ),
+        (
+            Method::POST,
+            "/v1/ats/applications/a1/result-links",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_add_application_result_link",
+        ),
+        (
+            Method::POST,
+            "/v1/ats/candidates/c1/attachments",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_add_candidate_attachment",
+        ),
+        (
+            Method::POST,
+            "/v1/ats/candidates/c1/result-links",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_add_candidate_result_link",
+        ),
+        (
+            Method::POST,
+            "/v1/ats/candidates/c1/tags",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_add_candidate_tag",
+        ),
+        (
+            Method::DELETE,
+            "/v1/ats/candidates/c1/tags",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_remove_candidate_tag",
+        ),
+        (
+            Method::POST,
+            "/v1/ats/import-tracked-application",
+            "INTEGRATION.ACTION_NOT_AVAILABLE",
+            "ats_import_tracked_application",
+        ),
+        (
+            Method::GET,
+            "/v1/ats/applications/a1/attachments",
+            "INTEGRATION.MODEL_NOT_AVAILABLE",
+            "ats_attachments",
+        ),
+        (
+            Method::GET,
+            "/v1/ats/candidates/c1/attachments",
+            "INTEGRATION.MODEL_NOT_AVAILABLE",
+            "ats_attachments",
+        ),
+        (
+            Method::GET,
+            "/v1/ats/notes",
+            "INTEGRATION.MODEL_NOT_AVAILABLE",
+            "ats_notes",
+        ),
+    ] {
+        // A wrong key is told so first, as on every ATS route.
+        let r = app
+            .http
+            .request(method.clone(), format!("{}{path}", app.base))
+            .bearer_auth("wrong-key")
+            .header("X-Integration-Id", INTEGRATION)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{method} {path}");
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(
+            answer["error"]["code"], "PLATFORM.AUTHENTICATION_INVALID",
+            "{method} {path}"
+        );
+
+        let r = app
+            .request(method.clone(), path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], code, "{method} {path}: {answer}");
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(what),
+            "{answer}"
+        );
+        assert!(status == 400 || status == 404, "{method} {path}: {status}");
+    }
+}
