@@ -146,7 +146,10 @@ struct PageQuery {
 
 fn page_query(scoped: &Scoped, model: ModelKind, query: Option<&str>) -> ApiResult<PageQuery> {
     check_readable(&scoped.integration)?;
-    let params = query::parse(model, query)?;
+    let mut params = query::parse(model, query)?;
+    if params.ignore_unsupported_filters {
+        ignore_unsupported(&scoped.integration.tool, model, &mut params.filter);
+    }
     let binding = params.filter.binding(&scoped.integration.id, model);
     let after = params
         .cursor
@@ -185,6 +188,15 @@ impl PageQuery {
             }
             .encode(),
         )
+    }
+}
+
+/// Drops the filters on fields the tool does not have (`ignore_unsupported_filters=true`).
+/// Without the flag they stay, and as Kombo does they filter out every record: the field is
+/// empty on every record of such a tool. Sage HR positions have no job code.
+fn ignore_unsupported(tool: &str, model: ModelKind, filter: &mut atsbridge_store::Filter) {
+    if tool == "sagehr" && model == ModelKind::Job {
+        filter.job_codes = None;
     }
 }
 

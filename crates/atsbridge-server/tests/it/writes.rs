@@ -962,3 +962,29 @@ async fn every_ats_operation_of_the_sdks_is_authenticated_then_said_unavailable(
         assert!(status == 400 || status == 404, "{method} {path}: {status}");
     }
 }
+
+#[tokio::test]
+async fn unsupported_filters_empty_the_page_unless_ignored() {
+    let app = spawn_app(Options::default()).await;
+    // Sage HR positions have no job code: the filter matches nothing, as Kombo answers…
+    let (status, body) = app.get("/v1/ats/jobs?job_codes=ENG-1").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["results"].as_array().unwrap().len(), 0);
+    // …unless the caller asks for unsupported filters to be ignored.
+    let (_, all) = app.get("/v1/ats/jobs").await;
+    let (status, ignored) = app
+        .get("/v1/ats/jobs?job_codes=ENG-1&ignore_unsupported_filters=true")
+        .await;
+    assert_eq!(status, 200, "{ignored}");
+    assert_eq!(ignored["data"]["results"], all["data"]["results"]);
+    assert!(!all["data"]["results"].as_array().unwrap().is_empty());
+    // Supported filters still apply with the flag.
+    let (_, open) = app
+        .get("/v1/ats/jobs?statuses=OPEN&job_codes=X&ignore_unsupported_filters=true")
+        .await;
+    assert!(open["data"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|j| j["status"] == "OPEN"));
+}
