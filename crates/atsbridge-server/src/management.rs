@@ -50,6 +50,7 @@ pub fn router() -> Router<AppState> {
             get(get_settings).put(put_settings),
         )
         .route("/force-sync", post(force_sync))
+        .route("/tools/{category}", get(tools))
         .route("/passthrough/{tool}/{api}", post(passthrough))
 }
 
@@ -587,6 +588,69 @@ async fn get_integration(
         write_actions: write_actions(tool),
     };
     Ok(Json(DataResponse::new(integration)))
+}
+
+/// `GET /tools/{category}` (`kombo.general.get_tools`): the tools atsbridge connects in a
+/// category, each with its logos and what it covers, as the integration object reports it.
+/// Sage HR is the ATS tool; the other categories have none yet.
+async fn tools(
+    _caller: Caller,
+    Path(category): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<DataResponse<Value>>> {
+    let tools: Vec<Value> = match category.as_str() {
+        "ats" => TOOLS
+            .iter()
+            .map(|t| {
+                let status = |s: CoverageStatus| serde_json::to_value(s).unwrap_or(Value::Null);
+                let coverage = |list: &[Coverage], extra: &[(&str, &str)]| -> Vec<Value> {
+                    list.iter()
+                        .map(|c| {
+                            json!({
+                                "id": c.id,
+                                "label": c.label,
+                                "coverage_status": status(c.status),
+                                "fields": c.fields.iter().map(|&(id, s)| json!({
+                                    "id": id,
+                                    "coverage_status": status(s),
+                                })).collect::<Vec<_>>(),
+                            })
+                        })
+                        .chain(extra.iter().map(|&(id, label)| {
+                            json!({"id": id, "label": label, "coverage_status": status(U), "fields": []})
+                        }))
+                        .collect()
+                };
+                json!({
+                    "id": t.slug,
+                    "label": t.label,
+                    "internal_label": null,
+                    "assets": {
+                        "logo_url": asset_url(&headers, t.logo),
+                        "icon_url": asset_url(&headers, t.icon),
+                        "icon_black_url": asset_url(&headers, t.icon),
+                    },
+                    "paid_api_details_markdown": null,
+                    "fast_track_details_markdown": null,
+                    "partner_only_details_markdown": null,
+                    "connection_guide_url": null,
+                    "coverage": {
+                        "read_models": coverage(t.read_models, UNSUPPORTED_ATS_MODELS),
+                        "write_actions": coverage(t.write_actions, &[]),
+                        "features": [],
+                    },
+                })
+            })
+            .collect(),
+        "hris" | "assessment" | "lms" => Vec::new(),
+        other => {
+            return Err(ApiError::invalid(
+                "category",
+                format!("`{other}` is not one of ats, hris, assessment, lms"),
+            ))
+        }
+    };
+    Ok(Json(DataResponse::new(json!({ "tools": tools }))))
 }
 
 /// `DELETE /integrations/{integration_id}`: removes the integration with its records, runs

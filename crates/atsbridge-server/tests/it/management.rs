@@ -1096,3 +1096,42 @@ async fn a_panicking_handler_answers_500_in_the_envelope_and_the_server_lives_on
     );
     shutdown.cancel();
 }
+
+#[tokio::test]
+async fn tools_lists_sage_hr_with_its_coverage_for_ats() {
+    let app = spawn_app(Options {
+        sync: false,
+        ..Default::default()
+    })
+    .await;
+    let (status, body) = send(keyed(&app, Method::GET, "/v1/tools/ats")).await;
+    assert_eq!(status, 200, "{body}");
+    let tools = body["data"]["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 1);
+    let t = &tools[0];
+    assert_eq!(t["id"], "sagehr");
+    assert_eq!(t["label"], "Sage HR");
+    assert!(t["assets"]["logo_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/assets/sagehr-logo.svg"));
+    let models = t["coverage"]["read_models"].as_array().unwrap();
+    let jobs = models.iter().find(|m| m["id"] == "ats_jobs").unwrap();
+    assert_eq!(jobs["coverage_status"], "SUPPORTED");
+    assert!(models
+        .iter()
+        .any(|m| m["id"] == "ats_users" && m["coverage_status"] == "UNSUPPORTED"));
+    assert!(t["coverage"]["write_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == "ats_create_application"));
+    let (status, body) = send(keyed(&app, Method::GET, "/v1/tools/hris")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["tools"], json!([]));
+    let (status, body) = send(keyed(&app, Method::GET, "/v1/tools/crm")).await;
+    assert_error(status, &body, ErrorCode::PlatformInputInvalid);
+    assert!(message(&body).contains("category"));
+    let (status, body) = send(anonymous(&app, Method::GET, "/v1/tools/ats")).await;
+    assert_error(status, &body, ErrorCode::PlatformAuthenticationInvalid);
+}
