@@ -168,6 +168,8 @@ pub struct PassthroughResponse {
     pub headers: BTreeMap<String, String>,
     /// JSON when the body parses as JSON, else the body as a string.
     pub body: serde_json::Value,
+    /// The body as received, for callers that want it byte for byte (`response_as_base64`).
+    pub raw_body: Vec<u8>,
 }
 
 /// The ways an ATS call fails, each with the Kombo code a client sees.

@@ -248,6 +248,7 @@ impl Connector for SageHr {
                 status: exchange.status.as_u16(),
                 headers,
                 body,
+                raw_body: exchange.body.to_vec(),
             })
         })
     }

@@ -1073,9 +1073,6 @@ fn passthrough_request(
             "multipart bodies are not supported by this passthrough yet; send JSON in `data`",
         ));
     }
-    if body.response_as_base64 == Some(true) {
-        warnings.push(Warning::new("`response_as_base64` is not supported: the response body is returned as JSON, or as text when it is not JSON"));
-    }
     if body
         .api_options
         .as_ref()
@@ -1115,6 +1112,21 @@ fn scrub(text: &mut String, secrets: &[String]) {
     }
 }
 
+fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
 fn scrub_value(value: &mut Value, secrets: &[String]) {
     match value {
         Value::String(s) => scrub(s, secrets),
@@ -1151,6 +1163,7 @@ async fn passthrough(
     }
     let body: PassthroughBody = parse_json(&body, false)?;
     let mut warnings = Vec::new();
+    let as_base64 = body.response_as_base64 == Some(true);
     let request = passthrough_request(body, &mut warnings)?;
     let credentials = state.store.credentials(&integration.id).await?;
     let connector = (state.connectors)(&integration, &credentials).map_err(connector_error)?;
@@ -1180,8 +1193,21 @@ async fn passthrough(
             (name, value)
         })
         .collect();
-    let mut data = response.body;
-    scrub_value(&mut data, &secrets);
+    let data = if as_base64 {
+        // Byte for byte (a file, say), with the credentials still kept out.
+        let mut raw = response.raw_body;
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            raw = replace_bytes(&raw, secret.as_bytes(), b"[redacted]");
+        }
+        Value::String(base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            raw,
+        ))
+    } else {
+        let mut data = response.body;
+        scrub_value(&mut data, &secrets);
+        data
+    };
     Ok(Json(WriteResponse::new(
         PassthroughAnswer {
             url,

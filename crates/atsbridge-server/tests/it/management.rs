@@ -746,13 +746,23 @@ async fn passthrough_calls_sage_hr_with_the_integrations_credentials() {
     assert_eq!(body["data"]["status"], 404, "{body}");
     assert_eq!(body["data"]["data"]["error_code"], "not_found", "{body}");
 
-    // Unsupported options are warned about, not silently dropped.
-    let (status, body) = call(
-        json!({"method": "GET", "path": "/recruitment/positions", "response_as_base64": true}),
-    )
+    // `response_as_base64`: the body byte for byte, base64-encoded.
+    let (status, plain) =
+        call(json!({"method": "GET", "path": "/recruitment/positions", "params": {"per_page": 3}}))
+            .await;
+    assert_eq!(status, 200, "{plain}");
+    let (status, body) = call(json!({"method": "GET", "path": "/recruitment/positions",
+        "params": {"per_page": 3}, "response_as_base64": true}))
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["warnings"].as_array().unwrap().len(), 1, "{body}");
+    assert!(body["warnings"].as_array().unwrap().is_empty(), "{body}");
+    let bytes = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        body["data"]["data"].as_str().expect("a base64 string"),
+    )
+    .unwrap();
+    let decoded: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(decoded, plain["data"]["data"]);
 }
 
 #[tokio::test]
