@@ -281,6 +281,12 @@ async fn integration_object_has_kombos_shape_and_coverage() {
             "candidate.last_name",
             "candidate.email_address",
             "candidate.phone_number",
+            "candidate.title",
+            "candidate.location.street_1",
+            "candidate.location.zip_code",
+            "candidate.location.city",
+            "candidate.location.state",
+            "candidate.location.country",
             "attachments",
             "source",
         ] {
