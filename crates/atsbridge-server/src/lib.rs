@@ -51,8 +51,16 @@ pub struct ServerConfig {
     pub allow_private_webhook_urls: bool,
     /// The address vendors and their customers reach this server at (e.g.
     /// `https://ats.vendor.example`), used in connection links. Without it links are built
-    /// from the request's `Host` (and `X-Forwarded-Proto`).
+    /// from `listen_addr`, or from the request's `Host` and `X-Forwarded-Proto` when
+    /// `trust_forwarded_headers` is on.
     pub public_url: Option<String>,
+    /// Whether a reverse proxy in front sets `Host` and `X-Forwarded-Proto` (so they can be
+    /// believed). Off: a client could make connection links point at any host.
+    pub trust_forwarded_headers: bool,
+    /// The address the server listens on, for connection links when there is no
+    /// `public_url`. `None` when the embedder did not say (then only a loopback `Host` is
+    /// believed).
+    pub listen_addr: Option<std::net::SocketAddr>,
     /// Per tool, the API base URL template stored with integrations created by the connect
     /// flow (e.g. `sagehr` → `http://127.0.0.1:9000/{subdomain}/api` to aim at the
     /// simulator). Tools not listed use their public API.
@@ -75,6 +83,8 @@ impl Default for ServerConfig {
             attachment_download_timeout: Duration::from_secs(30),
             allow_private_webhook_urls: false,
             public_url: None,
+            trust_forwarded_headers: false,
+            listen_addr: None,
             tool_base_urls: std::collections::BTreeMap::new(),
             connect_app_name: None,
             connect_embed_origins: Vec::new(),

@@ -147,10 +147,15 @@ impl Store {
 
     /// The link whose URL carries `token`, whatever its state.
     pub async fn connect_link(&self, token: &str) -> Result<Option<ConnectLink>> {
+        self.connect_link_by_digest(&token_digest(token)).await
+    }
+
+    /// The link stored under `token_hash` (`ConnectLink::token_hash`), whatever its state.
+    pub async fn connect_link_by_digest(&self, token_hash: &str) -> Result<Option<ConnectLink>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM connect_links WHERE token_hash = $1"
         ))
-        .bind(token_digest(token))
+        .bind(token_hash)
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading a connection link"))?;
@@ -175,16 +180,46 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// Counts a failed attempt (credentials the ATS rejected) and returns the new count.
-    pub async fn record_link_failure(&self, token_hash: &str) -> Result<i64> {
-        let count: Option<i64> = sqlx::query_scalar(
-            "UPDATE connect_links SET failed_attempts = failed_attempts + 1 WHERE token_hash = $1 RETURNING failed_attempts",
+    /// Reserves one credential check of an open link, counted as failed until
+    /// `release_link_attempt` gives it back. Answers the attempt's number (1 for the first),
+    /// or `None` when `max_attempts` are counted or reserved already, or the link is used,
+    /// expired or unknown.
+    ///
+    /// Checking and counting in one conditional statement is what makes the limit hold
+    /// for parallel submissions: a count read first and written after the check would let
+    /// every post that read it in between through.
+    pub async fn reserve_link_attempt(
+        &self,
+        token_hash: &str,
+        max_attempts: i64,
+        now: Timestamp,
+    ) -> Result<Option<i64>> {
+        let _turn = self.write_turn().await;
+        sqlx::query_scalar(
+            "UPDATE connect_links SET failed_attempts = failed_attempts + 1 \
+             WHERE token_hash = $1 AND failed_attempts < $2 AND completed_at IS NULL AND expires_at > $3 \
+             RETURNING failed_attempts",
         )
         .bind(token_hash)
+        .bind(max_attempts)
+        .bind(millis(now))
         .fetch_optional(&self.pool)
         .await
-        .map_err(db("counting a failed connection attempt"))?;
-        count.ok_or_else(|| StoreError::NotFound("connection link".into()))
+        .map_err(db("reserving a connection attempt"))
+    }
+
+    /// Gives back an attempt reserved by `reserve_link_attempt` that did not fail (the
+    /// credentials were accepted, or the ATS could not be asked).
+    pub async fn release_link_attempt(&self, token_hash: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
+        sqlx::query(
+            "UPDATE connect_links SET failed_attempts = failed_attempts - 1 WHERE token_hash = $1 AND failed_attempts > 0",
+        )
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(db("releasing a connection attempt"))?;
+        Ok(())
     }
 
     /// Completes a `connect` link by creating `integration`, in one transaction. Fails with

@@ -30,9 +30,14 @@ pub struct ServeArgs {
     #[arg(long, env = "ATSBRIDGE_WEBHOOK_MAX_AGE_HOURS", default_value_t = 24)]
     pub webhook_max_age_hours: u64,
     /// The address customers reach this server at, used in connection links (default: the
-    /// Host of the request that creates the link).
+    /// --bind address, or with --trust-forwarded-headers the proxy's Host and
+    /// X-Forwarded-Proto).
     #[arg(long, env = "ATSBRIDGE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Believe the Host and X-Forwarded-Proto headers of requests (only behind a reverse
+    /// proxy that sets them): they make connection links when there is no --public-url.
+    #[arg(long, env = "ATSBRIDGE_TRUST_FORWARDED_HEADERS")]
+    pub trust_forwarded_headers: bool,
     /// Your product's name, shown on the connection pages.
     #[arg(long, env = "ATSBRIDGE_APP_NAME")]
     pub app_name: Option<String>,
@@ -64,6 +69,7 @@ impl ServeArgs {
             rate_limit_per_minute: self.rate_limit_per_minute,
             allow_private_webhook_urls: self.allow_private_webhook_urls,
             public_url: self.public_url.clone(),
+            trust_forwarded_headers: self.trust_forwarded_headers,
             connect_app_name: self.app_name.clone(),
             connect_embed_origins: self
                 .connect_embed_origin
@@ -101,11 +107,15 @@ pub async fn shutdown_signal() {
 pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
     let store = store_args.open().await?;
     let engine = Engine::new(store.clone(), connectors(), EngineConfig::default());
-    let config = args.server_config()?;
-    let state = AppState::new(store.clone(), connectors(), engine.clone(), config);
+    let mut config = args.server_config()?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
+    config.listen_addr = Some(listener.local_addr()?);
+    for warning in atsbridge_server::connect::address_warnings(&config) {
+        tracing::warn!("{warning}");
+    }
+    let state = AppState::new(store.clone(), connectors(), engine.clone(), config);
     tracing::info!(addr = %listener.local_addr()?, database = %atsbridge_store::redact(&store_args.database_url()), "atsbridge serving");
     let shutdown = CancellationToken::new();
     let scheduler = Scheduler::new(

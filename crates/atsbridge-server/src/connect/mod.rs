@@ -13,6 +13,7 @@
 mod page;
 pub mod texts;
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use atsbridge_model::connector::ConnectorErrorKind;
@@ -23,8 +24,8 @@ use atsbridge_store::{
     Completion, ConnectLink, Credentials, IntegrationSettings, LinkPurpose, NewConnectLink,
     NewIntegration, StoreError,
 };
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::body::{Bytes, HttpBody as _};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,7 +42,7 @@ use self::texts::Lang;
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::management::{external_base, parse_json, tool_info};
-use crate::AppState;
+use crate::{AppState, ServerConfig};
 
 /// How long an `EMBEDDED` link is valid (Kombo: 1 hour).
 pub const EMBEDDED_LINK_TTL: Duration = Duration::from_secs(3600);
@@ -255,11 +256,132 @@ fn redirect_url(value: Option<&str>) -> ApiResult<Option<String>> {
     Ok(Some(url.to_string()))
 }
 
-fn link_url(state: &AppState, headers: &HeaderMap, token: &str) -> String {
-    format!(
-        "{}/connect/{token}",
-        external_base(headers, state.config.public_url.as_deref())
-    )
+/// The address customers reach the pages at, for links: the public URL; else, behind a
+/// proxy the operator trusts, the request's `Host` and `X-Forwarded-Proto`; else the
+/// address the server listens on. Both headers are the client's to choose, so believing
+/// them by default would let any API caller hand out links to a host of theirs.
+fn link_base(config: &ServerConfig, headers: &HeaderMap) -> ApiResult<String> {
+    if let Some(url) = configured_public_url(config) {
+        return Ok(url.trim_end_matches('/').to_owned());
+    }
+    if config.trust_forwarded_headers {
+        let base = external_base(headers, None);
+        if base.is_empty() {
+            return Err(ApiError::invalid(
+                "Host",
+                "missing or not a host name; the proxy in front of atsbridge must pass it on (or set --public-url)",
+            ));
+        }
+        return Ok(base);
+    }
+    match config.listen_addr {
+        Some(addr) if addr.ip().is_unspecified() => Err(ApiError::new(
+            ErrorCode::PlatformUnknownError,
+            format!(
+                "connection links need the address customers reach atsbridge at, and it listens on {addr} (every interface): start `atsbridge serve` with --public-url (e.g. https://ats.vendor.example), or with --trust-forwarded-headers behind a reverse proxy that sets Host and X-Forwarded-Proto"
+            ),
+        )),
+        Some(addr) => Ok(format!("http://{addr}")),
+        // Embedded without being told its address (tests, the demo): a loopback Host can
+        // only point the customer at their own machine, never at somebody else's.
+        None => match request_host(headers) {
+            Some(host) if is_loopback_host(host) => Ok(format!("http://{host}")),
+            host => Err(ApiError::invalid(
+                "Host",
+                format!(
+                    "`{}` is not an address this server knows as its own; set --public-url to the address customers reach (or --trust-forwarded-headers behind a reverse proxy)",
+                    host.unwrap_or_default()
+                ),
+            )),
+        },
+    }
+}
+
+fn configured_public_url(config: &ServerConfig) -> Option<&str> {
+    config
+        .public_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+}
+
+fn request_host(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+}
+
+/// `127.0.0.1:3000`, `[::1]:3000`, `localhost:3000`, with or without the port.
+fn is_loopback_host(host: &str) -> bool {
+    if let Ok(addr) = host.parse::<SocketAddr>() {
+        return addr.ip().is_loopback();
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !name.ends_with(':') && port.chars().all(|c| c.is_ascii_digit()) => {
+            name
+        }
+        _ => host,
+    };
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether the customer reaches the pages over https, as far as this server can know: it
+/// speaks plain HTTP itself, so only the public URL or a trusted proxy can say so.
+fn served_over_https(config: &ServerConfig, headers: &HeaderMap) -> bool {
+    if let Some(url) = configured_public_url(config) {
+        return url::Url::parse(url).is_ok_and(|u| u.scheme() == "https");
+    }
+    config.trust_forwarded_headers
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+/// What an operator should hear at start about the address in connection links: that the
+/// pages, which take API keys, are served over plain HTTP beyond this machine, or that
+/// links cannot be made at all.
+pub fn address_warnings(config: &ServerConfig) -> Vec<String> {
+    let loopback = |host: Option<url::Host<&str>>| match host {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    let mut warnings = Vec::new();
+    if let Some(public) = configured_public_url(config) {
+        match url::Url::parse(public) {
+            Ok(u) if u.scheme() == "http" && !loopback(u.host()) => warnings.push(format!(
+                "the public URL {public} is plain HTTP: the Sage HR API keys customers enter on connection pages cross the network unencrypted; serve atsbridge behind TLS and set --public-url to its https:// address"
+            )),
+            Ok(_) => {}
+            Err(e) => warnings.push(format!(
+                "the public URL `{public}` is not a URL ({e}); connection links will carry it as given"
+            )),
+        }
+        return warnings;
+    }
+    if config.trust_forwarded_headers {
+        return warnings;
+    }
+    match config.listen_addr {
+        Some(addr) if addr.ip().is_unspecified() => warnings.push(format!(
+            "connection links cannot be created: atsbridge listens on {addr} (every interface) and does not know the address customers reach; set --public-url (or --trust-forwarded-headers behind a reverse proxy)"
+        )),
+        Some(addr) if !addr.ip().is_loopback() => warnings.push(format!(
+            "connection links point at http://{addr}, plain HTTP: the Sage HR API keys customers enter cross the network unencrypted; serve atsbridge behind TLS and set --public-url to its https:// address"
+        )),
+        _ => {}
+    }
+    warnings
 }
 
 /// `POST /connect/create-link`
@@ -356,13 +478,15 @@ async fn issue_link(
     headers: &HeaderMap,
     make: impl FnOnce(String, Timestamp) -> NewConnectLink,
 ) -> ApiResult<Json<DataResponse<LinkAnswer>>> {
+    // Before storing: a link nobody can open is not worth keeping.
+    let base = link_base(&state.config, headers)?;
     let token = new_token();
     state
         .store
         .create_connect_link(&make(token.clone(), Timestamp::now()))
         .await?;
     Ok(Json(DataResponse::new(LinkAnswer {
-        link: link_url(state, headers, &token),
+        link: format!("{base}/connect/{token}"),
     })))
 }
 
@@ -556,9 +680,10 @@ fn unusable(state: &AppState, link: Option<&ConnectLink>, now: Timestamp) -> Opt
     None
 }
 
-fn context<'a>(state: &'a AppState, link: &'a ConnectLink) -> PageContext<'a> {
+fn context<'a>(state: &'a AppState, link: &'a ConnectLink, secure: bool) -> PageContext<'a> {
     let lang = Lang::for_code(&link.language);
     PageContext {
+        secure,
         lang,
         app: state
             .config
@@ -573,12 +698,13 @@ fn context<'a>(state: &'a AppState, link: &'a ConnectLink) -> PageContext<'a> {
 fn form_page(
     state: &AppState,
     link: &ConnectLink,
+    ctx: &PageContext<'_>,
     status: StatusCode,
     form: &FormState,
 ) -> Response {
     page_response(
         status,
-        page::form(&context(state, link), form),
+        page::form(ctx, form),
         &frame_ancestors(state, Some(link)),
         &form_action(Some(link)),
     )
@@ -599,7 +725,11 @@ async fn relink_defaults(state: &AppState, link: &ConnectLink) -> FormState {
 }
 
 /// `GET /connect/{token}`: the guide and the form.
-async fn show_link(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+async fn show_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let link = match state.store.connect_link(&token).await {
         Ok(link) => link,
         Err(e) => return store_failure(&state, None, &e),
@@ -615,7 +745,8 @@ async fn show_link(State(state): State<AppState>, Path(token): Path<String>) -> 
     } else {
         FormState::default()
     };
-    form_page(&state, &link, StatusCode::OK, &form)
+    let ctx = context(&state, &link, served_over_https(&state.config, &headers));
+    form_page(&state, &link, &ctx, StatusCode::OK, &form)
 }
 
 fn store_failure(state: &AppState, link: Option<&ConnectLink>, e: &StoreError) -> Response {
@@ -702,18 +833,27 @@ pub fn normalize_subdomain(input: &str) -> Option<String> {
     ok.then_some(s)
 }
 
+/// The largest form body accepted: the three fields with room to spare. The server-wide
+/// limit is meant for CVs; a form needs far less.
+pub const FORM_BODY_LIMIT: usize = 16 * 1024;
+
 /// `POST /connect/{token}`: checks the credentials and connects.
+///
+/// The body is read last, after the link proved usable, and only up to
+/// `FORM_BODY_LIMIT`: whoever posts needs no credentials, so nothing may make the server
+/// hold more than a form's worth for them.
 async fn submit_link(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
     let link = match state.store.connect_link(&token).await {
         Ok(link) => link,
         Err(e) => return store_failure(&state, None, &e),
     };
-    if cross_site(&headers, state.config.public_url.as_deref()) {
+    if cross_site(headers, state.config.public_url.as_deref()) {
         let t = link
             .as_ref()
             .map_or(Lang::En, |l| Lang::for_code(&l.language))
@@ -734,18 +874,72 @@ async fn submit_link(
     let Some(link) = link else {
         unreachable!("unusable() answers for a missing link")
     };
+    let too_large = || {
+        let t = Lang::for_code(&link.language).texts();
+        message_page(
+            &state,
+            Some(&link),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            t.too_large_title,
+            t.too_large_body,
+        )
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > FORM_BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let form = match read_form_body(body).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return too_large(),
+        Err(e) => {
+            tracing::info!(error = %e, "the connection form could not be read");
+            let t = Lang::for_code(&link.language).texts();
+            return message_page(
+                &state,
+                Some(&link),
+                StatusCode::BAD_REQUEST,
+                t.failed_title,
+                t.failed_body,
+            );
+        }
+    };
     let span = tracing::info_span!(
         "connect",
         purpose = link.purpose.as_str(),
         integration_id = tracing::field::Empty
     );
-    submit(state, link, parse_form(&body), now)
+    let secure = served_over_https(&state.config, headers);
+    submit(state, link, parse_form(&form), secure, now)
         .instrument(span)
         .await
 }
 
-async fn submit(state: AppState, link: ConnectLink, input: Submitted, now: Timestamp) -> Response {
-    let ctx = context(&state, &link);
+/// The body, or `None` as soon as it grows past `FORM_BODY_LIMIT` (without reading on).
+async fn read_form_body(body: axum::body::Body) -> Result<Option<Vec<u8>>, axum::Error> {
+    let mut body = std::pin::pin!(body);
+    let mut bytes = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        if let Ok(data) = frame?.into_data() {
+            if bytes.len() + data.len() > FORM_BODY_LIMIT {
+                return Ok(None);
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(Some(bytes))
+}
+
+async fn submit(
+    state: AppState,
+    link: ConnectLink,
+    input: Submitted,
+    secure: bool,
+    now: Timestamp,
+) -> Response {
+    let ctx = context(&state, &link, secure);
     let t = ctx.lang.texts();
     let mut form = FormState {
         subdomain: input.subdomain.trim().to_owned(),
@@ -802,7 +996,7 @@ async fn submit(state: AppState, link: ConnectLink, input: Submitted, now: Times
     }
     if form.subdomain_error.is_some() || form.api_key_error.is_some() || form.source_error.is_some()
     {
-        return form_page(&state, &link, StatusCode::UNPROCESSABLE_ENTITY, &form);
+        return form_page(&state, &link, &ctx, StatusCode::UNPROCESSABLE_ENTITY, &form);
     }
     let subdomain = subdomain.unwrap_or_default();
     let host = format!("{subdomain}.sage.hr");
@@ -858,19 +1052,33 @@ async fn submit(state: AppState, link: ConnectLink, input: Submitted, now: Times
     };
     tracing::Span::current().record("integration_id", new.id.as_str());
 
-    if let Err(message) = check_credentials(&state, &new, now, t, &ctx, &host).await {
-        form.error = Some(message.text);
-        if message.count_as_failure {
-            match state.store.record_link_failure(&link.token_hash).await {
-                Ok(1) => {
-                    connection_flow_failed(&state, &link, existing.as_ref().map(|r| r.id.as_str()))
-                        .await;
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = ?e, "could not count a failed attempt"),
-            }
+    // The attempt counts as failed from before the check until it is known not to be: a
+    // count taken after the check let parallel posts all pass the lock. An attempt whose
+    // request is dropped mid-check stays counted, which errs on the side of the lock.
+    let attempt = match state
+        .store
+        .reserve_link_attempt(&link.token_hash, MAX_FAILED_ATTEMPTS, now)
+        .await
+    {
+        Ok(Some(n)) => n,
+        Ok(None) => return spent_meanwhile(&state, &link, now).await,
+        Err(e) => return store_failure(&state, Some(&link), &e),
+    };
+    let checked = check_credentials(&state, &new, now, t, &ctx, &host).await;
+    if !matches!(&checked, Err(failure) if failure.count_as_failure) {
+        if let Err(e) = state.store.release_link_attempt(&link.token_hash).await {
+            tracing::error!(error = ?e, "could not give back a connection attempt");
         }
-        return form_page(&state, &link, StatusCode::UNPROCESSABLE_ENTITY, &form);
+    }
+    if let Err(failure) = checked {
+        form.error = Some(failure.text);
+        // The first number goes out again only after it was given back, so the event is
+        // sent at most once per link (a first attempt given back while a second fails
+        // can leave it unsent; a duplicate would be worse).
+        if failure.count_as_failure && attempt == 1 {
+            connection_flow_failed(&state, &link, existing.as_ref().map(|r| r.id.as_str())).await;
+        }
+        return form_page(&state, &link, &ctx, StatusCode::UNPROCESSABLE_ENTITY, &form);
     }
 
     let completion = Completion {
@@ -951,6 +1159,25 @@ async fn submit(state: AppState, link: ConnectLink, input: Submitted, now: Times
         &frame_ancestors(&state, Some(&link)),
         "'none'",
     )
+}
+
+/// The page for a link that could not reserve an attempt: other posts locked, used or
+/// let it expire since it was read.
+async fn spent_meanwhile(state: &AppState, link: &ConnectLink, now: Timestamp) -> Response {
+    let current = match state.store.connect_link_by_digest(&link.token_hash).await {
+        Ok(current) => current,
+        Err(e) => return store_failure(state, Some(link), &e),
+    };
+    unusable(state, current.as_ref(), now).unwrap_or_else(|| {
+        let t = Lang::for_code(&link.language).texts();
+        message_page(
+            state,
+            Some(link),
+            StatusCode::TOO_MANY_REQUESTS,
+            t.locked_title,
+            t.locked_body,
+        )
+    })
 }
 
 struct CheckFailure {
@@ -1192,6 +1419,68 @@ mod tests {
         let a = new_token();
         assert_eq!(a.len(), 43);
         assert_ne!(a, new_token());
+    }
+
+    #[test]
+    fn loopback_hosts_are_recognized() {
+        for host in [
+            "127.0.0.1",
+            "127.0.0.1:3000",
+            "127.9.9.9:1",
+            "[::1]:3000",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LocalHost:8080",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example",
+            "evil.example:3000",
+            "10.0.0.1:3000",
+            "[2001:db8::1]:80",
+            "localhost.evil.example",
+            "127.0.0.1.evil.example",
+            "",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn plain_http_beyond_this_machine_is_warned_about_at_start() {
+        let config = |public_url: Option<&str>, listen: Option<&str>, trust: bool| ServerConfig {
+            public_url: public_url.map(str::to_owned),
+            listen_addr: listen.map(|a| a.parse().unwrap()),
+            trust_forwarded_headers: trust,
+            ..ServerConfig::default()
+        };
+        let warned = |c: &ServerConfig, about: &str| {
+            let w = address_warnings(c);
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert!(w[0].contains(about), "{w:?}");
+        };
+        warned(
+            &config(Some("http://ats.vendor.example"), None, false),
+            "plain HTTP",
+        );
+        warned(&config(None, Some("10.1.2.3:3000"), false), "plain HTTP");
+        warned(&config(None, Some("0.0.0.0:3000"), false), "--public-url");
+        for quiet in [
+            config(
+                Some("https://ats.vendor.example"),
+                Some("0.0.0.0:3000"),
+                false,
+            ),
+            config(Some("http://127.0.0.1:3000"), None, false),
+            config(Some("http://localhost:3000/"), None, false),
+            config(None, Some("127.0.0.1:3000"), false),
+            config(None, Some("0.0.0.0:3000"), true),
+            config(None, None, false),
+        ] {
+            assert!(address_warnings(&quiet).is_empty(), "{quiet:?}");
+        }
     }
 
     #[test]

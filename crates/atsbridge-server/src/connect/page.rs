@@ -26,6 +26,9 @@ pub struct PageContext<'a> {
     pub app: &'a str,
     pub organization: &'a str,
     pub relink: bool,
+    /// Whether the customer reaches the page over https (only then does it say the key
+    /// travels encrypted).
+    pub secure: bool,
 }
 
 impl PageContext<'_> {
@@ -139,7 +142,7 @@ pub fn form(ctx: &PageContext<'_>, state: &FormState) -> Markup {
                     aria-describedby=(described_by("source_name", state.source_error.is_some()))
                     aria-invalid=[state.source_error.as_ref().map(|_| "true")];
                 button id="connect-submit" type="submit" { (t.submit) }
-                p class="privacy" { (t.privacy) }
+                p class="privacy" { (if ctx.secure { t.privacy } else { t.privacy_plain }) }
             }
         }
     };

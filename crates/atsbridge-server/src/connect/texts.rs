@@ -58,7 +58,9 @@ pub struct Texts {
     pub source_hint: &'static str,
     pub optional: &'static str,
     pub submit: &'static str,
+    /// Said only when the page is served over https.
     pub privacy: &'static str,
+    pub privacy_plain: &'static str,
     pub error_summary: &'static str,
     pub err_subdomain_missing: &'static str,
     pub err_subdomain_format: &'static str,
@@ -83,6 +85,8 @@ pub struct Texts {
     pub locked_body: &'static str,
     pub cross_site_title: &'static str,
     pub cross_site_body: &'static str,
+    pub too_large_title: &'static str,
+    pub too_large_body: &'static str,
     pub failed_title: &'static str,
     pub failed_body: &'static str,
 }
@@ -117,6 +121,7 @@ pub static EN: Texts = Texts {
     optional: "optional",
     submit: "Connect",
     privacy: "Your API key is sent over an encrypted connection, checked with Sage HR and stored encrypted. It is never shown again.",
+    privacy_plain: "Your API key is checked with Sage HR and stored encrypted. It is never shown again.",
     error_summary: "The connection did not work",
     err_subdomain_missing: "Enter your Sage HR subdomain.",
     err_subdomain_format: "A subdomain has only letters, digits and hyphens, like “acme” in acme.sage.hr.",
@@ -141,6 +146,8 @@ pub static EN: Texts = Texts {
     locked_body: "This link was used for too many unsuccessful attempts and is now locked. Ask for a new link.",
     cross_site_title: "The form was sent from another site",
     cross_site_body: "For your security the form only accepts submissions from this page. Open the link again and submit the form there.",
+    too_large_title: "The form is too large",
+    too_large_body: "The form accepts at most 16 KB: a subdomain, an API key and a source name. Open the link again and submit the form there.",
     failed_title: "Something went wrong",
     failed_body: "The connection could not be saved. Please try again in a minute.",
 };
@@ -175,6 +182,7 @@ pub static DE: Texts = Texts {
     optional: "optional",
     submit: "Verbinden",
     privacy: "Ihr API-Schlüssel wird verschlüsselt übertragen, bei Sage HR geprüft und verschlüsselt gespeichert. Er wird nie wieder angezeigt.",
+    privacy_plain: "Ihr API-Schlüssel wird bei Sage HR geprüft und verschlüsselt gespeichert. Er wird nie wieder angezeigt.",
     error_summary: "Die Verbindung hat nicht funktioniert",
     err_subdomain_missing: "Geben Sie Ihre Sage HR-Subdomain ein.",
     err_subdomain_format: "Eine Subdomain besteht nur aus Buchstaben, Ziffern und Bindestrichen, wie „acme“ in acme.sage.hr.",
@@ -199,6 +207,8 @@ pub static DE: Texts = Texts {
     locked_body: "Mit diesem Link gab es zu viele erfolglose Versuche; er ist jetzt gesperrt. Fordern Sie einen neuen Link an.",
     cross_site_title: "Das Formular wurde von einer anderen Website gesendet",
     cross_site_body: "Zu Ihrer Sicherheit nimmt das Formular nur Eingaben von dieser Seite an. Öffnen Sie den Link erneut und senden Sie das Formular dort ab.",
+    too_large_title: "Das Formular ist zu groß",
+    too_large_body: "Das Formular nimmt höchstens 16 KB an: eine Subdomain, einen API-Schlüssel und eine Quelle. Öffnen Sie den Link erneut und senden Sie das Formular dort ab.",
     failed_title: "Etwas ist schiefgegangen",
     failed_body: "Die Verbindung konnte nicht gespeichert werden. Bitte versuchen Sie es in einer Minute noch einmal.",
 };
@@ -206,10 +216,26 @@ pub static DE: Texts = Texts {
 /// Fills `{app}`, `{org}` and `{host}` into a text. The result is plain text, escaped when it
 /// is put into the page.
 pub fn fill(text: &str, app: &str, org: &str, host: &str) -> String {
-    let filled = text
-        .replace("{app}", app)
-        .replace("{org}", org)
-        .replace("{host}", host);
+    // One pass over the template: names come from vendors and customers, and a name like
+    // `{host}` must appear as typed, not be filled in again.
+    let values = [("{app}", app), ("{org}", org), ("{host}", host)];
+    let mut filled = String::with_capacity(text.len() + app.len() + org.len() + host.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('{') {
+        filled.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        match values.iter().find(|(name, _)| tail.starts_with(name)) {
+            Some((name, value)) => {
+                filled.push_str(value);
+                rest = &tail[name.len()..];
+            }
+            None => {
+                filled.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    filled.push_str(rest);
     // A name filled in at the start of a sentence ("this application asks …") starts it
     // with a capital.
     let mut chars = filled.chars();
@@ -232,5 +258,15 @@ mod tests {
             text.starts_with("Acme Jobs möchte das Sage HR-Konto von Globex verbinden."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn filled_in_names_are_never_filled_in_again() {
+        assert_eq!(
+            fill("{app} / {org} / {host}", "A{org}", "{host}{app}", "h{app}"),
+            "A{org} / {host}{app} / h{app}"
+        );
+        assert_eq!(fill("{org}{", "x", "{", "y"), "{{", "a lone brace stays");
+        assert_eq!(fill("{nope} {app}", "Ä", "", ""), "{nope} Ä");
     }
 }

@@ -2,6 +2,7 @@
 
 mod connect;
 mod connect_browser;
+mod connect_hardening;
 mod helpers;
 mod management;
 mod reads;

@@ -74,14 +74,15 @@ async fn a_link_completes_once_and_creates_its_integration() {
         assert_eq!(stored.completed_at, None);
         assert!(store.connect_link("tok-b").await.unwrap().is_none());
 
-        assert_eq!(
-            store.record_link_failure(&stored.token_hash).await.unwrap(),
-            1
-        );
-        assert_eq!(
-            store.record_link_failure(&stored.token_hash).await.unwrap(),
-            2
-        );
+        for want in [1, 2] {
+            assert_eq!(
+                store
+                    .reserve_link_attempt(&stored.token_hash, 10, now)
+                    .await
+                    .unwrap(),
+                Some(want)
+            );
+        }
 
         let id = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
         store
@@ -218,6 +219,100 @@ async fn expired_links_do_not_complete_and_relinks_replace_credentials() {
         assert_eq!(
             store.integration(id).await.unwrap().unwrap().status,
             IntegrationStatus::Inactive
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn parallel_attempts_reserve_no_more_than_the_limit() {
+    each_backend(|store| async move {
+        let now = day(2);
+        let later = now.plus(Duration::from_secs(3600));
+        store
+            .create_connect_link(&link("tok-race", LinkPurpose::Connect, later))
+            .await
+            .unwrap();
+        let hash = token_digest("tok-race");
+        let tries = (0..50).map(|_| {
+            let store = store.clone();
+            let hash = hash.clone();
+            tokio::spawn(async move { store.reserve_link_attempt(&hash, 10, now).await })
+        });
+        let mut granted = Vec::new();
+        for t in tries.collect::<Vec<_>>() {
+            if let Some(n) = t.await.unwrap().unwrap() {
+                granted.push(n);
+            }
+        }
+        granted.sort_unstable();
+        assert_eq!(granted, (1..=10).collect::<Vec<i64>>());
+        let stored = store.connect_link("tok-race").await.unwrap().unwrap();
+        assert_eq!(stored.failed_attempts, 10);
+
+        // An attempt that did not fail is given back and can be made again.
+        store.release_link_attempt(&hash).await.unwrap();
+        assert_eq!(
+            store.reserve_link_attempt(&hash, 10, now).await.unwrap(),
+            Some(10)
+        );
+        assert_eq!(
+            store.reserve_link_attempt(&hash, 10, now).await.unwrap(),
+            None
+        );
+
+        // Used, expired and unknown links reserve nothing.
+        store
+            .create_connect_link(&link("tok-old", LinkPurpose::Connect, now))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .reserve_link_attempt(&token_digest("tok-old"), 10, now)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .reserve_link_attempt(&token_digest("tok-none"), 10, now)
+                .await
+                .unwrap(),
+            None
+        );
+        store
+            .create_connect_link(&link("tok-done", LinkPurpose::Connect, later))
+            .await
+            .unwrap();
+        store
+            .complete_connect_link(
+                &token_digest("tok-done"),
+                &integration("sagehr:4mUqVHo3bnvKXT6qWZEpn1ds", "k"),
+                &completion("c-done", later),
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .reserve_link_attempt(&token_digest("tok-done"), 10, now)
+                .await
+                .unwrap(),
+            None
+        );
+        // Releasing never goes below zero.
+        store
+            .release_link_attempt(&token_digest("tok-done"))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .connect_link("tok-done")
+                .await
+                .unwrap()
+                .unwrap()
+                .failed_attempts,
+            0
         );
     })
     .await;
