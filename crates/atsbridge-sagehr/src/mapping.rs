@@ -254,7 +254,15 @@ pub fn applicant(
             first_name: a.first_name.clone(),
             last_name: a.last_name.clone(),
             company: None,
-            title: None,
+            // atsbridge writes `candidate.title` into the applicant's summary, so a summary
+            // that reads like a title (one short line) is read back as the title; a longer
+            // text written in Sage HR is a summary, not a title.
+            title: a
+                .summary
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.chars().count() <= 255 && !s.contains(['\n', '\r']))
+                .map(str::to_owned),
             confidential: None,
             source: a.source.clone(),
             custom_fields: Some(CustomFields::new()),

@@ -89,6 +89,8 @@ pub struct Applicant {
     #[serde(deserialize_with = "lenient_string")]
     pub source: Option<String>,
     #[serde(deserialize_with = "lenient_string")]
+    pub summary: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
     pub created_at: Option<String>,
     #[serde(deserialize_with = "lenient_string")]
     pub disqualified_date: Option<String>,

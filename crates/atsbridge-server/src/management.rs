@@ -165,7 +165,7 @@ const SAGEHR_READ_MODELS: &[Coverage] = &[
             ("first_name", S),
             ("last_name", S),
             ("company", U),
-            ("title", U),
+            ("title", S),
             ("confidential", U),
             ("source", S),
             ("custom_fields", U),

@@ -988,3 +988,33 @@ async fn unsupported_filters_empty_the_page_unless_ignored() {
         .iter()
         .all(|j| j["status"] == "OPEN"));
 }
+
+#[tokio::test]
+async fn the_candidates_title_is_read_back_after_a_create_and_after_a_sync() {
+    let app = spawn_app(Options::default()).await;
+    let job = open_jobs(&app).await.remove(0);
+    let mut c = candidate("title@example.com");
+    c["title"] = json!("Head of Analytics");
+    let (status, answer, _) = post(
+        &app,
+        &format!("/v1/ats/jobs/{}/applications", job["id"].as_str().unwrap()),
+        &json!({"candidate": c}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["data"]["candidate"]["title"], "Head of Analytics",
+        "{answer}"
+    );
+    let id = answer["data"]["candidate"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.sync().await;
+    let (_, listed) = app.get(&format!("/v1/ats/candidates?ids={id}")).await;
+    assert_eq!(listed["data"]["results"][0]["title"], "Head of Analytics");
+    assert!(
+        !answer["warnings"].to_string().contains("candidate.title"),
+        "{answer}"
+    );
+}
