@@ -216,6 +216,15 @@ pub fn job(scope: Scope<'_>, raw: &Value, stages: Vec<Stage>) -> Option<Job> {
     })
 }
 
+/// A job title rather than a summary: one line of at most 100 characters that does not end
+/// like a sentence.
+fn looks_like_title(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().count() <= 100
+        && !s.contains(['\n', '\r'])
+        && !s.ends_with(['.', '!', '?'])
+}
+
 /// An applicant as a candidate and an application. `endpoint` is the `remote_data` key
 /// (the list it came from, or R5). `None` for a record without an id.
 pub fn applicant(
@@ -254,14 +263,14 @@ pub fn applicant(
             first_name: a.first_name.clone(),
             last_name: a.last_name.clone(),
             company: None,
-            // atsbridge writes `candidate.title` into the applicant's summary, so a summary
-            // that reads like a title (one short line) is read back as the title; a longer
-            // text written in Sage HR is a summary, not a title.
+            // atsbridge writes `candidate.title` into the applicant's summary, so a summary that
+            // reads like a title (one short line, not a sentence) is read back as the title;
+            // anything longer, written in Sage HR, is a summary and stays in `remote_data`.
             title: a
                 .summary
                 .as_deref()
                 .map(str::trim)
-                .filter(|s| !s.is_empty() && s.chars().count() <= 255 && !s.contains(['\n', '\r']))
+                .filter(|s| looks_like_title(s))
                 .map(str::to_owned),
             confidential: None,
             source: a.source.clone(),

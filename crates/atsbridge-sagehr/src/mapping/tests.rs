@@ -435,3 +435,15 @@ fn timestamps_parse_in_every_form_sage_hr_uses() {
     }
     assert_eq!(parse_when("15/10/2020"), None);
 }
+
+#[test]
+fn a_title_like_summary_is_the_candidates_title_and_a_sentence_is_not() {
+    assert!(looks_like_title("Head of Analytics"));
+    assert!(looks_like_title("Senior Engineer, Payments"));
+    assert!(!looks_like_title(
+        "Five years of experience in a similar role."
+    ));
+    assert!(!looks_like_title("Line one\nline two"));
+    assert!(!looks_like_title(""));
+    assert!(!looks_like_title(&"x".repeat(101)));
+}
