@@ -10,6 +10,7 @@ pub mod ats;
 pub mod auth;
 pub mod connect;
 pub mod error;
+pub mod general_errors;
 pub mod limits;
 pub mod management;
 pub mod nested;
@@ -152,7 +153,7 @@ pub fn app(state: AppState) -> Router {
                 "no such endpoint; see the API reference for the routes under /v1",
             )
         });
-    limits::layers(router, state)
+    limits::layers(general_errors::layer(router), state)
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then finishes open requests.

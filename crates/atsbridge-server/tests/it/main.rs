@@ -3,6 +3,7 @@
 mod connect;
 mod connect_browser;
 mod connect_hardening;
+mod general_errors;
 mod helpers;
 mod management;
 mod reads;

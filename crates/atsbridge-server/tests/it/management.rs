@@ -36,6 +36,18 @@ fn assert_error(status: u16, body: &Value, expected: ErrorCode) {
     assert!(body["error"]["title"].is_string(), "{body}");
 }
 
+/// A general endpoint's answer for a situation Kombo codes outside the general set
+/// (`original`): `PLATFORM.INPUT_INVALID`, naming `original`, with the status kept.
+fn assert_general(status: u16, body: &Value, expected_status: u16, original: &str) {
+    assert_eq!(
+        code(body),
+        ErrorCode::PlatformInputInvalid.as_str(),
+        "{body}"
+    );
+    assert_eq!(status, expected_status, "{body}");
+    assert!(message(body).contains(original), "{body}");
+}
+
 /// A request with the API key but no `X-Integration-Id`.
 fn keyed(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
     app.http
@@ -440,15 +452,16 @@ async fn enabling_and_disabling() {
     let changed = events_of_kind(&app, "integration-state-changed").await;
     assert_eq!(changed.last().unwrap()["state"], "INACTIVE");
 
-    // A disabled integration neither syncs nor passes requests through.
+    // A disabled integration neither syncs nor passes requests through (general endpoints:
+    // a general code, the original one in the message, the status kept).
     let (status, body) = send(app.request(Method::POST, "/v1/force-sync")).await;
-    assert_error(status, &body, ErrorCode::IntegrationInactive);
+    assert_general(status, &body, 403, "INTEGRATION.INACTIVE");
     let (status, body) = send(
         app.request(Method::POST, "/v1/passthrough/sagehr/api")
             .json(&json!({"method": "GET", "path": "/recruitment/positions"})),
     )
     .await;
-    assert_error(status, &body, ErrorCode::IntegrationInactive);
+    assert_general(status, &body, 403, "INTEGRATION.INACTIVE");
 
     let (status, body) = send(keyed(&app, Method::PUT, &path).json(&json!({"value": true}))).await;
     assert_eq!(status, 200, "{body}");
@@ -492,7 +505,7 @@ async fn enabling_and_disabling() {
     );
     // … and an INVALID integration cannot be force-synced until new credentials arrive.
     let (status, body) = send(app.request(Method::POST, "/v1/force-sync")).await;
-    assert_error(status, &body, ErrorCode::IntegrationAuthenticationInvalid);
+    assert_general(status, &body, 403, "INTEGRATION.AUTHENTICATION_INVALID");
 
     // Bad bodies name the field.
     for (raw, field) in [
@@ -819,7 +832,8 @@ async fn passthrough_rejects_bad_requests_and_reports_connector_errors() {
     .await;
     assert_error(status, &body, ErrorCode::PlatformIntegrationNotFound);
 
-    // Sage HR cannot be reached: the connector's error code, with its message.
+    // Sage HR cannot be reached: 503 with a general code naming the connector's code and
+    // keeping its message.
     add_integration(
         &app,
         UNREACHABLE,
@@ -833,7 +847,16 @@ async fn passthrough_rejects_bad_requests_and_reports_connector_errors() {
             .json(&json!({"method": "GET", "path": "/recruitment/positions"})),
     )
     .await;
-    assert_error(status, &body, ErrorCode::RemoteServiceUnavailable);
+    assert_eq!(
+        code(&body),
+        ErrorCode::PlatformUnknownError.as_str(),
+        "{body}"
+    );
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        message(&body).contains("REMOTE.SERVICE_UNAVAILABLE"),
+        "{body}"
+    );
     assert!(!message(&body).is_empty());
     assert!(!body.to_string().contains(SIM_KEY));
 }
