@@ -728,10 +728,10 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
                 break;
             }
             Ok(None) => {
-                tracing::warn!(%remote_id, attempt, "Sage HR does not find the applicant it just created")
+                tracing::warn!(%remote_id, attempt, "Sage HR does not find the applicant it just created");
             }
             Err(e) => {
-                tracing::warn!(%remote_id, attempt, error = %e.message, "reading a created applicant back failed")
+                tracing::warn!(%remote_id, attempt, error = %e.message, "reading a created applicant back failed");
             }
         }
         tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
