@@ -15,6 +15,18 @@ use crate::AppState;
 #[derive(Debug, Clone)]
 pub struct Caller(pub ApiKeyRow);
 
+/// Put in a request's extensions once its key was looked up and not found, so that the
+/// handler refuses it without looking it up again.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRejected;
+
+fn invalid_key() -> ApiError {
+    ApiError::new(
+        ErrorCode::PlatformAuthenticationInvalid,
+        "the API key is not valid",
+    )
+}
+
 /// The bearer token of a request, if it has one.
 pub fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts
@@ -45,12 +57,14 @@ impl FromRequestParts<AppState> for Caller {
                 "send your API key as `Authorization: Bearer <key>`",
             )
         })?;
-        let key = state.store.api_key_by_secret(token).await?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::PlatformAuthenticationInvalid,
-                "the API key is not valid",
-            )
-        })?;
+        if parts.extensions.get::<KeyRejected>().is_some() {
+            return Err(invalid_key());
+        }
+        let key = state
+            .store
+            .api_key_by_secret(token)
+            .await?
+            .ok_or_else(invalid_key)?;
         let caller = Caller(key);
         parts.extensions.insert(caller.clone());
         Ok(caller)

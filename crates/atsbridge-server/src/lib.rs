@@ -9,6 +9,7 @@
 pub mod ats;
 pub mod auth;
 pub mod connect;
+pub mod connections;
 pub mod error;
 pub mod general_errors;
 pub mod limits;
@@ -28,6 +29,7 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+pub use crate::connections::HttpConfig;
 use crate::error::ApiError;
 
 /// Server settings that are not about storage.
@@ -35,6 +37,9 @@ use crate::error::ApiError;
 pub struct ServerConfig {
     /// Requests per API key per minute before 429.
     pub rate_limit_per_minute: u32,
+    /// Requests with a wrong API key per client address per minute; further requests with
+    /// any key from that address get 429 until the minute is over. 0 turns this off.
+    pub auth_failures_per_minute: u32,
     /// Largest request body accepted.
     pub body_limit_bytes: usize,
     /// Write actions in flight at once per integration before 429
@@ -78,6 +83,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             rate_limit_per_minute: 600,
+            auth_failures_per_minute: 30,
             body_limit_bytes: 25 * 1024 * 1024,
             write_concurrency_per_integration: 30,
             allow_private_attachment_urls: false,
@@ -101,6 +107,8 @@ pub struct AppState {
     pub engine: Engine,
     pub config: ServerConfig,
     pub limiter: limits::RateLimiter,
+    /// Requests with a wrong API key, per client address.
+    pub auth_failures: limits::RateLimiter,
     /// Write actions in flight per integration.
     pub writes: write::InFlight,
 }
@@ -114,12 +122,15 @@ impl AppState {
     ) -> Self {
         let limiter =
             limits::RateLimiter::new(config.rate_limit_per_minute, Duration::from_secs(60));
+        let auth_failures =
+            limits::RateLimiter::new(config.auth_failures_per_minute, Duration::from_secs(60));
         AppState {
             store,
             connectors,
             engine,
             config,
             limiter,
+            auth_failures,
             writes: write::InFlight::default(),
         }
     }
@@ -156,13 +167,23 @@ pub fn app(state: AppState) -> Router {
     limits::layers(general_errors::layer(router), state)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then finishes open requests.
+/// Serves `app` on `listener` with the default HTTP limits until `shutdown` resolves, then
+/// finishes open requests.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, app, HttpConfig::default(), shutdown).await
+}
+
+/// [`serve`] with the given limits on connections (header read and idle timeouts, how many
+/// at once).
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    http: HttpConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve(listener, app, http, shutdown).await
 }

@@ -4,15 +4,20 @@
 //!
 //! Order, outermost first (see `layers`):
 //! request id → trace span → request id on the response → panic catcher → gzip →
-//! error envelope → timeout → rate limit (authenticates the key) → body limits → routes.
+//! error envelope → timeout → rate limits (authenticates the key; counts wrong keys per
+//! client address) → body limits → routes.
+//!
+//! Limits that apply before a request exists (head size, header and idle timeouts,
+//! connections) are in [`crate::connections`].
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use atsbridge_model::{ErrorCode, ErrorResponse};
-use axum::extract::{DefaultBodyLimit, FromRequestParts as _, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts as _, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -28,7 +33,7 @@ use tower_http::request_id::{
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::auth::{self, Caller};
+use crate::auth::{self, Caller, KeyRejected};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -135,6 +140,29 @@ impl RateLimiter {
             limit: self.limit,
             remaining: self.limit.saturating_sub(entry.count),
             reset: window.saturating_sub(now.saturating_duration_since(entry.started)),
+        })
+    }
+
+    /// What `check_at` would decide for one more request, without counting it: `allowed`
+    /// while fewer than the limit were counted in the current window.
+    pub fn peek_at(&self, key: &str, now: Instant) -> Option<Decision> {
+        if self.limit == 0 {
+            return None;
+        }
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (count, reset) = match state.by_key.get(key) {
+            Some(w) if now.saturating_duration_since(w.started) < self.window => (
+                w.count,
+                self.window
+                    .saturating_sub(now.saturating_duration_since(w.started)),
+            ),
+            _ => (0, self.window),
+        };
+        Some(Decision {
+            allowed: count < self.limit,
+            limit: self.limit,
+            remaining: self.limit.saturating_sub(count),
+            reset,
         })
     }
 
@@ -246,11 +274,36 @@ async fn timeout(request: Request, next: Next) -> Response {
 
 /// Authenticates the key once (handlers reuse the `Caller` from the request's extensions),
 /// counts the request against it and adds the `ratelimit-*` headers. Requests without a
-/// valid key are not counted: the handler answers them with 401.
+/// valid key are not counted against a key: the handler answers them with 401. A wrong key
+/// counts against the client's address instead, and an address that sent too many is
+/// answered 429 without its key being looked at, valid or not, until its window ends.
 async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| client_key(addr.ip()));
     let caller = if auth::bearer(&parts).is_some() {
-        Caller::from_request_parts(&mut parts, &state).await.ok()
+        if let Some(blocked) = client
+            .as_deref()
+            .and_then(|c| state.auth_failures.peek_at(c, Instant::now()))
+            .filter(|d| !d.allowed)
+        {
+            return too_many_wrong_keys(blocked);
+        }
+        match Caller::from_request_parts(&mut parts, &state).await {
+            Ok(caller) => Some(caller),
+            Err(e) => {
+                if e.code == ErrorCode::PlatformAuthenticationInvalid {
+                    // The handler answers without a second lookup.
+                    parts.extensions.insert(KeyRejected);
+                    if let Some(c) = &client {
+                        state.auth_failures.check(c);
+                    }
+                }
+                None
+            }
+        }
     } else {
         None
     };
@@ -281,11 +334,50 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
         }
         .into_response()
     };
+    ratelimit_headers(&mut response, &decision);
+    response
+}
+
+/// The address wrong keys are counted against: IPv4 addresses one by one, IPv6 by /64 (the
+/// block one host typically gets, and can pick addresses from at will).
+fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+fn too_many_wrong_keys(decision: Decision) -> Response {
+    let seconds = decision.reset_seconds().max(1);
+    tracing::info!(
+        limit = decision.limit,
+        retry_after_s = seconds,
+        "too many requests with a wrong API key from one address"
+    );
+    let mut response = ApiError {
+        code: ErrorCode::PlatformRateLimitExceeded,
+        message: format!(
+            "more than {} requests with an invalid API key came from this address in the current minute; retry in {seconds} seconds",
+            decision.limit
+        ),
+        retry_after: Some(seconds),
+    }
+    .into_response();
+    ratelimit_headers(&mut response, &decision);
+    response
+}
+
+fn ratelimit_headers(response: &mut Response, decision: &Decision) {
     let headers = response.headers_mut();
     headers.insert(RATELIMIT_LIMIT, HeaderValue::from(decision.limit));
     headers.insert(RATELIMIT_REMAINING, HeaderValue::from(decision.remaining));
     headers.insert(RATELIMIT_RESET, HeaderValue::from(decision.reset_seconds()));
-    response
 }
 
 /// Errors that did not come from our handlers (axum's extractor rejections, the body limit,
@@ -388,6 +480,35 @@ mod tests {
         assert_eq!(limiter.tracked(), 100);
         limiter.check_at("fresh", t0 + Duration::from_secs(2));
         assert_eq!(limiter.tracked(), 1);
+    }
+
+    #[test]
+    fn peeking_does_not_count() {
+        let limiter = RateLimiter::new(2, Duration::from_secs(60));
+        let t0 = Instant::now();
+        assert!(limiter.peek_at("a", t0).unwrap().allowed);
+        limiter.check_at("a", t0);
+        let one = limiter.peek_at("a", t0).unwrap();
+        assert!(one.allowed);
+        assert_eq!(one.remaining, 1);
+        limiter.check_at("a", t0);
+        assert!(!limiter.peek_at("a", t0).unwrap().allowed);
+        assert!(!limiter.peek_at("a", t0).unwrap().allowed);
+        assert!(
+            limiter
+                .peek_at("a", t0 + Duration::from_secs(60))
+                .unwrap()
+                .allowed
+        );
+    }
+
+    #[test]
+    fn wrong_keys_count_per_ipv4_address_and_ipv6_block() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("2001:db8:1:2:3:4:5:6"), key("2001:db8:1:2:ffff::1"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
     }
 
     #[test]

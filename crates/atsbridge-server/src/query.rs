@@ -5,14 +5,14 @@
 //! Conventions, as Kombo's API and SDKs use them:
 //! - arrays are one comma-joined value (`ids=a,b`); a repeated parameter (`ids=a&ids=b`) is
 //!   accepted too and its values are combined; blank items are dropped and a list with no
-//!   items is no filter at all;
+//!   items is no filter at all; a list holds at most [`MAX_LIST_ITEMS`] items;
 //! - booleans are the strings `true` and `false`, nothing else;
-//! - date-times are RFC 3339;
+//! - date-times are RFC 3339; one without an offset (Python's naive `isoformat()`) is UTC;
 //! - parameters an endpoint does not know are ignored.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use atsbridge_model::enums::{EmploymentType, JobStatus, Outcome, Visibility};
+use atsbridge_model::enums::{JobStatus, Outcome, Visibility};
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::Filter;
 
@@ -20,6 +20,10 @@ use crate::error::{ApiError, ApiResult};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 250;
+/// The most items one list parameter (`ids`, `job_ids`, `statuses`, …) may hold, counted
+/// as sent (blanks dropped, duplicates counted). Each item becomes a bound value in the
+/// page query, and a request should not buy unbounded work for the price of its URI.
+pub const MAX_LIST_ITEMS: usize = 1_000;
 
 /// What a list request asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,9 +32,8 @@ pub struct ListParams {
     pub cursor: Option<String>,
     pub page_size: u32,
     pub filter: Filter,
-    /// Accepted and validated, but it changes nothing: the Sage HR connector supports every
-    /// filter the API has (each one is answered from our own store), so there is never an
-    /// unsupported filter to ignore or to turn into an empty result.
+    /// Drop filters on fields the tool does not have (for Sage HR: `job_codes`) instead of
+    /// letting them filter out every record (`crate::ats`).
     pub ignore_unsupported_filters: bool,
 }
 
@@ -109,17 +112,26 @@ impl Raw {
     }
 
     /// A comma-separated list: items trimmed, blanks dropped, duplicates removed, order kept.
-    /// `None` when there is no item.
-    fn list(&self, name: &str) -> Option<Vec<String>> {
+    /// `None` when there is no item; an error above [`MAX_LIST_ITEMS`].
+    fn list(&self, name: &str) -> ApiResult<Option<Vec<String>>> {
+        let mut sent = 0usize;
+        let mut seen: HashSet<&str> = HashSet::new();
         let mut items: Vec<String> = Vec::new();
         for v in self.0.get(name).into_iter().flatten() {
             for item in v.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-                if !items.iter().any(|i| i == item) {
+                sent += 1;
+                if sent <= MAX_LIST_ITEMS && seen.insert(item) {
                     items.push(item.to_owned());
                 }
             }
         }
-        (!items.is_empty()).then_some(items)
+        if sent > MAX_LIST_ITEMS {
+            return Err(ApiError::invalid(
+                name,
+                format!("at most {MAX_LIST_ITEMS} values are accepted, got {sent}"),
+            ));
+        }
+        Ok((!items.is_empty()).then_some(items))
     }
 
     fn boolean(&self, name: &str) -> ApiResult<bool> {
@@ -169,9 +181,11 @@ impl Raw {
             }
         };
         // An offset sent unencoded (`…T10:00:00+02:00`) arrives with its `+` decoded to a
-        // space; read it the way it was meant.
+        // space; read it the way it was meant. Kombo's Python SDK sends a naive `datetime`
+        // without any offset; every time in this API is UTC, so that is what it means.
         parse(&raw)
             .or_else(|| parse(&raw.replace(' ', "+")))
+            .or_else(|| without_offset(&raw).and_then(|naive| parse(&format!("{naive}Z"))))
             .map(|t| Some(t.unix_millis()))
             .ok_or_else(|| {
                 ApiError::invalid(
@@ -185,12 +199,23 @@ impl Raw {
 
     /// A list whose items must be among `allowed` (exact spelling).
     fn enum_list(&self, name: &str, allowed: &[&str]) -> ApiResult<Option<Vec<String>>> {
-        let items = self.list(name);
+        let items = self.list(name)?;
         for item in items.iter().flatten() {
             check_enum(name, item, allowed)?;
         }
         Ok(items)
     }
+}
+
+/// `s` when it is a date and a time of day with no offset (`2026-01-02T03:04:05`, with or
+/// without fractional seconds), the shape RFC 3339 calls a local time.
+fn without_offset(s: &str) -> Option<&str> {
+    let (date, time) = s.split_once('T')?;
+    let plain = |part: &str| part.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+    let clock = time
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b':' || b == b'.');
+    (date.len() == 10 && plain(date) && clock).then_some(s)
 }
 
 fn check_enum(name: &str, value: &str, allowed: &[&str]) -> ApiResult<()> {
@@ -226,8 +251,8 @@ fn with_deprecated(
 pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
     let raw = Raw::new(model, query);
     let mut filter = Filter {
-        ids: raw.list("ids"),
-        remote_ids: raw.list("remote_ids"),
+        ids: raw.list("ids")?,
+        remote_ids: raw.list("remote_ids")?,
         updated_after: raw.date_time("updated_after", false)?,
         include_deleted: raw.boolean("include_deleted")?,
         ..Filter::default()
@@ -240,16 +265,18 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
                 "status",
                 JobStatus::KNOWN,
             )?;
-            filter.employment_types = raw.enum_list("employment_types", EmploymentType::KNOWN)?;
+            // An open enum: jobs carry Sage HR's own text where it maps to no Kombo value,
+            // and a filter must be able to find every job the API returns.
+            filter.employment_types = raw.list("employment_types")?;
             filter.visibilities = raw.enum_list("visibilities", Visibility::KNOWN)?;
-            filter.job_codes = raw.list("job_codes");
+            filter.job_codes = raw.list("job_codes")?;
             filter.post_url = raw.single("post_url")?;
             filter.name_contains = raw.single("name_contains")?;
             filter.remote_created_after = raw.date_time("remote_created_after", true)?;
         }
         ModelKind::Candidate => {
             filter.email = raw.single("email")?;
-            filter.job_ids = raw.list("job_ids");
+            filter.job_ids = raw.list("job_ids")?;
             filter.first_name = raw.single("first_name")?;
             filter.last_name = raw.single("last_name")?;
         }
@@ -261,9 +288,9 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
                 "outcome",
                 &outcomes,
             )?;
-            filter.job_ids = raw.list("job_ids");
-            filter.job_remote_ids = raw.list("job_remote_ids");
-            filter.current_stage_ids = raw.list("current_stage_ids");
+            filter.job_ids = raw.list("job_ids")?;
+            filter.job_remote_ids = raw.list("job_remote_ids")?;
+            filter.current_stage_ids = raw.list("current_stage_ids")?;
             filter.remote_created_after = raw.date_time("remote_created_after", true)?;
         }
         ModelKind::ApplicationStage => {}
@@ -307,6 +334,52 @@ mod tests {
         assert_eq!(p.filter.ids, Some(vec!["a".into(), "b".into(), "c".into()]));
         assert_eq!(p.filter.remote_ids, None);
         assert_eq!(p.filter.job_ids, Some(vec!["j1".into(), "j2".into()]));
+    }
+
+    #[test]
+    fn lists_hold_at_most_the_cap_counted_as_sent() {
+        let items = |n: usize| (0..n).map(|i| format!("id{i}")).collect::<Vec<_>>();
+        let at_cap = items(MAX_LIST_ITEMS).join(",");
+        let p = parse(ModelKind::Application, Some(&format!("ids={at_cap}"))).unwrap();
+        assert_eq!(p.filter.ids.unwrap().len(), MAX_LIST_ITEMS);
+        for name in [
+            "ids",
+            "remote_ids",
+            "job_ids",
+            "job_remote_ids",
+            "current_stage_ids",
+            "outcomes",
+        ] {
+            let over = items(MAX_LIST_ITEMS + 1).join(",");
+            let m = message(parse(
+                ModelKind::Application,
+                Some(&format!("{name}={over}")),
+            ));
+            assert!(
+                m.starts_with(&format!("{name}:")) && m.contains("1001"),
+                "{m}"
+            );
+        }
+        // Repeated parameters and duplicates count as sent.
+        let repeated = format!("job_codes={}&job_codes=x", "x,".repeat(MAX_LIST_ITEMS));
+        assert!(message(parse(ModelKind::Job, Some(&repeated))).starts_with("job_codes:"));
+        for name in ["statuses", "employment_types", "visibilities", "job_codes"] {
+            let over = format!("{name}={}", "OPEN,".repeat(MAX_LIST_ITEMS + 1));
+            assert!(message(parse(ModelKind::Job, Some(&over))).starts_with(name));
+        }
+        let over = format!("job_ids={}", items(MAX_LIST_ITEMS + 1).join(","));
+        assert!(message(parse(ModelKind::Candidate, Some(&over))).starts_with("job_ids:"));
+    }
+
+    #[test]
+    fn a_long_list_is_parsed_in_linear_time() {
+        // 200,000 distinct items: with a quadratic dedup this takes minutes, not
+        // milliseconds. Above the cap, so it is refused, but only after counting.
+        let many = (0..200_000).map(|i| format!("id{i}")).collect::<Vec<_>>();
+        let query = format!("ids={}", many.join(","));
+        let started = std::time::Instant::now();
+        assert!(message(parse(ModelKind::Job, Some(&query))).starts_with("ids:"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]
@@ -366,6 +439,26 @@ mod tests {
             message(parse(ModelKind::Job, Some("updated_after=2026-01-02")))
                 .starts_with("updated_after:")
         );
+        // No offset (a naive Python datetime): UTC.
+        for naive in [
+            "2026-01-02T03:04:05.678",
+            "2026-01-02T03:04:05.678000",
+            "2026-01-02T03:04:05.6789",
+        ] {
+            let p = parse(ModelKind::Job, Some(&format!("updated_after={naive}"))).unwrap();
+            assert_eq!(p.filter.updated_after, Some(1_767_323_045_678), "{naive}");
+        }
+        let p = parse(ModelKind::Job, Some("updated_after=2026-01-02T03:04:05")).unwrap();
+        assert_eq!(p.filter.updated_after, Some(1_767_323_045_000));
+        for bad in [
+            "2026-01-02T03:04:05+02",
+            "2026-01-02T25:04:05",
+            "2026-01-02 03:04:05",
+            "2026-01-02T03:04:05ZZ",
+        ] {
+            let m = message(parse(ModelKind::Job, Some(&format!("updated_after={bad}"))));
+            assert!(m.starts_with("updated_after:"), "{bad}: {m}");
+        }
         assert!(
             message(parse(ModelKind::Job, Some("updated_after=yesterday")))
                 .starts_with("updated_after:")
@@ -390,9 +483,19 @@ mod tests {
         let m = message(parse(ModelKind::Job, Some("statuses=OPEN,open")));
         assert!(m.starts_with("statuses:") && m.contains("`open`"), "{m}");
         assert!(message(parse(ModelKind::Job, Some("status=NOPE"))).starts_with("status:"));
-        assert!(
-            message(parse(ModelKind::Job, Some("employment_types=Full-time")))
-                .starts_with("employment_types:")
+        // Open: any text a job can carry, matched exactly.
+        let p = parse(
+            ModelKind::Job,
+            Some("employment_types=Full-time,FULL_TIME,Freelance%20(hourly)"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.filter.employment_types,
+            Some(vec![
+                "Full-time".into(),
+                "FULL_TIME".into(),
+                "Freelance (hourly)".into()
+            ])
         );
         assert!(message(parse(ModelKind::Job, Some("visibilities=HIDDEN")))
             .starts_with("visibilities:"));

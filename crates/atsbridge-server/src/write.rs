@@ -1021,10 +1021,12 @@ async fn download(
             return Err(format!("`{url}` resolves to no address"));
         }
         if !config.allow_private_attachment_urls {
-            if let Some(bad) = addrs.iter().find(|a| is_internal(a.ip())) {
+            // The message never names the address: a client must not learn what an
+            // internal name resolves to.
+            if addrs.iter().any(|a| is_internal(a.ip())) {
                 return Err(format!(
-                    "`{url}` points to {}, an internal address; atsbridge downloads attachments only from public addresses",
-                    bad.ip()
+                    "`{url}` is {}; atsbridge downloads attachments only from public addresses, never from internal addresses",
+                    atsbridge_sync::webhooks::NOT_PUBLIC
                 ));
             }
         }

@@ -119,6 +119,11 @@ impl Store {
             }
             _ => url.to_owned(),
         };
+        #[cfg(unix)]
+        let file = match backend {
+            Backend::Sqlite => private_file::before_open(&url)?,
+            Backend::Postgres => None,
+        };
         let options = AnyConnectOptions::from_str(&url).map_err(db("parsing the database URL"))?;
         let mut pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         pool_options = match backend {
@@ -143,6 +148,10 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(db("connecting to the database"))?;
+        #[cfg(unix)]
+        if let Some(file) = &file {
+            file.after_open();
+        }
         let migrator = match backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
@@ -198,6 +207,114 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The SQLite files hold candidates' personal data: only their owner may read them. New
+/// ones are made so (mode 0600); existing ones more open are reported, not changed, since an
+/// operator may have opened them on purpose.
+#[cfg(unix)]
+mod private_file {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    use std::path::{Path, PathBuf};
+
+    use crate::{Result, StoreError};
+
+    /// What SQLite keeps beside the database file.
+    const COMPANIONS: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+    /// The database file of a SQLite URL and which of its files existed before the open.
+    #[derive(Debug)]
+    pub(crate) struct SqliteFile {
+        path: PathBuf,
+        existed: Vec<bool>,
+    }
+
+    /// The file a SQLite URL names, or `None` for an in-memory database.
+    pub(crate) fn sqlite_path(url: &str) -> Option<PathBuf> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let memory =
+            path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
+        (!memory).then(|| PathBuf::from(path))
+    }
+
+    /// Creates the database file with mode 0600 if it does not exist yet (SQLite then gives
+    /// its -wal and -shm files the same mode), and warns about existing files others can
+    /// read or write.
+    pub(crate) fn before_open(url: &str) -> Result<Option<SqliteFile>> {
+        let Some(path) = sqlite_path(url) else {
+            return Ok(None);
+        };
+        let files = files(&path);
+        let existed: Vec<bool> = files.iter().map(|f| f.exists()).collect();
+        if !existed[0] {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| {
+                    StoreError::Config(format!(
+                        "creating the database file {}: {e}",
+                        path.display()
+                    ))
+                })?;
+        }
+        for (file, _) in files.iter().zip(&existed).filter(|(_, existed)| **existed) {
+            warn_if_open(file);
+        }
+        Ok(Some(SqliteFile { path, existed }))
+    }
+
+    impl SqliteFile {
+        /// Files this open created are made private whatever the umask; files that were
+        /// there already were reported by `before_open`.
+        pub(crate) fn after_open(&self) {
+            for (file, existed) in files(&self.path).iter().zip(&self.existed) {
+                if *existed {
+                    continue;
+                }
+                if let Err(e) =
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                {
+                    if e.kind() != std::io::ErrorKind::NotFound {
+                        tracing::warn!(path = %file.display(), error = %e, "could not make a database file private");
+                    }
+                }
+            }
+        }
+    }
+
+    fn files(path: &Path) -> Vec<PathBuf> {
+        let mut files = vec![path.to_owned()];
+        for suffix in COMPANIONS {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            files.push(PathBuf::from(name));
+        }
+        files
+    }
+
+    /// Whether `mode` lets anyone but the owner read or write.
+    pub(crate) fn too_open(mode: u32) -> bool {
+        mode & 0o077 != 0
+    }
+
+    fn warn_if_open(file: &Path) {
+        let Ok(meta) = std::fs::metadata(file) else {
+            return;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if too_open(mode) {
+            tracing::warn!(
+                path = %file.display(),
+                mode = format!("{mode:o}"),
+                "the database file can be read or written by other users of this machine, and it holds candidates' personal data; `chmod 600` it"
+            );
+        }
     }
 }
 
@@ -305,6 +422,64 @@ pub(crate) fn opt_timestamp(ms: Option<i64>) -> Result<Option<atsbridge_model::T
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn new_sqlite_files_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!(
+            "atsbridge-permissions-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("store.db");
+        let store = super::Store::open(
+            &format!("sqlite://{}", path.display()),
+            crate::KeyRing::new("test", [42; 32]),
+        )
+        .await
+        .unwrap();
+        // A write, so that the WAL and its index exist while the store is open.
+        store
+            .create_api_key("env", "permissions", atsbridge_model::Timestamp::now())
+            .await
+            .unwrap();
+        let modes: Vec<(String, u32)> = ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| {
+                let file = dir.join(format!("store.db{suffix}"));
+                let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+                (suffix.to_string(), mode)
+            })
+            .collect();
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+        for (suffix, mode) in modes {
+            assert_eq!(mode, 0o600, "store.db{suffix}: {mode:o}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        use super::private_file::{sqlite_path, too_open};
+        use std::path::PathBuf;
+        assert_eq!(
+            sqlite_path("sqlite://data/a.db?mode=rwc"),
+            Some(PathBuf::from("data/a.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///abs/a.db"),
+            Some(PathBuf::from("/abs/a.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:a.db"), Some(PathBuf::from("a.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("sqlite://x.db?mode=memory&cache=shared"), None);
+        assert_eq!(sqlite_path("postgres://h/db"), None);
+        assert!(too_open(0o644) && too_open(0o604) && too_open(0o620));
+        assert!(!too_open(0o600) && !too_open(0o400));
+    }
+
     #[test]
     fn urls_are_redacted() {
         assert_eq!(

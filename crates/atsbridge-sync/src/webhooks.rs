@@ -284,13 +284,10 @@ impl Deliverer {
             let addrs = resolve(&url, self.config.timeout)
                 .await
                 .map_err(|e| (None, e))?;
-            if let Some(bad) = addrs.iter().find(|a| is_internal(a.ip())) {
+            if addrs.iter().any(|a| is_internal(a.ip())) {
                 return Err((
                     None,
-                    format!(
-                        "{} is an internal address; private webhook URLs are not allowed",
-                        bad.ip()
-                    ),
+                    format!("the URL's host is {NOT_PUBLIC}; private webhook URLs are not allowed"),
                 ));
             }
             if let Some(url::Host::Domain(d)) = url.host() {
@@ -381,55 +378,56 @@ pub async fn validate_url(raw: &str, allow_private: bool) -> Result<url::Url, St
         return Err("credentials in webhook URLs are not supported".into());
     }
     if !allow_private {
+        let refused = || {
+            format!("`{raw}` is {NOT_PUBLIC}; private webhook URLs are not allowed on this server")
+        };
         if matches!(url.host(), Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"))
         {
-            return Err(format!("`{raw}` points to a loopback address; private webhook URLs are not allowed on this server"));
+            return Err(refused());
         }
         let addrs = resolve(&url, Duration::from_secs(5)).await?;
-        if let Some(bad) = addrs.iter().find(|a| is_internal(a.ip())) {
-            return Err(format!(
-                "`{raw}` points to {}, an internal address; private webhook URLs are not allowed on this server",
-                bad.ip()
-            ));
+        if addrs.iter().any(|a| is_internal(a.ip())) {
+            return Err(refused());
         }
     }
     Ok(url)
 }
 
+/// What a refused address is called in messages. Never the address itself: a client
+/// must not learn what an internal name resolves to.
+pub const NOT_PUBLIC: &str = "not a public address";
+
 /// Whether `ip` is an address a server should not be made to call on a client's behalf:
 /// loopback, private, link-local, carrier-grade NAT, unspecified, multicast, broadcast,
-/// reserved and documentation ranges, IPv6 unique-local and site-local, and IPv4 addresses
-/// embedded in IPv6 (mapped, NAT64) that are any of these.
+/// reserved and documentation ranges, IPv6 unique-local and site-local, NAT64 local-use
+/// prefixes, and IPv4 addresses embedded in IPv6 (mapped, translated, IPv4-compatible,
+/// NAT64, 6to4, Teredo) that are any of these.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64)
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || (o[0] == 198 && (o[1] & 0xfe) == 18)
-                || o[0] >= 240
-        }
+        IpAddr::V4(v4) => is_internal_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
             let s = v6.segments();
-            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                let v4 = std::net::Ipv4Addr::new(
-                    (s[6] >> 8) as u8,
-                    s[6] as u8,
-                    (s[7] >> 8) as u8,
-                    s[7] as u8,
-                );
-                return is_internal(IpAddr::V4(v4));
+            let v4_at = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            let embedded = match s {
+                // ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (translated, RFC 2765)
+                [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] => {
+                    vec![v4_at(hi, lo)]
+                }
+                // 64:ff9b::a.b.c.d, the well-known NAT64 prefix (RFC 6052)
+                [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => vec![v4_at(hi, lo)],
+                // 2002:aabb:ccdd::/48, 6to4 (RFC 3056): the relay calls a.b.c.d
+                [0x2002, hi, lo, ..] => vec![v4_at(hi, lo)],
+                // 2001:0::/32, Teredo (RFC 4380): the server's address, then the client's
+                // with its bits inverted
+                [0x2001, 0, server_hi, server_lo, _, _, client_hi, client_lo] => {
+                    vec![v4_at(server_hi, server_lo), v4_at(!client_hi, !client_lo)]
+                }
+                _ => Vec::new(),
+            };
+            if embedded.into_iter().any(is_internal_v4) {
+                return true;
             }
             v6.is_loopback()
                 || v6.is_unspecified()
@@ -438,10 +436,29 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80
                 || (s[0] & 0xffc0) == 0xfec0
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
+                // 64:ff9b:1::/48, NAT64 for local use (RFC 8215): where the IPv4 address sits
+                // depends on the operator's prefix length, so none of it is trusted.
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
                 // IPv4-compatible (deprecated) ::a.b.c.d
                 || (s[0..6] == [0, 0, 0, 0, 0, 0])
         }
     }
+}
+
+fn is_internal_v4(v4: std::net::Ipv4Addr) -> bool {
+    let o = v4.octets();
+    v4.is_loopback()
+        || v4.is_private()
+        || v4.is_link_local()
+        || v4.is_unspecified()
+        || v4.is_broadcast()
+        || v4.is_multicast()
+        || v4.is_documentation()
+        || o[0] == 0
+        || (o[0] == 100 && (o[1] & 0xc0) == 64)
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+        || (o[0] == 198 && (o[1] & 0xfe) == 18)
+        || o[0] >= 240
 }
 
 #[cfg(test)]
@@ -604,5 +621,93 @@ mod tests {
         assert!(validate_url("https://93.184.215.14/hook", false)
             .await
             .is_ok());
+    }
+
+    fn internal(ip: &str) -> bool {
+        is_internal(ip.parse().unwrap())
+    }
+
+    #[test]
+    fn ipv4_in_6to4_is_checked() {
+        // 2002:AABB:CCDD::/48 relays to AA.BB.CC.DD.
+        for ip in [
+            "2002:7f00:1::1",     // 127.0.0.1
+            "2002:a00:1::",       // 10.0.0.1
+            "2002:c0a8:101:1::1", // 192.168.1.1
+            "2002:a9fe:a9fe::1",  // 169.254.169.254
+            "2002:6440:1::1",     // 100.64.0.1
+            "2002::1",            // 0.0.0.0
+        ] {
+            assert!(internal(ip), "{ip}");
+        }
+        assert!(!internal("2002:808:808::1"), "8.8.8.8");
+    }
+
+    #[test]
+    fn ipv4_in_teredo_is_checked() {
+        // 2001:0:SERVER:FLAGS:PORT:~CLIENT, the client's address inverted.
+        let teredo = |server: [u8; 4], client: [u8; 4]| {
+            let inv = client.map(|b| !b);
+            format!(
+                "2001:0:{:x}:{:x}:0:0:{:x}:{:x}",
+                u16::from_be_bytes([server[0], server[1]]),
+                u16::from_be_bytes([server[2], server[3]]),
+                u16::from_be_bytes([inv[0], inv[1]]),
+                u16::from_be_bytes([inv[2], inv[3]]),
+            )
+        };
+        let public = [8, 8, 8, 8];
+        for private in [
+            [127, 0, 0, 1],
+            [10, 1, 2, 3],
+            [169, 254, 169, 254],
+            [192, 168, 0, 1],
+        ] {
+            assert!(internal(&teredo(public, private)), "client {private:?}");
+            assert!(internal(&teredo(private, public)), "server {private:?}");
+        }
+        assert!(!internal(&teredo(public, [1, 1, 1, 1])));
+        // RFC 4380's example: server 65.54.227.120, client 192.0.2.45 (documentation).
+        assert!(internal("2001:0:4136:e378:8000:63bf:3fff:fdd2"));
+    }
+
+    #[test]
+    fn nat64_prefixes_are_checked() {
+        // The well-known prefix embeds the IPv4 address in the last 32 bits.
+        assert!(internal("64:ff9b::7f00:1"));
+        assert!(internal("64:ff9b::a9fe:a9fe"));
+        assert!(!internal("64:ff9b::808:808"));
+        // The local-use prefix is the operator's: none of it is public.
+        assert!(internal("64:ff9b:1::808:808"));
+        assert!(internal("64:ff9b:1:ffff::1"));
+        assert!(!internal("64:ff9b:2::808:808"));
+    }
+
+    #[test]
+    fn ipv4_mapped_and_translated_are_checked() {
+        assert!(internal("::ffff:127.0.0.1"));
+        assert!(internal("::ffff:10.0.0.1"));
+        assert!(!internal("::ffff:8.8.8.8"));
+        assert!(internal("::ffff:0:127.0.0.1"));
+        assert!(internal("::ffff:0:192.168.1.1"));
+        assert!(!internal("::ffff:0:8.8.8.8"));
+        assert!(internal("::127.0.0.1"));
+        assert!(!internal("2606:4700:4700::1111"));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_does_not_say_what_the_address_is() {
+        for url in [
+            "http://[::ffff:7f00:1]/hook",
+            "http://[2002:7f00:1::1]/hook",
+            "http://[64:ff9b::7f00:1]/hook",
+            "http://localhost:9/hook",
+        ] {
+            let message = validate_url(url, false).await.unwrap_err();
+            assert!(message.contains("is not a public address"), "{message}");
+            assert!(!message.contains("127.0.0.1"), "{message}");
+            assert!(!message.contains("loopback"), "{message}");
+            assert!(!message.contains("internal"), "{message}");
+        }
     }
 }

@@ -49,8 +49,7 @@ impl StoreArgs {
     }
 
     pub async fn open(&self) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("creating {}", self.data_dir.display()))?;
+        create_private_dir(&self.data_dir)?;
         let keys = match &self.master_key {
             Some(spec) => KeyRing::parse(spec)?,
             None => KeyRing::parse(&key_file(&self.data_dir.join("master.key"))?)?,
@@ -60,6 +59,38 @@ impl StoreArgs {
             .await
             .with_context(|| format!("opening the database {}", atsbridge_store::redact(&url)))
     }
+}
+
+/// Creates `dir` (and missing parents) readable by its owner only (0700 on Unix): it holds
+/// the database, with candidates' personal data, and the master key. An existing directory
+/// is left as it is, with a warning when others may read it.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let existed = dir.is_dir();
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    if existed {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+        if open_to_others(mode) {
+            tracing::warn!(
+                path = %dir.display(),
+                mode = format!("{mode:o}"),
+                "the data directory is open to other users of this machine, and it holds candidates' personal data; `chmod 700` it"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether `mode` gives anyone but the owner any access.
+fn open_to_others(mode: u32) -> bool {
+    mode & 0o077 != 0
 }
 
 /// Reads the key file, creating it (mode 0600) with a new random key the first time.
@@ -93,4 +124,33 @@ pub fn connectors() -> ConnectorFactory {
             format!("no connector for tool `{other}`"),
         )),
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    #[test]
+    fn the_data_directory_is_created_private() {
+        let root = std::env::temp_dir().join(format!(
+            "atsbridge-data-dir-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        let dir = root.join("nested").join("data");
+        create_private_dir(&dir).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let (inner, parent) = (mode(&dir), mode(dir.parent().unwrap()));
+        // Existing directories are left as they are.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        create_private_dir(&dir).unwrap();
+        let kept = mode(&dir);
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(inner, 0o700, "{inner:o}");
+        assert_eq!(parent, 0o700, "{parent:o}");
+        assert_eq!(kept, 0o755);
+        assert!(open_to_others(0o755) && open_to_others(0o710) && !open_to_others(0o700));
+    }
 }

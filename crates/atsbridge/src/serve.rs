@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use atsbridge_server::{app, serve, AppState, ServerConfig};
+use atsbridge_server::{app, serve_with, AppState, HttpConfig, ServerConfig};
 use atsbridge_sync::{Deliverer, DelivererConfig, Engine, EngineConfig, Scheduler};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +22,22 @@ pub struct ServeArgs {
     /// Requests per API key per minute.
     #[arg(long, env = "ATSBRIDGE_RATE_LIMIT", default_value_t = 600)]
     pub rate_limit_per_minute: u32,
+    /// Requests with a wrong API key per client address per minute before that address
+    /// gets 429 for any key until the minute ends (0: no limit).
+    #[arg(long, env = "ATSBRIDGE_AUTH_FAILURES_PER_MINUTE", default_value_t = 30)]
+    pub auth_failures_per_minute: u32,
+    /// Seconds a client may take to send a request's head (request line and headers).
+    #[arg(long, env = "ATSBRIDGE_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may stay open without a request in progress.
+    #[arg(long, env = "ATSBRIDGE_IDLE_TIMEOUT_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, env = "ATSBRIDGE_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
     /// Accept webhook URLs on loopback, private or other internal addresses (off: such
     /// URLs are refused when subscribed and when delivered).
     #[arg(long, env = "ATSBRIDGE_ALLOW_PRIVATE_WEBHOOK_URLS")]
@@ -67,6 +83,7 @@ impl ServeArgs {
         }
         Ok(ServerConfig {
             rate_limit_per_minute: self.rate_limit_per_minute,
+            auth_failures_per_minute: self.auth_failures_per_minute,
             allow_private_webhook_urls: self.allow_private_webhook_urls,
             public_url: self.public_url.clone(),
             trust_forwarded_headers: self.trust_forwarded_headers,
@@ -79,6 +96,15 @@ impl ServeArgs {
             tool_base_urls,
             ..ServerConfig::default()
         })
+    }
+
+    /// The limits of the HTTP layer these flags describe.
+    pub fn http_config(&self) -> HttpConfig {
+        HttpConfig {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
     }
 }
 
@@ -139,7 +165,10 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
         stop.cancel();
     });
     let done = shutdown.clone();
-    serve(listener, app(state), async move { done.cancelled().await }).await?;
+    serve_with(listener, app(state), args.http_config(), async move {
+        done.cancelled().await;
+    })
+    .await?;
     shutdown.cancel();
     let _ = syncs.await;
     // Runs started by requests (force sync, connect) end as CANCELLED, recorded and with

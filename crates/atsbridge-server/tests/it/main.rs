@@ -4,6 +4,7 @@ mod connect;
 mod connect_browser;
 mod connect_hardening;
 mod general_errors;
+mod hardening_http;
 mod helpers;
 mod management;
 mod reads;
