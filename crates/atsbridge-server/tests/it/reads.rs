@@ -1285,7 +1285,6 @@ async fn bad_parameters_answer_input_invalid_naming_them() {
         ),
         ("jobs", "statuses=OPEN,PAUSED", "statuses"),
         ("jobs", "status=open", "status"),
-        ("jobs", "employment_types=FREELANCE", "employment_types"),
         ("jobs", "visibilities=SECRET", "visibilities"),
         ("jobs", "remote_created_after=soon", "remote_created_after"),
         ("applications", "outcomes=REJECTED", "outcomes"),
