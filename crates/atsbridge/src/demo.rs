@@ -42,7 +42,7 @@ pub struct DemoArgs {
 
 /// Runs the demo, keeping its database, key file and `demo.json` in `dir` (`--data-dir`).
 pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::config::create_private_dir(&dir)?;
     // A demo starts from scratch: the simulated account is regenerated on every start.
     for name in ["demo.db", "demo.db-wal", "demo.db-shm"] {
         let _ = std::fs::remove_file(dir.join(name));
