@@ -29,7 +29,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{each_backend, Env, INTEGRATION, KEY};
+use crate::helpers::{each_backend, Env, INTEGRATION};
 use crate::reliability::{connector, scripted_engine};
 use crate::scripted::api_create;
 
@@ -70,43 +70,15 @@ impl Upstream {
     }
 }
 
-async fn get_all(env: &Env, path: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    for page in 1.. {
-        let body: Value = env
-            .http
-            .get(format!(
-                "{}/acme/api{path}?per_page=100&page={page}",
-                env.sim.url()
-            ))
-            .header("X-Auth-Token", KEY)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let data = body["data"].as_array().cloned().unwrap_or_default();
-        let more = body["meta"]["next_page"].as_u64().is_some() && !data.is_empty();
-        out.extend(data);
-        if !more {
-            break;
-        }
-    }
-    out
-}
-
 /// What the simulator holds now (read with hooks and faults cleared).
 async fn upstream(env: &Env) -> Upstream {
     let mut u = Upstream::default();
-    for p in get_all(env, "/recruitment/positions").await {
+    for p in env.upstream_rows("/recruitment/positions").await {
         let id = p["id"].as_u64().unwrap();
         u.order.push(id);
-        let applicants = get_all(env, &format!("/recruitment/positions/{id}/applicants"))
-            .await
-            .iter()
-            .map(|a| a["id"].as_u64().unwrap())
-            .collect();
+        let applicants = env
+            .upstream_ids(&format!("/recruitment/positions/{id}/applicants"))
+            .await;
         u.positions.insert(
             id,
             (p["status"].as_str().unwrap_or("").to_owned(), applicants),
@@ -169,7 +141,7 @@ async fn apply_now(env: &Env, change: &Value) {
                 json!({"endpoint": "GET /recruitment/positions", "nth": 1, "actions": [change]}),
             )
             .await;
-            get_all(env, "/recruitment/positions").await;
+            env.upstream_rows("/recruitment/positions").await;
         }
     }
 }

@@ -164,6 +164,43 @@ impl Env {
         }
     }
 
+    /// Every row of a listing of the simulated account (`path` under its API), all pages,
+    /// in the order Sage HR gives them.
+    pub async fn upstream_rows(&self, path: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        for page in 1.. {
+            let body: Value = self
+                .http
+                .get(format!(
+                    "{}/acme/api{path}?per_page=100&page={page}",
+                    self.sim.url()
+                ))
+                .header("X-Auth-Token", KEY)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let data = body["data"].as_array().cloned().unwrap_or_default();
+            let more = body["meta"]["next_page"].as_u64().is_some() && !data.is_empty();
+            out.extend(data);
+            if !more {
+                return out;
+            }
+        }
+        out
+    }
+
+    /// The ids of `upstream_rows`.
+    pub async fn upstream_ids(&self, path: &str) -> Vec<u64> {
+        self.upstream_rows(path)
+            .await
+            .iter()
+            .map(|r| r["id"].as_u64().unwrap())
+            .collect()
+    }
+
     pub async fn live(&self, model: ModelKind) -> usize {
         self.all(model)
             .await

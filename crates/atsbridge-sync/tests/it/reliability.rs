@@ -57,52 +57,6 @@ async fn remote_ids(env: &Env, model: ModelKind) -> Vec<u64> {
     ids
 }
 
-/// Position ids in the order Sage HR lists them (R1: by priority, then id).
-pub async fn listing_order(env: &Env) -> Vec<u64> {
-    let body: serde_json::Value = env
-        .http
-        .get(format!(
-            "{}/acme/api/recruitment/positions?per_page=100",
-            env.sim.url()
-        ))
-        .header("X-Auth-Token", crate::helpers::KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_u64().unwrap())
-        .collect()
-}
-
-/// Applicant ids of a position in the order Sage HR lists them (R3).
-pub async fn applicant_order(env: &Env, position: u64) -> Vec<u64> {
-    let body: serde_json::Value = env
-        .http
-        .get(format!(
-            "{}/acme/api/recruitment/positions/{position}/applicants?per_page=100",
-            env.sim.url()
-        ))
-        .header("X-Auth-Token", crate::helpers::KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_u64().unwrap())
-        .collect()
-}
-
 /// The remote id of a stored job that takes applications.
 pub async fn open_job(env: &Env) -> String {
     env.all(ModelKind::Job)
@@ -161,7 +115,8 @@ async fn a_shift_in_the_position_listing_deletes_nothing_live() {
     each_backend(7, 1, |env| async move {
         let (engine, _) = scripted_engine(&env.store, "worker-a", 3, Duration::from_secs(30));
         ran(&engine).await;
-        let jobs = listing_order(&env).await;
+        // In the order Sage HR lists positions (R1: by priority, then id).
+        let jobs = env.upstream_ids("/recruitment/positions").await;
         // While the run pages (just before page 2 is served): the first position goes and a
         // new one comes, so the total holds still and the 4th position moves to page 1.
         env.control(
@@ -209,7 +164,9 @@ async fn a_shift_in_an_applicant_listing_deletes_nothing_live() {
             json!({"status": "published"}),
         )
         .await;
-        let apps = applicant_order(&env, job).await;
+        let apps = env
+            .upstream_ids(&format!("/recruitment/positions/{job}/applicants"))
+            .await;
         env.control(
             Method::POST,
             "hooks",
