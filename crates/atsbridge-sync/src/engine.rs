@@ -126,10 +126,6 @@ impl Engine {
         &self.config.worker_id
     }
 
-    pub fn config(&self) -> &EngineConfig {
-        &self.config
-    }
-
     /// Cancelled when the engine shuts down; callers running syncs of their own (the
     /// scheduler) stop with it.
     pub fn stopping(&self) -> CancellationToken {
