@@ -59,6 +59,18 @@ pub fn record_id(integration_id: &str, model: ModelKind, remote_id: &str) -> Str
     base58_prefix(&hasher.finalize())
 }
 
+/// The id of a user of the tool (a hiring team member), derived like a record's so it is
+/// stable across syncs. Users are not a synced model, so the model part is Kombo's name for
+/// them rather than a `ModelKind`.
+pub fn user_id(integration_id: &str, remote_id: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [integration_id, "ats_users", remote_id] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    base58_prefix(&hasher.finalize())
+}
+
 fn base58_prefix(bytes: &[u8]) -> String {
     let mut s = bs58::encode(bytes).into_string();
     // 32 bytes always encode to at least 43 base58 characters; 24 random bytes to at least 32.

@@ -30,7 +30,7 @@ pub use envelope::{
     DataResponse, ErrorBody, ErrorResponse, ListResponse, Page, Warning, WriteResponse,
 };
 pub use error::ErrorCode;
-pub use id::{record_id, IntegrationId, JobIdRef, ModelKind};
+pub use id::{record_id, user_id, IntegrationId, JobIdRef, ModelKind};
 pub use job::Job;
 pub use stage::{ApplicationStage, Stage};
 pub use timestamp::Timestamp;

@@ -6,7 +6,8 @@
 //! job's `stages` come from all its applicants, and an applicant's `remote_data` is R3's list
 //! form, which R5 does not give (R5 adds `position_id`, `added_by` and `referrer`). So each
 //! position involved is read again whole through the same `read_position` as `read_all`: R2
-//! for the job, cut down to R1's list form, then R3's pages for its applicants. The job is
+//! for the job (cut down to R1's list form, plus its hiring team, as `read_all` reads it),
+//! then R3's pages for its applicants. The job is
 //! re-delivered even when only applicants were missing, because its stages depend on which
 //! applicants the listing saw. An applicant that only R5 finds stays live but undelivered.
 //!
@@ -162,15 +163,18 @@ impl SageHr {
 
     /// A position read whole by id, as `read_all` reads a listed one; `None` when it is gone.
     async fn reread_position(&self, id: &str) -> Result<Option<PositionRead>, ConnectorError> {
-        let Some(raw) = self.position_by_id(id).await? else {
+        let Some(detail) = self.position_detail(id).await? else {
             return Ok(None);
         };
-        if let Some(read) = self.read_position(raw).await? {
+        if let Some(read) = self
+            .read_position(list_form(detail.clone()), Some(detail))
+            .await?
+        {
             return Ok(Some(read));
         }
         // Its applicants answered 404 after R2 found it: deleted in between, which R2 must
         // now say too before anything is taken for gone.
-        match self.position_by_id(id).await? {
+        match self.position_detail(id).await? {
             None => Ok(None),
             Some(_) => Err(ConnectorError::new(
                 Kind::Unknown,
@@ -182,8 +186,8 @@ impl SageHr {
         }
     }
 
-    /// R2, in R1's list form; `None` on 404.
-    async fn position_by_id(&self, id: &str) -> Result<Option<Value>, ConnectorError> {
+    /// R2's `data`; `None` on 404.
+    pub(crate) async fn position_detail(&self, id: &str) -> Result<Option<Value>, ConnectorError> {
         let path = format!("/recruitment/positions/{id}");
         let mut body = match self.client().get_json(&path, &[]).await {
             Ok(body) => body,
@@ -191,7 +195,7 @@ impl SageHr {
             Err(e) => return Err(e),
         };
         match body.get_mut("data").map(Value::take) {
-            Some(detail @ Value::Object(_)) => Ok(Some(list_form(detail))),
+            Some(detail @ Value::Object(_)) => Ok(Some(detail)),
             _ => Err(ConnectorError::new(
                 Kind::Unknown,
                 format!("GET {path}: the answer has no `data` object"),

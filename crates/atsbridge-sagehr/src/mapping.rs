@@ -6,14 +6,20 @@ use std::collections::BTreeMap;
 use atsbridge_model::application::{Application, ApplicationCore};
 use atsbridge_model::candidate::{Candidate, CandidateProfile, EmailAddress, PhoneNumber};
 use atsbridge_model::common::{CustomFields, Location};
-use atsbridge_model::enums::{EmploymentType, JobStatus, Outcome, Visibility};
-use atsbridge_model::{record_id, ApplicationStage, Job, ModelKind, Stage, Timestamp};
+use atsbridge_model::enums::{
+    EmploymentType, HiringTeamRole, JobRoleScope, JobRoleType, JobStatus, Outcome, Visibility,
+};
+use atsbridge_model::job::{HiringTeamMember, JobRole};
+use atsbridge_model::{record_id, user_id, ApplicationStage, Job, ModelKind, Stage, Timestamp};
 use serde_json::{json, Value};
 
 use crate::wire;
 
+mod location;
+
 /// `remote_data` keys: the endpoint each record was read from.
 pub const POSITIONS_PATH: &str = "/recruitment/positions";
+pub const POSITION_PATH: &str = "/recruitment/positions/{id}";
 pub const APPLICANTS_PATH: &str = "/recruitment/positions/{id}/applicants";
 pub const APPLICANT_PATH: &str = "/recruitment/applicants/{id}";
 
@@ -167,8 +173,9 @@ pub fn job_stages(scope: Scope<'_>, seen: &[SeenStage]) -> Vec<Stage> {
         .collect()
 }
 
-/// A position (R1's list form) as a job. `None` for a record without an id.
-pub fn job(scope: Scope<'_>, raw: &Value, stages: Vec<Stage>) -> Option<Job> {
+/// A position as a job: `raw` is R1's list form, `hiring_team` R2's `hiring_team` (which only
+/// R2 has; `Null` when it was not read). `None` for a record without an id.
+pub fn job(scope: Scope<'_>, raw: &Value, stages: Vec<Stage>, hiring_team: &Value) -> Option<Job> {
     let p: wire::Position = wire::parse(raw)?;
     let remote_id = p.id.clone()?;
     let status = p.status.as_deref();
@@ -201,7 +208,7 @@ pub fn job(scope: Scope<'_>, raw: &Value, stages: Vec<Stage>) -> Option<Job> {
         stages,
         screening_questions: vec![],
         job_postings: vec![],
-        hiring_team: vec![],
+        hiring_team: hiring_team_members(scope, hiring_team),
         employment_type: p.employment_type.as_deref().map(employment_type),
         status: status.map(job_status),
         visibility: status.and_then(visibility),
@@ -212,7 +219,68 @@ pub fn job(scope: Scope<'_>, raw: &Value, stages: Vec<Stage>) -> Option<Job> {
             raw: Some(l.clone()),
             ..Location::default()
         }),
-        remote_data: Some(json!({ POSITIONS_PATH: raw })),
+        remote_data: Some(if hiring_team.is_array() {
+            json!({ POSITIONS_PATH: raw, POSITION_PATH: { "hiring_team": hiring_team } })
+        } else {
+            json!({ POSITIONS_PATH: raw })
+        }),
+    })
+}
+
+/// R2's hiring team. Sage HR gives one full name: its first word is read as the first name,
+/// the rest as the last name. Members without an id are left out (they cannot get a stable
+/// id); so are repeats of one employee, whose roles are merged.
+fn hiring_team_members(scope: Scope<'_>, raw: &Value) -> Vec<HiringTeamMember> {
+    let mut out: Vec<HiringTeamMember> = Vec::new();
+    for m in raw.as_array().into_iter().flatten() {
+        let Some(m) = wire::parse::<wire::HiringMember>(m) else {
+            continue;
+        };
+        let Some(remote_id) = m.id else { continue };
+        let unified = m.role.as_deref().and_then(hiring_role);
+        let job_role = m.role.as_ref().map(|role| JobRole {
+            remote_id: None,
+            remote_label: Some(role.clone()),
+            unified_type: unified.map(|(_, t)| t),
+            scope: JobRoleScope::Job,
+        });
+        if let Some(known) = out
+            .iter_mut()
+            .find(|k| k.remote_id.as_deref() == Some(&remote_id))
+        {
+            known.hiring_team_roles.extend(unified.map(|(r, _)| r));
+            known.job_roles.extend(job_role);
+            continue;
+        }
+        let (first_name, last_name) = match m.full_name.as_deref().map(str::trim) {
+            Some(full) => match full.split_once(char::is_whitespace) {
+                Some((first, last)) => (Some(first.to_owned()), Some(last.trim().to_owned())),
+                None => (Some(full.to_owned()), None),
+            },
+            None => (None, None),
+        };
+        out.push(HiringTeamMember {
+            id: user_id(scope.integration_id, &remote_id),
+            remote_id: Some(remote_id),
+            first_name,
+            last_name,
+            hiring_team_roles: unified.map(|(r, _)| r).into_iter().collect(),
+            job_roles: job_role.into_iter().collect(),
+            email: None,
+        });
+    }
+    out
+}
+
+/// Sage HR's role names (the reference has seen `hiring_manager` and `interviewer`).
+fn hiring_role(role: &str) -> Option<(HiringTeamRole, JobRoleType)> {
+    Some(match role.trim().to_ascii_lowercase().as_str() {
+        "hiring_manager" => (HiringTeamRole::HiringManager, JobRoleType::HiringManager),
+        "interviewer" => (HiringTeamRole::Interviewer, JobRoleType::Interviewer),
+        "recruiter" => (HiringTeamRole::Recruiter, JobRoleType::Recruiter),
+        "coordinator" => (HiringTeamRole::Coordinator, JobRoleType::Coordinator),
+        "sourcer" => (HiringTeamRole::Sourcer, JobRoleType::Sourcer),
+        _ => return None,
     })
 }
 
@@ -298,10 +366,7 @@ pub fn applicant(
                 })
                 .collect(),
             social_media: vec![],
-            location: a.address.as_ref().map(|addr| Location {
-                raw: Some(addr.clone()),
-                ..Location::default()
-            }),
+            location: a.address.as_deref().map(location::read),
             remote_data: candidate_remote_data,
         },
         applications: vec![],

@@ -1,5 +1,5 @@
-//! `read_all` for Sage HR: every position (R1, paged), and every applicant of each (R3,
-//! paged), mapped as they arrive.
+//! `read_all` for Sage HR: every position (R1, paged), its detail (R2, for the hiring team
+//! only it has), and every applicant of each (R3, paged), mapped as they arrive.
 
 use std::collections::HashSet;
 
@@ -53,8 +53,9 @@ impl SageHr {
             // Positions are read a few at a time; records reach the sink in listing order
             // and at most `concurrency` positions are held in memory at once.
             let read = async {
-                let mut batches = stream::iter(fresh.into_iter().map(|p| self.read_position(p)))
-                    .buffered(self.client().concurrency());
+                let mut batches =
+                    stream::iter(fresh.into_iter().map(|p| self.read_position(p, None)))
+                        .buffered(self.client().concurrency());
                 while let Some(read) = batches.try_next().await? {
                     // Deleted while it was read: leaving it out is the truth, and the
                     // caller confirms it gone before marking it deleted.
@@ -125,11 +126,14 @@ impl SageHr {
     }
 
     /// One position with its applicants, as records: the job, its stages, then a candidate
-    /// and an application per applicant. `raw` is the position in R1's list form. `None`
-    /// when its applicant listing answers 404: the position was deleted after it was listed.
+    /// and an application per applicant. `raw` is the position in R1's list form; `detail`
+    /// its R2 answer when the caller has it (read here otherwise, alongside the applicants,
+    /// for the hiring team only R2 gives). `None` when R2 or the applicant listing answers
+    /// 404: the position was deleted after it was listed.
     pub(crate) async fn read_position(
         &self,
         raw: Value,
+        detail: Option<Value>,
     ) -> Result<Option<PositionRead>, ConnectorError> {
         let scope = self.scope();
         let Some(position_id) =
@@ -138,14 +142,30 @@ impl SageHr {
             tracing::warn!(record = %raw, "skipping a position without an id");
             return Ok(Some(PositionRead::default()));
         };
-        let (applicants, stable) = match self.applicants_of(&position_id).await {
+        let detail = async {
+            match detail {
+                Some(detail) => Ok(Some(detail)),
+                None => self.position_detail(&position_id).await,
+            }
+        };
+        let (detail, listing) =
+            futures_util::future::join(detail, self.applicants_of(&position_id)).await;
+        let gone = |e: &ConnectorError| {
+            tracing::info!(position_id, error = %e, "position deleted while it was read; skipped");
+        };
+        let (applicants, stable) = match listing {
             Ok(listing) => listing,
             Err(e) if e.kind == Kind::NotFound => {
-                tracing::info!(position_id, error = %e, "position deleted while it was read; skipped");
+                gone(&e);
                 return Ok(None);
             }
             Err(e) => return Err(e),
         };
+        let Some(detail) = detail? else {
+            tracing::info!(position_id, "position deleted while it was read; skipped");
+            return Ok(None);
+        };
+        let hiring_team = detail.get("hiring_team").unwrap_or(&Value::Null);
         let mut records = Vec::with_capacity(applicants.len() * 2 + 8);
         let mut seen: Vec<SeenStage> = Vec::new();
         let mut applicant_ids = HashSet::with_capacity(applicants.len());
@@ -173,7 +193,7 @@ impl SageHr {
                 });
             }
         }
-        let Some(job) = mapping::job(scope, &raw, stages) else {
+        let Some(job) = mapping::job(scope, &raw, stages, hiring_team) else {
             return Ok(Some(PositionRead {
                 stable,
                 ..PositionRead::default()

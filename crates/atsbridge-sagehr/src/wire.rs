@@ -51,6 +51,18 @@ pub struct Position {
     pub description_blocks: Vec<DescriptionBlock>,
 }
 
+/// A member of a position's hiring team (R2 only); `id` is an employee id.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HiringMember {
+    #[serde(deserialize_with = "lenient_id")]
+    pub id: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub full_name: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub role: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct DescriptionBlock {

@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use atsbridge_model::connector::{ConnectorError, ConnectorErrorKind, PassthroughRequest};
-use atsbridge_model::integration::CoverageStatus::{
-    self, NotImplemented as NI, Supported as S, Unsupported as U,
-};
+use atsbridge_model::integration::CoverageStatus::{self, Supported as S, Unsupported as U};
 use atsbridge_model::integration::{
     ApiKeyCheck, Category, Integration, IntegrationStatus, ReadModel, ReadModelField, ScopeConfig,
     ScopeConfigSetting, Tool, WriteAction, WriteActionField,
@@ -146,7 +144,7 @@ const SAGEHR_READ_MODELS: &[Coverage] = &[
             ("stages", S),
             ("screening_questions", U),
             ("job_postings", U),
-            ("hiring_team", NI),
+            ("hiring_team", S),
             ("employment_type", S),
             ("status", S),
             ("visibility", S),

@@ -40,7 +40,7 @@ fn applicant() -> Value {
 
 #[test]
 fn position_fields_map_to_the_job() {
-    let job = job(scope(), &position(), vec![]).unwrap();
+    let job = job(scope(), &position(), vec![], &Value::Null).unwrap();
     assert_eq!(job.id, record_id(INTEGRATION, ModelKind::Job, "17"));
     assert_eq!(job.remote_id, "17");
     assert_eq!(job.name.as_deref(), Some("Backend Engineer"));
@@ -105,14 +105,14 @@ fn every_position_status_maps_to_status_visibility_and_opened_at() {
     for (status, expected_status, expected_visibility, opened) in cases {
         let mut raw = position();
         raw["status"] = json!(status);
-        let job = job(scope(), &raw, vec![]).unwrap();
+        let job = job(scope(), &raw, vec![], &Value::Null).unwrap();
         assert_eq!(job.status, expected_status, "{status}");
         assert_eq!(job.visibility, expected_visibility, "{status}");
         assert_eq!(job.opened_at.is_some(), opened, "{status}");
     }
     let mut no_status = position();
     no_status["status"] = json!(null);
-    let job = job(scope(), &no_status, vec![]).unwrap();
+    let job = job(scope(), &no_status, vec![], &Value::Null).unwrap();
     assert_eq!((job.status, job.visibility), (None, None));
 }
 
@@ -121,7 +121,7 @@ fn closed_at_comes_from_completed_at() {
     let mut raw = position();
     raw["status"] = json!("completed");
     raw["completed_at"] = json!("2025-10-12");
-    let job = job(scope(), &raw, vec![]).unwrap();
+    let job = job(scope(), &raw, vec![], &Value::Null).unwrap();
     assert_eq!(
         job.closed_at.unwrap().to_string(),
         "2025-10-12T00:00:00.000Z"
@@ -157,19 +157,26 @@ fn every_employment_type_spelling_maps() {
         let mut p = position();
         p["employment_type"] = json!(raw);
         assert_eq!(
-            job(scope(), &p, vec![]).unwrap().employment_type,
+            job(scope(), &p, vec![], &Value::Null)
+                .unwrap()
+                .employment_type,
             Some(expected),
             "{raw}"
         );
     }
     let mut none = position();
     none["employment_type"] = json!(null);
-    assert_eq!(job(scope(), &none, vec![]).unwrap().employment_type, None);
+    assert_eq!(
+        job(scope(), &none, vec![], &Value::Null)
+            .unwrap()
+            .employment_type,
+        None
+    );
 }
 
 #[test]
 fn description_blocks_become_html_with_escaped_titles() {
-    let job = job(scope(), &position(), vec![]).unwrap();
+    let job = job(scope(), &position(), vec![], &Value::Null).unwrap();
     assert_eq!(
         job.description.as_deref(),
         Some("<h3>Description</h3><p>Rust</p><h3>Perks &amp; &lt;More Details&gt;</h3><p>Fruit &amp; tea</p>")
@@ -177,12 +184,17 @@ fn description_blocks_become_html_with_escaped_titles() {
     for empty in [json!([]), json!(null)] {
         let mut raw = position();
         raw["description_blocks"] = empty;
-        assert_eq!(super::job(scope(), &raw, vec![]).unwrap().description, None);
+        assert_eq!(
+            super::job(scope(), &raw, vec![], &Value::Null)
+                .unwrap()
+                .description,
+            None
+        );
     }
     let mut untitled = position();
     untitled["description_blocks"] = json!([{"title": null, "content": "<p>Only text</p>"}]);
     assert_eq!(
-        super::job(scope(), &untitled, vec![])
+        super::job(scope(), &untitled, vec![], &Value::Null)
             .unwrap()
             .description
             .as_deref(),
@@ -196,6 +208,7 @@ fn missing_and_null_position_fields_give_nulls_not_errors() {
         scope(),
         &json!({"id": "5", "team": "", "location": null}),
         vec![],
+        &Value::Null,
     )
     .unwrap();
     assert_eq!(job.remote_id, "5");
@@ -207,12 +220,12 @@ fn missing_and_null_position_fields_give_nulls_not_errors() {
         (None, None, None)
     );
     assert_eq!(job.description, None);
-    assert!(super::job(scope(), &json!({"title": "no id"}), vec![]).is_none());
-    assert!(super::job(scope(), &json!("not an object"), vec![]).is_none());
+    assert!(super::job(scope(), &json!({"title": "no id"}), vec![], &Value::Null).is_none());
+    assert!(super::job(scope(), &json!("not an object"), vec![], &Value::Null).is_none());
     let mut bad_date = position();
     bad_date["created_at"] = json!("sometime");
     assert_eq!(
-        super::job(scope(), &bad_date, vec![])
+        super::job(scope(), &bad_date, vec![], &Value::Null)
             .unwrap()
             .remote_created_at,
         None
@@ -446,4 +459,58 @@ fn a_title_like_summary_is_the_candidates_title_and_a_sentence_is_not() {
     assert!(!looks_like_title("Line one\nline two"));
     assert!(!looks_like_title(""));
     assert!(!looks_like_title(&"x".repeat(101)));
+}
+
+#[test]
+fn the_hiring_team_comes_from_the_position_detail() {
+    let team = json!([
+        {"id": 251, "full_name": "Grace Brewster Hopper", "role": "hiring_manager"},
+        {"id": "121", "full_name": "Alan", "role": "interviewer"},
+        {"id": 251, "full_name": "Grace Brewster Hopper", "role": "interviewer"},
+        {"id": 9, "full_name": null, "role": "panel_chair"},
+        {"full_name": "No Id", "role": "interviewer"},
+        "not an object"
+    ]);
+    let job = job(scope(), &position(), vec![], &team).unwrap();
+    let ids: Vec<_> = job
+        .hiring_team
+        .iter()
+        .map(|m| m.remote_id.as_deref().unwrap())
+        .collect();
+    assert_eq!(ids, ["251", "121", "9"]);
+    let grace = &job.hiring_team[0];
+    assert_eq!(grace.id, user_id(INTEGRATION, "251"));
+    assert_ne!(grace.id, record_id(INTEGRATION, ModelKind::Job, "251"));
+    assert_eq!(grace.first_name.as_deref(), Some("Grace"));
+    assert_eq!(grace.last_name.as_deref(), Some("Brewster Hopper"));
+    assert_eq!(
+        grace.hiring_team_roles,
+        [HiringTeamRole::HiringManager, HiringTeamRole::Interviewer]
+    );
+    assert_eq!(
+        grace
+            .job_roles
+            .iter()
+            .map(|r| r.unified_type)
+            .collect::<Vec<_>>(),
+        [
+            Some(JobRoleType::HiringManager),
+            Some(JobRoleType::Interviewer)
+        ]
+    );
+    assert_eq!(job.hiring_team[1].first_name.as_deref(), Some("Alan"));
+    assert_eq!(job.hiring_team[1].last_name, None);
+    // A role Kombo has no name for keeps its label and no unified type.
+    let chair = &job.hiring_team[2];
+    assert!(chair.hiring_team_roles.is_empty() && chair.first_name.is_none());
+    assert_eq!(
+        chair.job_roles[0].remote_label.as_deref(),
+        Some("panel_chair")
+    );
+    assert_eq!(chair.job_roles[0].unified_type, None);
+    assert_eq!(
+        job.remote_data,
+        Some(json!({"/recruitment/positions": position(),
+            "/recruitment/positions/{id}": {"hiring_team": team}}))
+    );
 }

@@ -44,6 +44,23 @@ async fn a_full_read_returns_exactly_the_seeded_records_mapped() {
             job.remote_data.as_ref().unwrap()["/recruitment/positions"]["id"],
             p.id
         );
+        // The hiring team is R2's, member for member (the generator gives each employee one
+        // role per position).
+        let team: Vec<(String, Option<&str>)> = job
+            .hiring_team
+            .iter()
+            .map(|m| {
+                let label = m.job_roles.first().and_then(|r| r.remote_label.as_deref());
+                (m.remote_id.clone().unwrap(), label)
+            })
+            .collect();
+        let expected: Vec<(String, Option<&str>)> = p
+            .hiring_team
+            .iter()
+            .map(|m| (m.employee_id.to_string(), Some(m.role.as_str())))
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(team, expected);
         // The job's stages are the ones its applicants are in, in id order.
         let in_use: BTreeSet<u64> = t.by_position[&p.id]
             .iter()
@@ -150,14 +167,16 @@ async fn a_full_read_returns_exactly_the_seeded_records_mapped() {
 
 #[tokio::test]
 async fn a_read_makes_the_minimum_number_of_upstream_requests() {
-    // 101 positions of 101 applicants: 2 pages of positions, 2 pages of applicants each.
+    // 101 positions of 101 applicants: 2 pages of positions; for each position its detail
+    // (R2, the only source of its hiring team) and 2 pages of applicants.
     let env = start(101, 101).await;
     let mut sink = Collect::default();
     let summary = env.connector().read_all(&mut sink).await.unwrap();
     let stats = env.stats().await;
-    assert_eq!(stats["total"], 2 + 101 * 2, "{stats}");
+    assert_eq!(stats["total"], 2 + 101 * 3, "{stats}");
     assert_eq!(stats["by_endpoint"]["GET /recruitment/positions"], 2);
-    assert_eq!(summary.requests, 2 + 101 * 2);
+    assert_eq!(stats["by_endpoint"]["GET /recruitment/positions/{id}"], 101);
+    assert_eq!(summary.requests, 2 + 101 * 3);
     assert_eq!(sink.candidates().len(), 101 * 101);
     assert!(
         sink.largest_batch <= 1 + 6 + 2 * 101,

@@ -242,7 +242,7 @@ async fn integration_object_has_kombos_shape_and_coverage() {
     assert_eq!(field("ats_jobs", "salary_amount")["is_available"], false);
     assert_eq!(
         field("ats_jobs", "hiring_team")["coverage_status"],
-        "NOT_IMPLEMENTED"
+        "SUPPORTED"
     );
     assert_eq!(
         field("ats_candidates", "email_addresses")["coverage_status"],

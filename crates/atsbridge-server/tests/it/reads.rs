@@ -13,6 +13,16 @@ use crate::helpers::{send, spawn_app, Options, TestApp, ENVIRONMENT, INTEGRATION
 
 const ENDPOINTS: [&str; 4] = ["jobs", "candidates", "applications", "application-stages"];
 
+const HIRING_TEAM_KEYS: &[&str] = &[
+    "id",
+    "remote_id",
+    "first_name",
+    "last_name",
+    "email",
+    "hiring_team_roles",
+    "job_roles",
+];
+
 const JOB_KEYS: &[&str] = &[
     "id",
     "remote_id",
@@ -384,6 +394,14 @@ async fn jobs_are_full_objects_with_their_pipelines() {
         };
         assert_eq!(job["status"], status);
         assert_eq!(job["visibility"], visibility);
+        // The hiring team comes from each position's detail (R2).
+        let team = job["hiring_team"].as_array().unwrap();
+        assert!(!team.is_empty(), "{job}");
+        for member in team {
+            assert_keys(member, HIRING_TEAM_KEYS);
+            assert!(member["id"].is_string() && member["remote_id"].is_string());
+            assert_eq!(member["job_roles"][0]["scope"], "JOB");
+        }
         if p["location"].is_null() {
             assert!(job["location"].is_null());
         } else {
@@ -402,7 +420,7 @@ async fn jobs_are_full_objects_with_their_pipelines() {
         for key in ["opened_at", "closed_at", "remote_updated_at"] {
             assert_optional_timestamp(&job[key]);
         }
-        for key in ["screening_questions", "job_postings", "hiring_team"] {
+        for key in ["screening_questions", "job_postings"] {
             assert_eq!(job[key], json!([]), "{key}");
         }
         assert_eq!(job["custom_fields"], json!({}));

@@ -182,6 +182,11 @@ async fn create_application_uploads_one_file_warns_and_reads_back() {
     assert_eq!(c["email_addresses"][0]["email_address"], "ada@example.com");
     assert_eq!(c["phone_numbers"][0]["phone_number"], "+44 20 1234");
     assert_eq!(c["location"]["raw"], "1 Main St, N1 London, GB");
+    // Sage HR keeps one address string; the parts written are read back from it.
+    assert_eq!(c["location"]["street_1"], "1 Main St");
+    assert_eq!(c["location"]["zip_code"], "N1");
+    assert_eq!(c["location"]["city"], "London");
+    assert_eq!(c["location"]["country"], "GB");
     assert!(c.get("applications").is_none(), "{c}");
     assert_eq!(data["candidate_id"], c["id"]);
 

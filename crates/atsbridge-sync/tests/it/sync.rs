@@ -35,7 +35,8 @@ async fn the_first_sync_inserts_everything_and_completes_setup() {
         assert_eq!(run.counts.inserted["ats_candidates"], 30);
         assert_eq!(run.counts.inserted["ats_applications"], 30);
         assert!(run.counts.inserted["ats_application_stages"] > 0);
-        assert_eq!(run.upstream_requests, 1 + 6);
+        // One page of positions; per position its detail and one page of applicants.
+        assert_eq!(run.upstream_requests, 1 + 6 * 2);
         assert_eq!(env.live(ModelKind::Application).await, 30);
         let after = env.store.integration(INTEGRATION).await.unwrap().unwrap();
         assert_eq!(after.setup_status, SetupStatus::Completed);

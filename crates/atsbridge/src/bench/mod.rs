@@ -56,10 +56,11 @@ impl Tenant {
     }
 
     /// The fewest requests that read everything at Sage HR's 100 per page: the position
-    /// pages, then each position's applicant pages (one even when it has none).
+    /// pages, then for each position its detail (the only source of its hiring team) and its
+    /// applicant pages (one even when it has none).
     pub fn min_requests(self) -> u64 {
         let pages = |n: usize| n.div_ceil(100).max(1) as u64;
-        pages(self.positions) + self.positions as u64 * pages(self.applicants)
+        pages(self.positions) + self.positions as u64 * (1 + pages(self.applicants))
     }
 
     fn label(self) -> String {
@@ -476,13 +477,13 @@ mod tests {
             positions,
             applicants,
         };
-        // 1 page of positions, then one applicant page per position.
-        assert_eq!(t(100, 20).min_requests(), 101);
-        // 101 positions need 2 pages; 101 applicants need 2 pages each (the connector test
-        // measured exactly 204 requests for this tenant).
-        assert_eq!(t(101, 101).min_requests(), 204);
-        // A position without applicants still costs its one (empty) page.
-        assert_eq!(t(3, 0).min_requests(), 4);
-        assert_eq!(t(2000, 50).min_requests(), 2020);
+        // 1 page of positions, then a detail and one applicant page per position.
+        assert_eq!(t(100, 20).min_requests(), 201);
+        // 101 positions need 2 pages; 101 applicants need 2 pages each, plus the detail (the
+        // connector test measures exactly 305 requests for this tenant).
+        assert_eq!(t(101, 101).min_requests(), 305);
+        // A position without applicants still costs its detail and one (empty) page.
+        assert_eq!(t(3, 0).min_requests(), 7);
+        assert_eq!(t(2000, 50).min_requests(), 4020);
     }
 }
