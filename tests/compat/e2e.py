@@ -93,6 +93,7 @@ def main() -> int:
         check(j.name == p["title"] and j.status == status[p["status"]], f"job {j.remote_id} name/status")
         used = sorted({str(a["stage"]["id"]) for a in applicants if a["position_id"] == p["id"]}, key=int)
         check([s.remote_id for s in j.stages] == used, f"job {j.remote_id} stages")
+        check(len(j.hiring_team) > 0 and all(m.id and m.remote_id and m.job_roles for m in j.hiring_team), f"job {j.remote_id} hiring team")
     jobs_by_id = {j.id: j for j in jobs}
     for a in applications:
         raw = by_remote[a.remote_id]

@@ -158,6 +158,7 @@ async function main() {
   for (const j of jobs.records) {
     const p = posById.get(j.remote_id);
     check(j.name === p.title && j.status === status[p.status], `job ${j.remote_id} name/status`);
+    check(j.hiring_team.length > 0 && j.hiring_team.every((m) => m.id && m.remote_id && m.job_roles.length > 0), `job ${j.remote_id} hiring team`);
   }
   for (const a of applications.records) {
     const raw = byRemote.get(a.remote_id);
