@@ -1,14 +1,27 @@
 //! API keys: stored as SHA-256 hashes only. A key is 32 random bytes, so a fast hash is
 //! enough (there is nothing to brute-force that a slow hash would protect).
+//!
+//! Every API request resolves its key, so resolved keys are cached in the process. A revoke
+//! through this store clears the cache at once; one made by another node (or process)
+//! sharing the database takes effect here within `CACHE_TTL`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use atsbridge_model::Timestamp;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
-use sqlx::Row as _;
 
-use crate::{db, millis, timestamp, Result, Store};
+use crate::{millis, pg, sqlite, Db, Result, Store};
+
+/// How long a resolved key is trusted without asking the database again.
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Keys kept at most; past it the cache starts over (a key's lookup is one indexed read).
+const CACHE_MAX: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKeyRow {
@@ -18,11 +31,58 @@ pub struct ApiKeyRow {
     pub created_at: Timestamp,
 }
 
+/// A key row to insert.
+#[derive(Debug, Clone)]
+pub(crate) struct NewKey {
+    pub id: String,
+    pub environment_id: String,
+    pub label: String,
+    pub secret_hash: String,
+    pub created_at: i64,
+}
+
+/// Resolved keys by secret hash.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    entries: Mutex<HashMap<String, (ApiKeyRow, Instant)>>,
+}
+
+impl KeyCache {
+    fn get(&self, secret_hash: &str) -> Option<ApiKeyRow> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(secret_hash)
+            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+            .map(|(row, _)| row.clone())
+    }
+
+    fn put(&self, secret_hash: String, row: ApiKeyRow) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(secret_hash, (row, Instant::now()));
+    }
+
+    fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
 fn hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+fn new_id() -> String {
+    let mut id_bytes = [0u8; 9];
+    rand::rng().fill_bytes(&mut id_bytes);
+    format!("key_{}", URL_SAFE_NO_PAD.encode(id_bytes))
 }
 
 impl Store {
@@ -36,24 +96,19 @@ impl Store {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let secret = format!("atsb_{}", URL_SAFE_NO_PAD.encode(bytes));
-        let mut id_bytes = [0u8; 9];
-        rand::rng().fill_bytes(&mut id_bytes);
-        let id = format!("key_{}", URL_SAFE_NO_PAD.encode(id_bytes));
-        let _turn = self.write_turn().await;
-        sqlx::query("INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&id)
-            .bind(environment_id)
-            .bind(label)
-            .bind(hash(&secret))
-            .bind(millis(now))
-            .execute(&self.pool)
-            .await
-            .map_err(db("creating an API key"))?;
+        let key = NewKey {
+            id: new_id(),
+            environment_id: environment_id.to_owned(),
+            label: label.to_owned(),
+            secret_hash: hash(&secret),
+            created_at: millis(now),
+        };
+        self.insert_key(&key, false).await?;
         Ok((
             ApiKeyRow {
-                id,
-                environment_id: environment_id.to_owned(),
-                label: label.to_owned(),
+                id: key.id,
+                environment_id: key.environment_id,
+                label: key.label,
                 created_at: now,
             },
             secret,
@@ -74,53 +129,68 @@ impl Store {
                 "an API key must have at least 16 characters".into(),
             ));
         }
-        let mut id_bytes = [0u8; 9];
-        rand::rng().fill_bytes(&mut id_bytes);
-        let id = format!("key_{}", URL_SAFE_NO_PAD.encode(id_bytes));
-        let _turn = self.write_turn().await;
-        sqlx::query("INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (secret_hash) DO NOTHING")
-            .bind(&id)
-            .bind(environment_id)
-            .bind(label)
-            .bind(hash(secret))
-            .bind(millis(now))
-            .execute(&self.pool)
-            .await
-            .map_err(db("importing an API key"))?;
+        let key = NewKey {
+            id: new_id(),
+            environment_id: environment_id.to_owned(),
+            label: label.to_owned(),
+            secret_hash: hash(secret),
+            created_at: millis(now),
+        };
+        self.insert_key(&key, true).await?;
         self.api_key_by_secret(secret)
             .await?
             .ok_or_else(|| crate::StoreError::Conflict("that API key is revoked".into()))
     }
 
+    async fn insert_key(&self, key: &NewKey, or_ignore: bool) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(s) => {
+                let key = key.clone();
+                s.write("storing an API key", move |tx| {
+                    sqlite::keys::insert(tx, &key, or_ignore)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::keys::insert(p, key, or_ignore).await,
+        }
+    }
+
     /// The key a secret belongs to, unless it is unknown or revoked.
     pub async fn api_key_by_secret(&self, secret: &str) -> Result<Option<ApiKeyRow>> {
-        let row = sqlx::query("SELECT id, environment_id, label, created_at FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL")
-            .bind(hash(secret))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("checking an API key"))?;
-        row.map(|r| {
-            Ok(ApiKeyRow {
-                id: r.try_get("id").map_err(db("reading an API key"))?,
-                environment_id: r
-                    .try_get("environment_id")
-                    .map_err(db("reading an API key"))?,
-                label: r.try_get("label").map_err(db("reading an API key"))?,
-                created_at: timestamp(r.try_get("created_at").map_err(db("reading an API key"))?)?,
-            })
-        })
-        .transpose()
+        let secret_hash = hash(secret);
+        if let Some(row) = self.key_cache.get(&secret_hash) {
+            return Ok(Some(row));
+        }
+        let row = match &self.db {
+            Db::Sqlite(s) => {
+                let secret_hash = secret_hash.clone();
+                s.read("checking an API key", move |tx| {
+                    sqlite::keys::by_hash(tx, &secret_hash)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::keys::by_hash(p, &secret_hash).await?,
+        };
+        if let Some(row) = &row {
+            self.key_cache.put(secret_hash, row.clone());
+        }
+        Ok(row)
     }
 
     pub async fn revoke_api_key(&self, id: &str, now: Timestamp) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let done =
-            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(millis(now))
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(db("revoking an API key"))?;
-        Ok(done.rows_affected() > 0)
+        let now = millis(now);
+        let revoked = match &self.db {
+            Db::Sqlite(s) => {
+                let id = id.to_owned();
+                s.write("revoking an API key", move |tx| {
+                    sqlite::keys::revoke(tx, &id, now)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::keys::revoke(p, id, now).await?,
+        };
+        // The cache is keyed by secret, which a revoke by id does not know: start over.
+        self.key_cache.clear();
+        Ok(revoked)
     }
 }

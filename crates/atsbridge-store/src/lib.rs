@@ -19,8 +19,10 @@ pub mod filter;
 pub mod idempotency;
 pub mod integrations;
 pub mod keys;
+mod pg;
 pub mod records;
 pub mod runs;
+mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod webhooks;
@@ -60,7 +62,7 @@ pub enum StoreError {
     Database {
         operation: &'static str,
         #[source]
-        source: sqlx::Error,
+        source: DbError,
     },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -70,11 +72,32 @@ pub enum StoreError {
     LeaseLost(String),
 }
 
+/// What a database driver reported.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Postgres(#[from] sqlx::Error),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Wraps a sqlx error with the operation that failed.
 pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Database { operation, source }
+    move |source| StoreError::Database {
+        operation,
+        source: DbError::Postgres(source),
+    }
+}
+
+/// Each engine through its own driver.
+#[derive(Debug, Clone)]
+pub(crate) enum Db {
+    Sqlite(sqlite::Sqlite),
+    Postgres(sqlx::PgPool),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +109,11 @@ pub enum Backend {
 /// The store. Cheap to clone; all clones share one pool.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// The engine's own driver. Modules move to it one by one; until the last has, the
+    /// generic pool below serves the others (on SQLite both open the same file, and SQLite's
+    /// locking orders their writes).
+    db: Db,
+    key_cache: Arc<keys::KeyCache>,
     pool: AnyPool,
     backend: Backend,
     keys: KeyRing,
@@ -161,9 +189,22 @@ impl Store {
             .await
             .map_err(|e| StoreError::Database {
                 operation: "applying migrations",
-                source: e.into(),
+                source: DbError::Postgres(e.into()),
             })?;
+        let db = match backend {
+            Backend::Sqlite => {
+                let path = sqlite_file(&url).ok_or_else(|| {
+                    StoreError::Config(
+                        "SQLite needs a file: an in-memory database cannot be shared by the writer and the readers".into(),
+                    )
+                })?;
+                Db::Sqlite(sqlite::Sqlite::open(&path)?)
+            }
+            Backend::Postgres => Db::Postgres(pg::open(&url).await?),
+        };
         Ok(Store {
+            db,
+            key_cache: Arc::default(),
             pool,
             backend,
             keys,
@@ -206,8 +247,23 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(s) => s.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
         self.pool.close().await;
     }
+}
+
+/// The file a SQLite URL names, or `None` for an in-memory database.
+pub(crate) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory =
+        path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
+    (!memory).then(|| std::path::PathBuf::from(path))
 }
 
 /// The SQLite files hold candidates' personal data: only their owner may read them. New
@@ -230,16 +286,7 @@ mod private_file {
         existed: Vec<bool>,
     }
 
-    /// The file a SQLite URL names, or `None` for an in-memory database.
-    pub(crate) fn sqlite_path(url: &str) -> Option<PathBuf> {
-        let rest = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))?;
-        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let memory =
-            path.is_empty() || path == ":memory:" || query.split('&').any(|p| p == "mode=memory");
-        (!memory).then(|| PathBuf::from(path))
-    }
+    pub(crate) use crate::sqlite_file as sqlite_path;
 
     /// Creates the database file with mode 0600 if it does not exist yet (SQLite then gives
     /// its -wal and -shm files the same mode), and warns about existing files others can

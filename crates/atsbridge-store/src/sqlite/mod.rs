@@ -1,0 +1,225 @@
+//! SQLite through rusqlite: one writer connection owned by one thread, a few reader
+//! connections beside it (WAL lets them read while it writes).
+//!
+//! Every write of the process is a job sent to the writer thread, which runs it in a
+//! `BEGIN IMMEDIATE` transaction: writers queue in order instead of meeting SQLite's
+//! `database is locked`, and no write ever upgrades a read lock (the case SQLite cannot wait
+//! for). Other processes on the same file still meet `busy_timeout`.
+//!
+//! Statements are prepared through each connection's cache (`prepare_cached`), so a
+//! statement run per batch or per page is parsed once per connection.
+
+pub(crate) mod keys;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use tokio::sync::{oneshot, Semaphore};
+
+use crate::{DbError, Result, StoreError};
+
+/// Reader connections: pages are served by at most this many at once (more would only
+/// queue for the 2 cores a node is sized for, and each holds its own page cache).
+const READERS: usize = 4;
+
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 256;
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// Wraps a rusqlite error with the operation that failed.
+pub(crate) fn sq(operation: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Database {
+        operation,
+        source: DbError::Sqlite(source),
+    }
+}
+
+/// The SQLite backend. Cheap to clone; clones share the writer and the readers.
+#[derive(Debug, Clone)]
+pub(crate) struct Sqlite {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    /// `None` once closed: writes after `close` fail instead of queueing forever.
+    writer: Mutex<Option<std::sync::mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+    reader_slots: Semaphore,
+}
+
+fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.busy_timeout(std::time::Duration::from_secs(60))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -16384;",
+    )?;
+    Ok(conn)
+}
+
+impl Sqlite {
+    /// Opens the database file (which must exist: `Store::open` creates it private) and
+    /// starts the writer thread.
+    pub(crate) fn open(path: &Path) -> Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let mut conn = connect(path, flags).map_err(sq("opening the database"))?;
+        let (send, receive) = std::sync::mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("atsbridge-sqlite-writer".into())
+            .spawn(move || {
+                // Ends when the last sender is gone (`close`, or every store dropped), after
+                // the jobs already queued.
+                while let Ok(job) = receive.recv() {
+                    job(&mut conn);
+                }
+            })
+            .map_err(|e| StoreError::Config(format!("starting the SQLite writer: {e}")))?;
+        Ok(Sqlite {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(Some(send)),
+                thread: Mutex::new(Some(thread)),
+                readers: Mutex::new(Vec::new()),
+                reader_slots: Semaphore::new(READERS),
+            }),
+        })
+    }
+
+    /// Runs `f` on the writer thread in a `BEGIN IMMEDIATE` transaction, committed when `f`
+    /// returns `Ok` and rolled back otherwise (also when it panics: the panic is reported as
+    /// an error and the writer goes on with the next job).
+    pub(crate) async fn write<T, F>(&self, operation: &'static str, f: F) -> Result<T>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn: &mut Connection| {
+            let run = std::panic::AssertUnwindSafe(|| -> Result<T> {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(sq(operation))?;
+                let value = f(&tx)?;
+                tx.commit().map_err(sq(operation))?;
+                Ok(value)
+            });
+            let result = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                Err(StoreError::Database {
+                    operation,
+                    source: DbError::Other("the write panicked; it was rolled back".into()),
+                })
+            });
+            let _ = answer.send(result);
+        });
+        let sent = match &*self.inner.writer.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(writer) => writer.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(closed(operation));
+        }
+        answered.await.map_err(|_| closed(operation))?
+    }
+
+    /// Runs `f` on a reader connection, in a read transaction (one snapshot for all its
+    /// statements), on a blocking thread.
+    pub(crate) async fn read<T, F>(&self, operation: &'static str, f: F) -> Result<T>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _slot = self
+            .inner
+            .reader_slots
+            .acquire()
+            .await
+            .map_err(|_| closed(operation))?;
+        let pooled = self
+            .inner
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let path = self.inner.path.clone();
+        let (result, conn) = tokio::task::spawn_blocking(move || {
+            let mut conn = match pooled {
+                Some(conn) => conn,
+                None => match connect(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
+                ) {
+                    Ok(conn) => conn,
+                    Err(e) => return (Err(sq("opening a reader")(e)), None),
+                },
+            };
+            let result = (|| {
+                let tx = conn.transaction().map_err(sq(operation))?;
+                let value = f(&tx)?;
+                // Nothing was written; ending the snapshot either way is the same.
+                tx.finish().map_err(sq(operation))?;
+                Ok(value)
+            })();
+            (result, Some(conn))
+        })
+        .await
+        .map_err(|e| StoreError::Database {
+            operation,
+            source: DbError::Other(format!("the read failed: {e}")),
+        })?;
+        if let Some(conn) = conn {
+            self.inner
+                .readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(conn);
+        }
+        result
+    }
+
+    /// Stops taking writes, lets the queued ones finish and closes the connections.
+    pub(crate) async fn close(&self) {
+        self.inner.reader_slots.close();
+        self.inner
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        drop(
+            self.inner
+                .writer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        let thread = self
+            .inner
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+fn closed(operation: &'static str) -> StoreError {
+    StoreError::Database {
+        operation,
+        source: DbError::Other("the store is closed".into()),
+    }
+}
