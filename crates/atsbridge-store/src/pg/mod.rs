@@ -3,6 +3,7 @@
 //! serialized with row locks (see `records`).
 
 pub(crate) mod keys;
+pub(crate) mod records;
 
 use std::time::Duration;
 

@@ -10,6 +10,7 @@
 //! statement run per batch or per page is parsed once per connection.
 
 pub(crate) mod keys;
+pub(crate) mod records;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
