@@ -3,10 +3,10 @@
 
 use atsbridge_model::Timestamp;
 use serde_json::Value;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row as _, Transaction};
+use sqlx::{Any, Transaction};
 
-use crate::{db, millis, timestamp, Result, Store, StoreError};
+use crate::webhooks::{webhook_event_id, webhook_from_row, webhook_types, WebhookRow};
+use crate::{db, millis, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -28,8 +28,41 @@ pub struct NewEvent {
     pub created_at: Timestamp,
 }
 
-/// Writes `event` and its webhook deliveries inside `tx`, so it commits with the change it
-/// announces. `environment_id` `None` looks it up from the integration.
+impl NewEvent {
+    /// The event as written at `seq`, which the database chose.
+    pub(crate) fn stored(&self, seq: i64) -> Event {
+        Event {
+            seq,
+            id: self.id.clone(),
+            integration_id: self.integration_id.clone(),
+            kind: self.kind.clone(),
+            payload: self.payload.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// An `events` row as both drivers read it: seq, id, integration_id, type, payload,
+/// created_at.
+pub(crate) type EventRow = (i64, String, Option<String>, String, String, i64);
+
+pub(crate) fn event_from_row(
+    (seq, id, integration_id, kind, payload, created_at): EventRow,
+) -> Result<Event> {
+    Ok(Event {
+        seq,
+        id,
+        integration_id,
+        kind,
+        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: timestamp(created_at)?,
+    })
+}
+
+/// Writes `event` and its webhook deliveries inside `tx` (of the generic pool), so it commits
+/// with the change it announces. `environment_id` `None` looks it up from the integration.
+/// For the writers still on the generic pool (records); the native drivers have their own
+/// (`sqlite::events::insert_event`, `pg::events::insert_event`). Goes with its last caller.
 pub(crate) async fn insert_event(
     tx: &mut Transaction<'static, Any>,
     environment_id: Option<&str>,
@@ -57,15 +90,45 @@ pub(crate) async fn insert_event(
         .await
         .map_err(db("writing an event"))?;
     if let Some(env) = &environment_id {
-        let stored = Event {
-            seq,
-            id: event.id.clone(),
-            integration_id: event.integration_id.clone(),
-            kind: event.kind.clone(),
-            payload: event.payload.clone(),
-            created_at: event.created_at,
-        };
-        Store::fan_out(tx, &stored, env).await?;
+        fan_out(tx, &event.stored(seq), env).await?;
+    }
+    Ok(())
+}
+
+/// Creates the deliveries of a new outbox event inside `tx` (of the generic pool).
+async fn fan_out(
+    tx: &mut Transaction<'static, Any>,
+    event: &Event,
+    environment_id: &str,
+) -> Result<()> {
+    let types = webhook_types(&event.kind, &event.payload);
+    if types.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<WebhookRow> = sqlx::query_as("SELECT id, environment_id, url, events, created_at FROM webhooks WHERE environment_id = $1 AND disabled_at IS NULL ORDER BY created_at, id")
+        .bind(environment_id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db("fanning out an event"))?;
+    let hooks = rows
+        .into_iter()
+        .map(webhook_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    for ty in types {
+        for hook in hooks.iter().filter(|h| h.wants(ty)) {
+            sqlx::query("INSERT INTO deliveries (id, event_seq, event_id, event_type, webhook_id, integration_id, state, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', 0, $7, $8) ON CONFLICT (event_seq, event_type, webhook_id) DO NOTHING")
+                .bind(crate::webhooks::delivery_id())
+                .bind(event.seq)
+                .bind(webhook_event_id(&event.id, &event.kind, ty))
+                .bind(ty)
+                .bind(&hook.id)
+                .bind(&event.integration_id)
+                .bind(millis(event.created_at))
+                .bind(millis(event.created_at))
+                .execute(&mut **tx)
+                .await
+                .map_err(db("fanning out an event"))?;
+        }
     }
     Ok(())
 }
@@ -96,7 +159,6 @@ impl Store {
         payload: &Value,
         now: Timestamp,
     ) -> Result<()> {
-        let (mut tx, _turn) = self.begin_write("writing an event").await?;
         let event = NewEvent {
             id: id.to_owned(),
             integration_id: integration_id.map(str::to_owned),
@@ -104,9 +166,20 @@ impl Store {
             payload: payload.clone(),
             created_at: now,
         };
-        insert_event(&mut tx, environment_id, &event).await?;
-        tx.commit().await.map_err(db("writing an event"))?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(s) => {
+                let environment_id = environment_id.map(str::to_owned);
+                s.write("writing an event", move |tx| {
+                    sqlite::events::insert_event(tx, environment_id.as_deref(), &event)
+                })
+                .await
+            }
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await.map_err(db("writing an event"))?;
+                pg::events::insert_event(&mut tx, environment_id, &event).await?;
+                tx.commit().await.map_err(db("writing an event"))
+            }
+        }
     }
 
     /// Writes the `integration-created` event of a new integration.
@@ -141,37 +214,27 @@ impl Store {
 
     /// One event by its sequence number.
     pub async fn event(&self, seq: i64) -> Result<Option<Event>> {
-        let row = sqlx::query(
-            "SELECT seq, id, integration_id, type, payload, created_at FROM events WHERE seq = $1",
-        )
-        .bind(seq)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading an event"))?;
-        row.as_ref().map(event_from_row).transpose()
+        match &self.db {
+            Db::Sqlite(s) => {
+                s.read("reading an event", move |tx| {
+                    sqlite::events::by_seq(tx, seq)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::events::by_seq(p, seq).await,
+        }
     }
 
     /// Events after `after_seq`, oldest first.
     pub async fn events(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>> {
-        let rows = sqlx::query("SELECT seq, id, integration_id, type, payload, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading events"))?;
-        rows.iter().map(event_from_row).collect()
+        match &self.db {
+            Db::Sqlite(s) => {
+                s.read("reading events", move |tx| {
+                    sqlite::events::after(tx, after_seq, limit)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::events::after(p, after_seq, limit).await,
+        }
     }
-}
-
-fn event_from_row(r: &AnyRow) -> Result<Event> {
-    let e = |e| db("reading events")(e);
-    let payload: String = r.try_get("payload").map_err(e)?;
-    Ok(Event {
-        seq: r.try_get("seq").map_err(e)?,
-        id: r.try_get("id").map_err(e)?,
-        integration_id: r.try_get("integration_id").map_err(e)?,
-        kind: r.try_get("type").map_err(e)?,
-        payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        created_at: timestamp(r.try_get("created_at").map_err(e)?)?,
-    })
 }

@@ -4,11 +4,10 @@ use std::collections::BTreeMap;
 
 use atsbridge_model::Timestamp;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row as _, Transaction};
+use sqlx::{Any, Transaction};
 
-use crate::events::{insert_event, NewEvent};
-use crate::{db, millis, opt_timestamp, timestamp, Result, Store, StoreError};
+use crate::events::NewEvent;
+use crate::{db, millis, opt_timestamp, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
 /// How a run ended (Kombo's `sync_state` values that apply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,8 +113,22 @@ pub struct Fence {
 }
 
 impl Fence {
-    /// Inside `tx`: extends the lease (or fails with `LeaseLost`) and adds `delta` to the
-    /// run's counts.
+    /// The run's counts as stored (`None`: the run is gone) plus `delta`, as stored.
+    pub(crate) fn counts_plus(&self, stored: Option<String>, delta: &RunCounts) -> Result<String> {
+        let mut counts: RunCounts = match stored {
+            Some(text) => {
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            }
+            None => return Err(StoreError::NotFound(format!("sync run {}", self.run_id))),
+        };
+        counts.add(delta);
+        serde_json::to_string(&counts).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Inside `tx` (of the generic pool): extends the lease (or fails with `LeaseLost`) and
+    /// adds `delta` to the run's counts. For the writers still on the generic pool (records);
+    /// the native drivers have `sqlite::runs::hold_fence` and `pg::runs::hold_fence`. Goes
+    /// with its last caller.
     pub(crate) async fn hold(
         &self,
         tx: &mut Transaction<'static, Any>,
@@ -140,15 +153,7 @@ impl Fence {
                 .fetch_optional(&mut **tx)
                 .await
                 .map_err(db("counting a run's changes"))?;
-        let mut counts: RunCounts = match stored {
-            Some(text) => {
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?
-            }
-            None => return Err(StoreError::NotFound(format!("sync run {}", self.run_id))),
-        };
-        counts.add(delta);
-        let text =
-            serde_json::to_string(&counts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let text = self.counts_plus(stored, delta)?;
         sqlx::query("UPDATE sync_runs SET counts = $1 WHERE id = $2")
             .bind(text)
             .bind(&self.run_id)
@@ -159,31 +164,81 @@ impl Fence {
     }
 }
 
-/// A RUNNING run is abandoned when its worker no longer holds the integration's lease: the
-/// lease lapsed (the worker died or hung) or another worker holds it now. `now` is the
-/// placeholder of the current time.
-fn abandoned(now: &str) -> String {
-    format!("r.state = 'RUNNING' AND NOT EXISTS (SELECT 1 FROM integrations i WHERE i.id = r.integration_id AND i.lease_owner = r.worker AND i.lease_expires_at >= {now})")
-}
+/// A `sync_runs` row as both drivers read it: id, integration_id, kind, requested_kind,
+/// state, worker, started_at, ended_at, counts, upstream_requests, error.
+pub(crate) type RunRowRaw = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    String,
+    i64,
+    Option<String>,
+);
 
-fn run(row: &AnyRow) -> Result<RunRow> {
-    let r = |e| db("reading a sync run")(e);
-    let state: String = row.try_get("state").map_err(r)?;
-    let counts: String = row.try_get("counts").map_err(r)?;
+pub(crate) fn run_from_row(
+    (
+        id,
+        integration_id,
+        kind,
+        requested_kind,
+        state,
+        worker,
+        started_at,
+        ended_at,
+        counts,
+        upstream_requests,
+        error,
+    ): RunRowRaw,
+) -> Result<RunRow> {
     Ok(RunRow {
-        id: row.try_get("id").map_err(r)?,
-        integration_id: row.try_get("integration_id").map_err(r)?,
-        kind: row.try_get("kind").map_err(r)?,
-        requested_kind: row.try_get("requested_kind").map_err(r)?,
+        id,
+        integration_id,
+        kind,
+        requested_kind,
         state: RunState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("run state `{state}`")))?,
-        worker: row.try_get("worker").map_err(r)?,
-        started_at: timestamp(row.try_get("started_at").map_err(r)?)?,
-        ended_at: opt_timestamp(row.try_get("ended_at").map_err(r)?)?,
+        worker,
+        started_at: timestamp(started_at)?,
+        ended_at: opt_timestamp(ended_at)?,
         counts: serde_json::from_str(&counts).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        upstream_requests: row.try_get("upstream_requests").map_err(r)?,
-        error: row.try_get("error").map_err(r)?,
+        upstream_requests,
+        error,
     })
+}
+
+/// How a run ended, as `finish_run` and `end_abandoned_run` write it.
+#[derive(Debug, Clone)]
+pub(crate) struct RunEnd {
+    pub id: String,
+    pub integration_id: String,
+    pub requested_kind: String,
+    pub state: &'static str,
+    pub ended_at: Option<i64>,
+    /// The counts as serialized, when the end replaces them (`finish_run`).
+    pub counts: String,
+    pub upstream_requests: i64,
+    pub error: Option<String>,
+}
+
+impl RunEnd {
+    fn of(run: &RunRow) -> Result<Self> {
+        Ok(RunEnd {
+            id: run.id.clone(),
+            integration_id: run.integration_id.clone(),
+            requested_kind: run.requested_kind.clone(),
+            state: run.state.as_str(),
+            ended_at: run.ended_at.map(millis),
+            counts: serde_json::to_string(&run.counts)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            upstream_requests: run.upstream_requests,
+            error: run.error.clone(),
+        })
+    }
 }
 
 impl Store {
@@ -224,25 +279,19 @@ impl Store {
         until: Timestamp,
         due_before: Option<Timestamp>,
     ) -> Result<bool> {
-        let due = if due_before.is_some() {
-            " AND (sync_requested_at IS NOT NULL OR last_run_started_at IS NULL OR last_run_started_at <= $5)"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "UPDATE integrations SET lease_owner = $1, lease_expires_at = $2 WHERE id = $3 AND (lease_owner IS NULL OR lease_expires_at < $4){due}"
-        );
-        let mut q = sqlx::query(&sql)
-            .bind(owner)
-            .bind(millis(until))
-            .bind(integration_id)
-            .bind(millis(now));
-        if let Some(before) = due_before {
-            q = q.bind(millis(before));
+        let (now, until, due_before) = (millis(now), millis(until), due_before.map(millis));
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (integration_id, owner) = (integration_id.to_owned(), owner.to_owned());
+                s.write("taking a lease", move |tx| {
+                    sqlite::runs::lease(tx, &integration_id, &owner, now, until, due_before)
+                })
+                .await
+            }
+            Db::Postgres(p) => {
+                pg::runs::lease(p, integration_id, owner, now, until, due_before).await
+            }
         }
-        let _turn = self.write_turn().await;
-        let done = q.execute(&self.pool).await.map_err(db("taking a lease"))?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// Extends a lease still held by `owner`; false if it was lost (expired and taken).
@@ -252,28 +301,30 @@ impl Store {
         owner: &str,
         until: Timestamp,
     ) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query(
-            "UPDATE integrations SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3",
-        )
-        .bind(millis(until))
-        .bind(integration_id)
-        .bind(owner)
-        .execute(&self.pool)
-        .await
-        .map_err(db("renewing a lease"))?;
-        Ok(done.rows_affected() == 1)
+        let until = millis(until);
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (integration_id, owner) = (integration_id.to_owned(), owner.to_owned());
+                s.write("renewing a lease", move |tx| {
+                    sqlite::runs::renew_lease(tx, &integration_id, &owner, until)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::runs::renew_lease(p, integration_id, owner, until).await,
+        }
     }
 
     pub async fn release_lease(&self, integration_id: &str, owner: &str) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("UPDATE integrations SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2")
-            .bind(integration_id)
-            .bind(owner)
-            .execute(&self.pool)
-            .await
-            .map_err(db("releasing a lease"))?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (integration_id, owner) = (integration_id.to_owned(), owner.to_owned());
+                s.write("releasing a lease", move |tx| {
+                    sqlite::runs::release_lease(tx, &integration_id, &owner)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::runs::release_lease(p, integration_id, owner).await,
+        }
     }
 
     /// Queues a sync of `kind` (`FULL` or `DELTA`); returns false if one was already queued
@@ -284,41 +335,29 @@ impl Store {
         kind: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query("UPDATE integrations SET sync_requested_at = $1, sync_requested_kind = $2 WHERE id = $3 AND sync_requested_at IS NULL")
-            .bind(millis(now))
-            .bind(kind)
-            .bind(integration_id)
-            .execute(&self.pool)
-            .await
-            .map_err(db("queueing a sync"))?;
-        Ok(done.rows_affected() == 1)
+        let now = millis(now);
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (integration_id, kind) = (integration_id.to_owned(), kind.to_owned());
+                s.write("queueing a sync", move |tx| {
+                    sqlite::runs::request_sync(tx, &integration_id, &kind, now)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::runs::request_sync(p, integration_id, kind, now).await,
+        }
     }
 
     /// Records the start of a run (clearing the queued request it serves).
     pub async fn start_run(&self, run: &RunRow) -> Result<()> {
-        let (mut tx, _turn) = self.begin_write("starting a run").await?;
-        sqlx::query(
-            "INSERT INTO sync_runs (id, integration_id, kind, requested_kind, state, worker, started_at, counts, upstream_requests) VALUES ($1, $2, $3, $4, $5, $6, $7, '{}', 0)",
-        )
-        .bind(&run.id)
-        .bind(&run.integration_id)
-        .bind(&run.kind)
-        .bind(&run.requested_kind)
-        .bind(run.state.as_str())
-        .bind(&run.worker)
-        .bind(millis(run.started_at))
-        .execute(&mut *tx)
-        .await
-        .map_err(db("starting a run"))?;
-        sqlx::query("UPDATE integrations SET sync_requested_at = NULL, sync_requested_kind = NULL, last_run_started_at = $1 WHERE id = $2")
-            .bind(millis(run.started_at))
-            .bind(&run.integration_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("starting a run"))?;
-        tx.commit().await.map_err(db("starting a run"))?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(s) => {
+                let run = run.clone();
+                s.write("starting a run", move |tx| sqlite::runs::start(tx, &run))
+                    .await
+            }
+            Db::Postgres(p) => pg::runs::start(p, run).await,
+        }
     }
 
     /// Records how a run ended and writes the event that announces it, in one transaction:
@@ -326,55 +365,39 @@ impl Store {
     /// still RUNNING is recorded; false if it had already ended (recorded as abandoned by
     /// another worker after its lease lapsed).
     pub async fn finish_run(&self, run: &RunRow, event: Option<&NewEvent>) -> Result<bool> {
-        let counts =
-            serde_json::to_string(&run.counts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let (mut tx, _turn) = self.begin_write("finishing a run").await?;
-        let done = sqlx::query("UPDATE sync_runs SET state = $1, ended_at = $2, counts = $3, upstream_requests = $4, error = $5 WHERE id = $6 AND state = 'RUNNING'")
-            .bind(run.state.as_str())
-            .bind(run.ended_at.map(millis))
-            .bind(counts)
-            .bind(run.upstream_requests)
-            .bind(&run.error)
-            .bind(&run.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("finishing a run"))?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
+        let end = RunEnd::of(run)?;
+        match &self.db {
+            Db::Sqlite(s) => {
+                let event = event.cloned();
+                s.write("finishing a run", move |tx| {
+                    sqlite::runs::finish(tx, &end, event.as_ref())
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::runs::finish(p, &end, event).await,
         }
-        if let Some(event) = event {
-            insert_event(&mut tx, None, event).await?;
-        }
-        tx.commit().await.map_err(db("finishing a run"))?;
-        Ok(true)
     }
 
-    /// RUNNING runs whose worker no longer holds the lease (see `ABANDONED`), of one
-    /// integration or of all, oldest first.
+    /// RUNNING runs whose worker no longer holds the lease (the lease lapsed: the worker
+    /// died or hung; or another worker holds it now), of one integration or of all, oldest
+    /// first.
     pub async fn abandoned_runs(
         &self,
         integration_id: Option<&str>,
         now: Timestamp,
     ) -> Result<Vec<RunRow>> {
-        let sql = match integration_id {
-            Some(_) => format!(
-                "SELECT r.* FROM sync_runs r WHERE {} AND r.integration_id = $2 ORDER BY r.seq",
-                abandoned("$1")
-            ),
-            None => format!(
-                "SELECT r.* FROM sync_runs r WHERE {} ORDER BY r.seq",
-                abandoned("$1")
-            ),
+        let now = millis(now);
+        let rows = match &self.db {
+            Db::Sqlite(s) => {
+                let integration_id = integration_id.map(str::to_owned);
+                s.read("finding abandoned runs", move |tx| {
+                    sqlite::runs::abandoned(tx, integration_id.as_deref(), now)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::runs::abandoned(p, integration_id, now).await?,
         };
-        let mut q = sqlx::query(&sql).bind(millis(now));
-        if let Some(id) = integration_id {
-            q = q.bind(id);
-        }
-        let rows = q
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("finding abandoned runs"))?;
-        rows.iter().map(run).collect()
+        rows.into_iter().map(run_from_row).collect()
     }
 
     /// Records an abandoned run as ended (`run` carries the state, end and error to record;
@@ -387,55 +410,44 @@ impl Store {
         event: &NewEvent,
         now: Timestamp,
     ) -> Result<bool> {
-        let (mut tx, _turn) = self.begin_write("ending an abandoned run").await?;
-        let sql = format!(
-            "UPDATE sync_runs SET state = $1, ended_at = $2, error = $3 WHERE id = $4 AND EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = $5 AND {})",
-            abandoned("$6")
-        );
-        let done = sqlx::query(&sql)
-            .bind(run.state.as_str())
-            .bind(run.ended_at.map(millis))
-            .bind(&run.error)
-            .bind(&run.id)
-            .bind(&run.id)
-            .bind(millis(now))
-            .execute(&mut *tx)
-            .await
-            .map_err(db("ending an abandoned run"))?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
+        let end = RunEnd::of(run)?;
+        let now = millis(now);
+        match &self.db {
+            Db::Sqlite(s) => {
+                let event = event.clone();
+                s.write("ending an abandoned run", move |tx| {
+                    sqlite::runs::end_abandoned(tx, &end, &event, now)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::runs::end_abandoned(p, &end, event, now).await,
         }
-        insert_event(&mut tx, None, event).await?;
-        sqlx::query("UPDATE integrations SET sync_requested_at = COALESCE(sync_requested_at, $1), sync_requested_kind = COALESCE(sync_requested_kind, $2) WHERE id = $3")
-            .bind(millis(now))
-            .bind(&run.requested_kind)
-            .bind(&run.integration_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("queueing a replacement run"))?;
-        tx.commit().await.map_err(db("ending an abandoned run"))?;
-        Ok(true)
     }
 
     /// The newest runs of an integration first.
     pub async fn runs(&self, integration_id: &str, limit: i64) -> Result<Vec<RunRow>> {
-        let rows = sqlx::query(
-            "SELECT * FROM sync_runs WHERE integration_id = $1 ORDER BY seq DESC LIMIT $2",
-        )
-        .bind(integration_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("listing runs"))?;
-        rows.iter().map(run).collect()
+        let rows = match &self.db {
+            Db::Sqlite(s) => {
+                let integration_id = integration_id.to_owned();
+                s.read("listing runs", move |tx| {
+                    sqlite::runs::newest(tx, &integration_id, limit)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::runs::newest(p, integration_id, limit).await?,
+        };
+        rows.into_iter().map(run_from_row).collect()
     }
 
     pub async fn run(&self, id: &str) -> Result<Option<RunRow>> {
-        let row = sqlx::query("SELECT * FROM sync_runs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a run"))?;
-        row.as_ref().map(run).transpose()
+        let row = match &self.db {
+            Db::Sqlite(s) => {
+                let id = id.to_owned();
+                s.read("reading a run", move |tx| sqlite::runs::by_id(tx, &id))
+                    .await?
+            }
+            Db::Postgres(p) => pg::runs::by_id(p, id).await?,
+        };
+        row.map(run_from_row).transpose()
     }
 }

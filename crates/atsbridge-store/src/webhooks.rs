@@ -13,11 +13,9 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::Row as _;
 
 use crate::events::Event;
-use crate::{db, millis, opt_timestamp, timestamp, Result, Store, StoreError};
+use crate::{millis, opt_timestamp, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
 /// The webhook event types atsbridge sends.
 pub const EVENT_TYPES: &[&str] = &[
@@ -160,35 +158,12 @@ pub struct Attempt {
     pub next_attempt_at: Timestamp,
 }
 
-const DELIVERY_COLUMNS: &str = "d.seq, d.id, d.event_seq, d.event_id, d.event_type, d.webhook_id, d.integration_id, d.state, d.attempts, d.next_attempt_at, d.first_attempt_at, d.last_status, d.last_latency_ms, d.last_error, d.delivered_at, d.created_at";
+/// A `webhooks` row as both drivers read it: id, environment_id, url, events, created_at.
+pub(crate) type WebhookRow = (String, String, String, String, i64);
 
-fn delivery_from_row(r: &AnyRow) -> Result<Delivery> {
-    let e = |e| db("reading a delivery")(e);
-    let state: String = r.try_get("state").map_err(e)?;
-    Ok(Delivery {
-        seq: r.try_get("seq").map_err(e)?,
-        id: r.try_get("id").map_err(e)?,
-        event_seq: r.try_get("event_seq").map_err(e)?,
-        event_id: r.try_get("event_id").map_err(e)?,
-        event_type: r.try_get("event_type").map_err(e)?,
-        webhook_id: r.try_get("webhook_id").map_err(e)?,
-        integration_id: r.try_get("integration_id").map_err(e)?,
-        state: DeliveryState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("delivery state `{state}`")))?,
-        attempts: r.try_get("attempts").map_err(e)?,
-        next_attempt_at: timestamp(r.try_get("next_attempt_at").map_err(e)?)?,
-        first_attempt_at: opt_timestamp(r.try_get("first_attempt_at").map_err(e)?)?,
-        last_status: r.try_get("last_status").map_err(e)?,
-        last_latency_ms: r.try_get("last_latency_ms").map_err(e)?,
-        last_error: r.try_get("last_error").map_err(e)?,
-        delivered_at: opt_timestamp(r.try_get("delivered_at").map_err(e)?)?,
-        created_at: timestamp(r.try_get("created_at").map_err(e)?)?,
-    })
-}
-
-fn webhook_from_row(r: &AnyRow) -> Result<Webhook> {
-    let e = |e| db("reading a webhook")(e);
-    let events: String = r.try_get("events").map_err(e)?;
+pub(crate) fn webhook_from_row(
+    (id, environment_id, url, events, created_at): WebhookRow,
+) -> Result<Webhook> {
     let events = if events == "*" {
         None
     } else {
@@ -198,15 +173,87 @@ fn webhook_from_row(r: &AnyRow) -> Result<Webhook> {
         )
     };
     Ok(Webhook {
-        id: r.try_get("id").map_err(e)?,
-        environment_id: r.try_get("environment_id").map_err(e)?,
-        url: r.try_get("url").map_err(e)?,
+        id,
+        environment_id,
+        url,
         events,
-        created_at: timestamp(r.try_get("created_at").map_err(e)?)?,
+        created_at: timestamp(created_at)?,
     })
 }
 
-const WEBHOOK_COLUMNS: &str = "id, environment_id, url, events, created_at";
+/// A `deliveries` row as both drivers read it.
+#[derive(Debug)]
+pub(crate) struct DeliveryRow {
+    pub seq: i64,
+    pub id: String,
+    pub event_seq: i64,
+    pub event_id: String,
+    pub event_type: String,
+    pub webhook_id: String,
+    pub integration_id: Option<String>,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub first_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_latency_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl DeliveryRow {
+    fn into_delivery(self) -> Result<Delivery> {
+        let state = DeliveryState::parse(&self.state)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery state `{}`", self.state)))?;
+        Ok(Delivery {
+            seq: self.seq,
+            id: self.id,
+            event_seq: self.event_seq,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            webhook_id: self.webhook_id,
+            integration_id: self.integration_id,
+            state,
+            attempts: self.attempts,
+            next_attempt_at: timestamp(self.next_attempt_at)?,
+            first_attempt_at: opt_timestamp(self.first_attempt_at)?,
+            last_status: self.last_status,
+            last_latency_ms: self.last_latency_ms,
+            last_error: self.last_error,
+            delivered_at: opt_timestamp(self.delivered_at)?,
+            created_at: timestamp(self.created_at)?,
+        })
+    }
+}
+
+/// A delivery just claimed, as read in the claim's transaction: its row, its webhook's URL
+/// and sealed secret, and its outbox event (`None` if that is gone).
+#[derive(Debug)]
+pub(crate) struct ClaimRow {
+    pub delivery: DeliveryRow,
+    pub url: String,
+    pub secret_sealed: String,
+    pub event: Option<Event>,
+}
+
+/// The id of a new delivery.
+pub(crate) fn delivery_id() -> String {
+    random_id("dlv")
+}
+
+/// An attempt's values as written: state, at, status, latency, error, next attempt,
+/// delivered at.
+#[derive(Debug, Clone)]
+pub(crate) struct AttemptRow {
+    pub state: &'static str,
+    pub at: i64,
+    pub status: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub next_attempt_at: i64,
+    pub delivered_at: Option<i64>,
+}
 
 impl Store {
     /// Subscribes `url` to `events` (`None`: all) in `environment_id`; the secret is kept
@@ -227,21 +274,28 @@ impl Store {
             }
         };
         let sealed = self.keys.encrypt(secret.as_bytes())?;
-        let _turn = self.write_turn().await;
-        sqlx::query("INSERT INTO webhooks (id, environment_id, url, events, secret_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(environment_id)
-            .bind(url)
-            .bind(events_text)
-            .bind(sealed)
-            .bind(millis(now))
-            .execute(&self.pool)
-            .await
-            .map_err(db("creating a webhook"))?;
+        let row: WebhookRow = (
+            id,
+            environment_id.to_owned(),
+            url.to_owned(),
+            events_text,
+            millis(now),
+        );
+        match &self.db {
+            Db::Sqlite(s) => {
+                let row = row.clone();
+                s.write("creating a webhook", move |tx| {
+                    sqlite::webhooks::insert(tx, &row, &sealed)
+                })
+                .await?;
+            }
+            Db::Postgres(p) => pg::webhooks::insert(p, &row, &sealed).await?,
+        }
+        let (id, environment_id, url, _, _) = row;
         Ok(Webhook {
             id,
-            environment_id: environment_id.to_owned(),
-            url: url.to_owned(),
+            environment_id,
+            url,
             events: events.map(<[String]>::to_vec),
             created_at: now,
         })
@@ -249,23 +303,30 @@ impl Store {
 
     /// The active webhooks of an environment, oldest first.
     pub async fn webhooks(&self, environment_id: &str) -> Result<Vec<Webhook>> {
-        let rows = sqlx::query(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE environment_id = $1 AND disabled_at IS NULL ORDER BY created_at, id"))
-            .bind(environment_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("listing webhooks"))?;
-        rows.iter().map(webhook_from_row).collect()
+        match &self.db {
+            Db::Sqlite(s) => {
+                let environment_id = environment_id.to_owned();
+                s.read("listing webhooks", move |tx| {
+                    sqlite::webhooks::active(tx, &environment_id, "listing webhooks")
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::webhooks::active(p, environment_id).await,
+        }
     }
 
     /// An active webhook of an environment.
     pub async fn webhook(&self, environment_id: &str, id: &str) -> Result<Option<Webhook>> {
-        let row = sqlx::query(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE environment_id = $1 AND id = $2 AND disabled_at IS NULL"))
-            .bind(environment_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading a webhook"))?;
-        row.as_ref().map(webhook_from_row).transpose()
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (environment_id, id) = (environment_id.to_owned(), id.to_owned());
+                s.read("reading a webhook", move |tx| {
+                    sqlite::webhooks::one(tx, &environment_id, &id)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::webhooks::one(p, environment_id, id).await,
+        }
     }
 
     /// Removes a webhook: it gets no new deliveries, and its pending ones fail.
@@ -275,21 +336,17 @@ impl Store {
         id: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        let (mut tx, _turn) = self.begin_write("removing a webhook").await?;
-        let done = sqlx::query("UPDATE webhooks SET disabled_at = $1 WHERE environment_id = $2 AND id = $3 AND disabled_at IS NULL")
-            .bind(millis(now))
-            .bind(environment_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("removing a webhook"))?;
-        sqlx::query("UPDATE deliveries SET state = 'FAILED', last_error = 'the webhook was removed', lease_owner = NULL, lease_expires_at = NULL WHERE webhook_id = $1 AND state = 'PENDING'")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("removing a webhook"))?;
-        tx.commit().await.map_err(db("removing a webhook"))?;
-        Ok(done.rows_affected() > 0)
+        let now = millis(now);
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (environment_id, id) = (environment_id.to_owned(), id.to_owned());
+                s.write("removing a webhook", move |tx| {
+                    sqlite::webhooks::remove(tx, &environment_id, &id, now)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::webhooks::remove(p, environment_id, id, now).await,
+        }
     }
 
     /// Replaces a webhook's secret.
@@ -300,66 +357,31 @@ impl Store {
         secret: &str,
     ) -> Result<bool> {
         let sealed = self.keys.encrypt(secret.as_bytes())?;
-        let _turn = self.write_turn().await;
-        let done = sqlx::query("UPDATE webhooks SET secret_sealed = $1 WHERE environment_id = $2 AND id = $3 AND disabled_at IS NULL")
-            .bind(sealed)
-            .bind(environment_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db("rotating a webhook secret"))?;
-        Ok(done.rows_affected() > 0)
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (environment_id, id) = (environment_id.to_owned(), id.to_owned());
+                s.write("rotating a webhook secret", move |tx| {
+                    sqlite::webhooks::set_secret(tx, &environment_id, &id, &sealed)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::webhooks::set_secret(p, environment_id, id, &sealed).await,
+        }
     }
 
     /// The deliveries of a webhook, newest first.
     pub async fn deliveries(&self, webhook_id: &str, limit: i64) -> Result<Vec<Delivery>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.webhook_id = $1 ORDER BY d.seq DESC LIMIT $2"
-        ))
-        .bind(webhook_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading deliveries"))?;
-        rows.iter().map(delivery_from_row).collect()
-    }
-
-    /// Creates the deliveries of a new outbox event, inside its transaction.
-    pub(crate) async fn fan_out(
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        event: &Event,
-        environment_id: &str,
-    ) -> Result<()> {
-        let types = webhook_types(&event.kind, &event.payload);
-        if types.is_empty() {
-            return Ok(());
-        }
-        let rows = sqlx::query(&format!("SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE environment_id = $1 AND disabled_at IS NULL ORDER BY created_at, id"))
-            .bind(environment_id)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db("fanning out an event"))?;
-        let hooks = rows
-            .iter()
-            .map(webhook_from_row)
-            .collect::<Result<Vec<_>>>()?;
-        for ty in types {
-            for hook in hooks.iter().filter(|h| h.wants(ty)) {
-                sqlx::query("INSERT INTO deliveries (id, event_seq, event_id, event_type, webhook_id, integration_id, state, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', 0, $7, $8) ON CONFLICT (event_seq, event_type, webhook_id) DO NOTHING")
-                    .bind(random_id("dlv"))
-                    .bind(event.seq)
-                    .bind(webhook_event_id(&event.id, &event.kind, ty))
-                    .bind(ty)
-                    .bind(&hook.id)
-                    .bind(&event.integration_id)
-                    .bind(millis(event.created_at))
-                    .bind(millis(event.created_at))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db("fanning out an event"))?;
+        let rows = match &self.db {
+            Db::Sqlite(s) => {
+                let webhook_id = webhook_id.to_owned();
+                s.read("reading deliveries", move |tx| {
+                    sqlite::webhooks::deliveries(tx, &webhook_id, limit)
+                })
+                .await?
             }
-        }
-        Ok(())
+            Db::Postgres(p) => pg::webhooks::deliveries(p, webhook_id, limit).await?,
+        };
+        rows.into_iter().map(DeliveryRow::into_delivery).collect()
     }
 
     /// Claims up to `limit` due deliveries for `owner` until `lease_until`: pending, due, not
@@ -372,50 +394,37 @@ impl Store {
         lease_until: Timestamp,
         limit: i64,
     ) -> Result<Vec<ClaimedDelivery>> {
-        let candidates: Vec<i64> = sqlx::query_scalar(
-            "SELECT d.seq FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-             WHERE d.state = 'PENDING' AND d.next_attempt_at <= $1 \
-               AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $2) \
-               AND w.disabled_at IS NULL \
-               AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.webhook_id = d.webhook_id \
-                   AND o.integration_id = d.integration_id AND o.state = 'PENDING' AND o.seq < d.seq) \
-             ORDER BY d.seq LIMIT $3",
-        )
-        .bind(millis(now))
-        .bind(millis(now))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("finding due deliveries"))?;
-        let mut claimed = Vec::new();
-        for seq in candidates {
-            let _turn = self.write_turn().await;
-            let done = sqlx::query("UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 WHERE seq = $3 AND state = 'PENDING' AND (lease_expires_at IS NULL OR lease_expires_at <= $4)")
-                .bind(owner)
-                .bind(millis(lease_until))
-                .bind(seq)
-                .bind(millis(now))
-                .execute(&self.pool)
-                .await
-                .map_err(db("claiming a delivery"))?;
-            if done.rows_affected() == 0 {
-                continue;
+        let (now, lease_until) = (millis(now), millis(lease_until));
+        let candidates = match &self.db {
+            Db::Sqlite(s) => {
+                s.read("finding due deliveries", move |tx| {
+                    sqlite::webhooks::due(tx, now, limit)
+                })
+                .await?
             }
-            let row = sqlx::query(&format!(
-                "SELECT {DELIVERY_COLUMNS}, w.url, w.secret_sealed FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.seq = $1"
-            ))
-            .bind(seq)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db("reading a claimed delivery"))?;
-            let delivery = delivery_from_row(&row)?;
-            let url: String = row.try_get("url").map_err(db("reading a webhook"))?;
-            let sealed: String = row
-                .try_get("secret_sealed")
-                .map_err(db("reading a webhook"))?;
-            let secret = String::from_utf8(self.keys.decrypt(&sealed)?)
+            Db::Postgres(p) => pg::webhooks::due(p, now, limit).await?,
+        };
+        let mut claimed = Vec::new();
+        // One claim at a time, each a conditional UPDATE of its own: another node may claim
+        // any of the candidates meanwhile, and then this one skips it.
+        for seq in candidates {
+            let row = match &self.db {
+                Db::Sqlite(s) => {
+                    let owner = owner.to_owned();
+                    s.write("claiming a delivery", move |tx| {
+                        sqlite::webhooks::claim(tx, seq, &owner, now, lease_until)
+                    })
+                    .await?
+                }
+                Db::Postgres(p) => pg::webhooks::claim(p, seq, owner, now, lease_until).await?,
+            };
+            let Some(row) = row else {
+                continue;
+            };
+            let delivery = row.delivery.into_delivery()?;
+            let secret = String::from_utf8(self.keys.decrypt(&row.secret_sealed)?)
                 .map_err(|_| StoreError::Corrupt("a webhook secret is not UTF-8".into()))?;
-            let event = self.event(delivery.event_seq).await?.ok_or_else(|| {
+            let event = row.event.ok_or_else(|| {
                 StoreError::Corrupt(format!(
                     "event {} of a delivery is gone",
                     delivery.event_seq
@@ -423,7 +432,7 @@ impl Store {
             })?;
             claimed.push(ClaimedDelivery {
                 delivery,
-                url,
+                url: row.url,
                 secret,
                 event,
             });
@@ -434,26 +443,25 @@ impl Store {
     /// Records an attempt of a delivery `owner` holds and releases the lease. Returns false
     /// when the lease was lost meanwhile (nothing is written then).
     pub async fn record_attempt(&self, seq: i64, owner: &str, attempt: &Attempt) -> Result<bool> {
-        let delivered_at = (attempt.state == DeliveryState::Delivered).then(|| millis(attempt.at));
-        let _turn = self.write_turn().await;
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = $1, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2), \
-             last_status = $3, last_latency_ms = $4, last_error = $5, next_attempt_at = $6, delivered_at = $7, \
-             lease_owner = NULL, lease_expires_at = NULL WHERE seq = $8 AND lease_owner = $9 AND state = 'PENDING'",
-        )
-        .bind(attempt.state.as_str())
-        .bind(millis(attempt.at))
-        .bind(attempt.status.map(i64::from))
-        .bind(attempt.latency_ms)
-        .bind(&attempt.error)
-        .bind(millis(attempt.next_attempt_at))
-        .bind(delivered_at)
-        .bind(seq)
-        .bind(owner)
-        .execute(&self.pool)
-        .await
-        .map_err(db("recording a delivery attempt"))?;
-        Ok(done.rows_affected() > 0)
+        let row = AttemptRow {
+            state: attempt.state.as_str(),
+            at: millis(attempt.at),
+            status: attempt.status.map(i64::from),
+            latency_ms: attempt.latency_ms,
+            error: attempt.error.clone(),
+            next_attempt_at: millis(attempt.next_attempt_at),
+            delivered_at: (attempt.state == DeliveryState::Delivered).then(|| millis(attempt.at)),
+        };
+        match &self.db {
+            Db::Sqlite(s) => {
+                let owner = owner.to_owned();
+                s.write("recording a delivery attempt", move |tx| {
+                    sqlite::webhooks::record_attempt(tx, seq, &owner, &row)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::webhooks::record_attempt(p, seq, owner, &row).await,
+        }
     }
 }
 

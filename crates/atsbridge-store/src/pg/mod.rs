@@ -2,8 +2,11 @@
 //! per store. Several nodes share one database; rows an integration's writers touch are
 //! serialized with row locks (see `records`).
 
+pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod records;
+pub(crate) mod runs;
+pub(crate) mod webhooks;
 
 use std::time::Duration;
 

@@ -9,8 +9,11 @@
 //! Statements are prepared through each connection's cache (`prepare_cached`), so a
 //! statement run per batch or per page is parsed once per connection.
 
+pub(crate) mod events;
 pub(crate) mod keys;
 pub(crate) mod records;
+pub(crate) mod runs;
+pub(crate) mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
