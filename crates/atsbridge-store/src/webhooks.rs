@@ -227,8 +227,8 @@ impl DeliveryRow {
     }
 }
 
-/// A delivery just claimed, as read in the claim's transaction: its row, its webhook's URL
-/// and sealed secret, and its outbox event (`None` if that is gone).
+/// A delivery just claimed, as read after the claim: its row, its webhook's URL and sealed
+/// secret, and its outbox event (`None` if that is gone).
 #[derive(Debug)]
 pub(crate) struct ClaimRow {
     pub delivery: DeliveryRow,
