@@ -4,9 +4,8 @@
 //! retry runs again.
 
 use atsbridge_model::Timestamp;
-use sqlx::Row as _;
 
-use crate::{db, millis, Result, Store};
+use crate::{millis, pg, sqlite, Db, Result, Store};
 
 /// What claiming a key found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +22,32 @@ pub enum IdempotencyClaim {
     },
 }
 
+/// A claim to make, in Unix milliseconds.
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    pub integration_id: String,
+    pub key: String,
+    pub request_hash: String,
+    pub now: i64,
+    /// Keys created before this are forgotten.
+    pub expired_before: i64,
+    /// PENDING claims created before this are taken over.
+    pub stale_before: i64,
+}
+
+/// A key's row as stored.
+#[derive(Debug)]
+pub(crate) struct StoredKey {
+    pub request_hash: String,
+    pub state: String,
+    pub status: Option<i64>,
+    pub response: Option<String>,
+}
+
+/// What a claim met: `None` when it took the key, else the key's row (`None` if it was
+/// released between the insert and the read).
+type Found = Option<Option<StoredKey>>;
+
 impl Store {
     /// Claims `key` for a request whose content hashes to `request_hash`. Keys older than
     /// `ttl_ms` are forgotten first; a PENDING claim older than `stale_ms` (its request died)
@@ -37,36 +62,42 @@ impl Store {
         stale_ms: i64,
     ) -> Result<IdempotencyClaim> {
         let now_ms = millis(now);
-        let _turn = self.write_turn().await;
-        sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(now_ms - ttl_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(db("forgetting expired idempotency keys"))?;
-        sqlx::query("DELETE FROM idempotency_keys WHERE integration_id = $1 AND idem_key = $2 AND state = 'PENDING' AND created_at < $3")
-            .bind(integration_id)
-            .bind(key)
-            .bind(now_ms - stale_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(db("taking over a stale idempotency key"))?;
-        let inserted = sqlx::query("INSERT INTO idempotency_keys (integration_id, idem_key, request_hash, state, created_at) VALUES ($1, $2, $3, 'PENDING', $4) ON CONFLICT (integration_id, idem_key) DO NOTHING")
-            .bind(integration_id)
-            .bind(key)
-            .bind(request_hash)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(db("claiming an idempotency key"))?;
-        if inserted.rows_affected() == 1 {
+        let claim = Claim {
+            integration_id: integration_id.to_owned(),
+            key: key.to_owned(),
+            request_hash: request_hash.to_owned(),
+            now: now_ms,
+            expired_before: now_ms - ttl_ms,
+            stale_before: now_ms - stale_ms,
+        };
+        let found: Found = match &self.db {
+            Db::Sqlite(s) => {
+                s.write("claiming an idempotency key", move |tx| {
+                    Ok(if sqlite::idempotency::claim(tx, &claim)? {
+                        None
+                    } else {
+                        Some(sqlite::idempotency::get(
+                            tx,
+                            &claim.integration_id,
+                            &claim.key,
+                        )?)
+                    })
+                })
+                .await?
+            }
+            // No transaction, as before: each statement stands alone, and the INSERT's
+            // conflict decides which of concurrent claims (from any node) takes the key.
+            Db::Postgres(p) => {
+                if pg::idempotency::claim(p, &claim).await? {
+                    None
+                } else {
+                    Some(pg::idempotency::get(p, integration_id, key).await?)
+                }
+            }
+        };
+        let Some(row) = found else {
             return Ok(IdempotencyClaim::Claimed);
-        }
-        let row = sqlx::query("SELECT request_hash, state, status, response FROM idempotency_keys WHERE integration_id = $1 AND idem_key = $2")
-            .bind(integration_id)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading an idempotency key"))?;
+        };
         let Some(row) = row else {
             // Released between our insert and our read: treat it as still busy; the client
             // retries.
@@ -74,19 +105,14 @@ impl Store {
                 request_hash: request_hash.to_owned(),
             });
         };
-        let r = |e| db("reading an idempotency key")(e);
-        let stored_hash: String = row.try_get("request_hash").map_err(r)?;
-        let state: String = row.try_get("state").map_err(r)?;
-        let status: Option<i64> = row.try_get("status").map_err(r)?;
-        let response: Option<String> = row.try_get("response").map_err(r)?;
-        Ok(match (state.as_str(), status, response) {
+        Ok(match (row.state.as_str(), row.status, row.response) {
             ("DONE", Some(status), Some(response)) => IdempotencyClaim::Completed {
-                request_hash: stored_hash,
+                request_hash: row.request_hash,
                 status: u16::try_from(status).unwrap_or(200),
                 response,
             },
             _ => IdempotencyClaim::InProgress {
-                request_hash: stored_hash,
+                request_hash: row.request_hash,
             },
         })
     }
@@ -99,39 +125,50 @@ impl Store {
         status: u16,
         response: &str,
     ) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("UPDATE idempotency_keys SET state = 'DONE', status = $1, response = $2 WHERE integration_id = $3 AND idem_key = $4")
-            .bind(i64::from(status))
-            .bind(response)
-            .bind(integration_id)
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(db("completing an idempotency key"))?;
-        Ok(())
+        let status = i64::from(status);
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (integration_id, key, response) = (
+                    integration_id.to_owned(),
+                    key.to_owned(),
+                    response.to_owned(),
+                );
+                s.write("completing an idempotency key", move |tx| {
+                    sqlite::idempotency::complete(tx, &integration_id, &key, status, &response)
+                })
+                .await
+            }
+            Db::Postgres(p) => {
+                pg::idempotency::complete(p, integration_id, key, status, response).await
+            }
+        }
     }
 
     /// Frees `key` after its request failed, so that a retry runs again.
     pub async fn release_idempotency_key(&self, integration_id: &str, key: &str) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("DELETE FROM idempotency_keys WHERE integration_id = $1 AND idem_key = $2 AND state = 'PENDING'")
-            .bind(integration_id)
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(db("releasing an idempotency key"))?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (integration_id, key) = (integration_id.to_owned(), key.to_owned());
+                s.write("releasing an idempotency key", move |tx| {
+                    sqlite::idempotency::release(tx, &integration_id, &key)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::idempotency::release(p, integration_id, key).await,
+        }
     }
 
     /// Moves every key `by_ms` into the past (tests of expiry).
     #[cfg(feature = "testing")]
     pub async fn age_idempotency_keys_for_tests(&self, by_ms: i64) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("UPDATE idempotency_keys SET created_at = created_at - $1")
-            .bind(by_ms)
-            .execute(&self.pool)
-            .await
-            .map_err(db("ageing idempotency keys"))?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(s) => {
+                s.write("ageing idempotency keys", move |tx| {
+                    sqlite::idempotency::age(tx, by_ms)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::idempotency::age(p, by_ms).await,
+        }
     }
 }

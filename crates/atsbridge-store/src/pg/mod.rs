@@ -3,6 +3,7 @@
 //! serialized with row locks (see `records`).
 
 pub(crate) mod events;
+pub(crate) mod idempotency;
 pub(crate) mod keys;
 pub(crate) mod records;
 pub(crate) mod runs;
