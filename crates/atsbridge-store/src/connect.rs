@@ -7,11 +7,9 @@
 
 use atsbridge_model::Timestamp;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::Row as _;
 
 use crate::integrations::{Credentials, NewIntegration};
-use crate::{db, millis, opt_timestamp, timestamp, Result, Store, StoreError};
+use crate::{db, millis, opt_timestamp, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
 /// What completing a link does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,56 +91,103 @@ pub fn token_digest(token: &str) -> String {
         .collect()
 }
 
-const COLUMNS: &str = "token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at, completed_at, completion_expires_at, failed_attempts";
+/// A link's columns as stored, before they are checked.
+#[derive(Debug)]
+pub(crate) struct StoredLink {
+    pub token_hash: String,
+    pub environment_id: String,
+    pub tool: String,
+    pub purpose: String,
+    pub integration_id: Option<String>,
+    pub end_user_email: Option<String>,
+    pub organization_name: String,
+    pub origin_id: Option<String>,
+    pub language: String,
+    pub link_type: String,
+    pub redirect_url: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub completed_at: Option<i64>,
+    pub completion_expires_at: Option<i64>,
+    pub failed_attempts: i64,
+}
 
-fn from_row(row: &AnyRow) -> Result<ConnectLink> {
-    let e = |e| db("reading a connection link")(e);
-    let purpose: String = row.try_get("purpose").map_err(e)?;
-    Ok(ConnectLink {
-        token_hash: row.try_get("token_hash").map_err(e)?,
-        environment_id: row.try_get("environment_id").map_err(e)?,
-        tool: row.try_get("tool").map_err(e)?,
-        purpose: LinkPurpose::parse(&purpose)
-            .ok_or_else(|| StoreError::Corrupt(format!("link purpose `{purpose}`")))?,
-        integration_id: row.try_get("integration_id").map_err(e)?,
-        end_user_email: row.try_get("end_user_email").map_err(e)?,
-        organization_name: row.try_get("organization_name").map_err(e)?,
-        origin_id: row.try_get("origin_id").map_err(e)?,
-        language: row.try_get("language").map_err(e)?,
-        link_type: row.try_get("link_type").map_err(e)?,
-        redirect_url: row.try_get("redirect_url").map_err(e)?,
-        created_at: timestamp(row.try_get("created_at").map_err(e)?)?,
-        expires_at: timestamp(row.try_get("expires_at").map_err(e)?)?,
-        completed_at: opt_timestamp(row.try_get("completed_at").map_err(e)?)?,
-        completion_expires_at: opt_timestamp(row.try_get("completion_expires_at").map_err(e)?)?,
-        failed_attempts: row.try_get("failed_attempts").map_err(e)?,
-    })
+impl StoredLink {
+    fn into_link(self) -> Result<ConnectLink> {
+        let purpose = self.purpose;
+        Ok(ConnectLink {
+            token_hash: self.token_hash,
+            environment_id: self.environment_id,
+            tool: self.tool,
+            purpose: LinkPurpose::parse(&purpose)
+                .ok_or_else(|| StoreError::Corrupt(format!("link purpose `{purpose}`")))?,
+            integration_id: self.integration_id,
+            end_user_email: self.end_user_email,
+            organization_name: self.organization_name,
+            origin_id: self.origin_id,
+            language: self.language,
+            link_type: self.link_type,
+            redirect_url: self.redirect_url,
+            created_at: timestamp(self.created_at)?,
+            expires_at: timestamp(self.expires_at)?,
+            completed_at: opt_timestamp(self.completed_at)?,
+            completion_expires_at: opt_timestamp(self.completion_expires_at)?,
+            failed_attempts: self.failed_attempts,
+        })
+    }
+}
+
+/// The completion of a link to record, in Unix milliseconds.
+#[derive(Debug, Clone)]
+pub(crate) struct LinkClaim {
+    pub token_hash: String,
+    pub integration_id: String,
+    pub completion_hash: String,
+    pub completion_expires_at: i64,
+    pub now: i64,
+}
+
+impl LinkClaim {
+    fn new(
+        token_hash: &str,
+        integration_id: &str,
+        completion: &Completion,
+        now: Timestamp,
+    ) -> Self {
+        LinkClaim {
+            token_hash: token_hash.to_owned(),
+            integration_id: integration_id.to_owned(),
+            completion_hash: token_digest(&completion.token),
+            completion_expires_at: millis(completion.expires_at),
+            now: millis(now),
+        }
+    }
+}
+
+/// Whether the claim of a link found it open; refusing rolls the completion back.
+fn claimed(claimed: bool) -> Result<()> {
+    if claimed {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            "the link was already used or has expired".into(),
+        ))
+    }
 }
 
 impl Store {
     pub async fn create_connect_link(&self, link: &NewConnectLink) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
-            "INSERT INTO connect_links (token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(token_digest(&link.token))
-        .bind(&link.environment_id)
-        .bind(&link.tool)
-        .bind(link.purpose.as_str())
-        .bind(&link.integration_id)
-        .bind(&link.end_user_email)
-        .bind(&link.organization_name)
-        .bind(&link.origin_id)
-        .bind(&link.language)
-        .bind(&link.link_type)
-        .bind(&link.redirect_url)
-        .bind(millis(link.created_at))
-        .bind(millis(link.expires_at))
-        .execute(&self.pool)
-        .await
-        .map_err(db("creating a connection link"))?;
-        Ok(())
+        let token_hash = token_digest(&link.token);
+        match &self.db {
+            Db::Sqlite(s) => {
+                let link = link.clone();
+                s.write("creating a connection link", move |tx| {
+                    sqlite::connect::insert(tx, &link, &token_hash)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::connect::insert(p, link, &token_hash).await,
+        }
     }
 
     /// The link whose URL carries `token`, whatever its state.
@@ -152,14 +197,17 @@ impl Store {
 
     /// The link stored under `token_hash` (`ConnectLink::token_hash`), whatever its state.
     pub async fn connect_link_by_digest(&self, token_hash: &str) -> Result<Option<ConnectLink>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM connect_links WHERE token_hash = $1"
-        ))
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading a connection link"))?;
-        row.as_ref().map(from_row).transpose()
+        let stored = match &self.db {
+            Db::Sqlite(s) => {
+                let token_hash = token_hash.to_owned();
+                s.read("reading a connection link", move |tx| {
+                    sqlite::connect::by_digest(tx, &token_hash)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::connect::by_digest(p, token_hash).await?,
+        };
+        stored.map(StoredLink::into_link).transpose()
     }
 
     /// The completed link a completion token was handed out for, if the token has not
@@ -169,15 +217,18 @@ impl Store {
         token: &str,
         now: Timestamp,
     ) -> Result<Option<ConnectLink>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM connect_links WHERE completion_hash = $1 AND completion_expires_at > $2"
-        ))
-        .bind(token_digest(token))
-        .bind(millis(now))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading a connection link"))?;
-        row.as_ref().map(from_row).transpose()
+        let completion_hash = token_digest(token);
+        let now = millis(now);
+        let stored = match &self.db {
+            Db::Sqlite(s) => {
+                s.read("reading a connection link", move |tx| {
+                    sqlite::connect::by_completion(tx, &completion_hash, now)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::connect::by_completion(p, &completion_hash, now).await?,
+        };
+        stored.map(StoredLink::into_link).transpose()
     }
 
     /// Reserves one credential check of an open link, counted as failed until
@@ -194,32 +245,32 @@ impl Store {
         max_attempts: i64,
         now: Timestamp,
     ) -> Result<Option<i64>> {
-        let _turn = self.write_turn().await;
-        sqlx::query_scalar(
-            "UPDATE connect_links SET failed_attempts = failed_attempts + 1 \
-             WHERE token_hash = $1 AND failed_attempts < $2 AND completed_at IS NULL AND expires_at > $3 \
-             RETURNING failed_attempts",
-        )
-        .bind(token_hash)
-        .bind(max_attempts)
-        .bind(millis(now))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reserving a connection attempt"))
+        let now = millis(now);
+        match &self.db {
+            Db::Sqlite(s) => {
+                let token_hash = token_hash.to_owned();
+                s.write("reserving a connection attempt", move |tx| {
+                    sqlite::connect::reserve_attempt(tx, &token_hash, max_attempts, now)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::connect::reserve_attempt(p, token_hash, max_attempts, now).await,
+        }
     }
 
     /// Gives back an attempt reserved by `reserve_link_attempt` that did not fail (the
     /// credentials were accepted, or the ATS could not be asked).
     pub async fn release_link_attempt(&self, token_hash: &str) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query(
-            "UPDATE connect_links SET failed_attempts = failed_attempts - 1 WHERE token_hash = $1 AND failed_attempts > 0",
-        )
-        .bind(token_hash)
-        .execute(&self.pool)
-        .await
-        .map_err(db("releasing a connection attempt"))?;
-        Ok(())
+        match &self.db {
+            Db::Sqlite(s) => {
+                let token_hash = token_hash.to_owned();
+                s.write("releasing a connection attempt", move |tx| {
+                    sqlite::connect::release_attempt(tx, &token_hash)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::connect::release_attempt(p, token_hash).await,
+        }
     }
 
     /// Completes a `connect` link by creating `integration`, in one transaction. Fails with
@@ -231,14 +282,24 @@ impl Store {
         completion: &Completion,
         now: Timestamp,
     ) -> Result<()> {
-        let (mut tx, _turn) = self.begin_write("completing a connection link").await?;
-        self.claim_link(&mut tx, token_hash, &integration.id, completion, now)
-            .await?;
-        self.insert_integration(&mut tx, integration, now).await?;
-        tx.commit()
-            .await
-            .map_err(db("completing a connection link"))?;
-        Ok(())
+        const OPERATION: &str = "completing a connection link";
+        let claim = LinkClaim::new(token_hash, &integration.id, completion, now);
+        let insert = self.integration_insert(integration, now)?;
+        match &self.db {
+            Db::Sqlite(s) => {
+                s.write(OPERATION, move |tx| {
+                    claimed(sqlite::connect::claim(tx, &claim)?)?;
+                    sqlite::integrations::insert(tx, &insert)
+                })
+                .await
+            }
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await.map_err(db(OPERATION))?;
+                claimed(pg::connect::claim(&mut *tx, &claim).await?)?;
+                pg::integrations::insert(&mut *tx, &insert).await?;
+                tx.commit().await.map_err(db(OPERATION))
+            }
+        }
     }
 
     /// Completes a `relink` link by replacing its integration's credentials, in one
@@ -251,55 +312,42 @@ impl Store {
         completion: &Completion,
         now: Timestamp,
     ) -> Result<()> {
-        let sealed = self.keys.encrypt(
-            &serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        )?;
-        let (mut tx, _turn) = self.begin_write("completing a relink").await?;
-        self.claim_link(&mut tx, token_hash, integration_id, completion, now)
-            .await?;
-        let done = sqlx::query(
-            "UPDATE integrations SET credentials = $1, credentials_version = credentials_version + 1, invalid_credentials_version = NULL, status = CASE WHEN status = 'INACTIVE' THEN status ELSE 'ACTIVE' END WHERE id = $2",
-        )
-        .bind(sealed)
-        .bind(integration_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("completing a relink"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "integration {integration_id}"
-            )));
+        const OPERATION: &str = "completing a relink";
+        let sealed = self.seal_credentials(credentials)?;
+        let claim = LinkClaim::new(token_hash, integration_id, completion, now);
+        let not_found = || StoreError::NotFound(format!("integration {integration_id}"));
+        match &self.db {
+            Db::Sqlite(s) => {
+                let not_found = not_found();
+                s.write(OPERATION, move |tx| {
+                    claimed(sqlite::connect::claim(tx, &claim)?)?;
+                    if !sqlite::integrations::replace_credentials(
+                        tx,
+                        &claim.integration_id,
+                        &sealed,
+                        OPERATION,
+                    )? {
+                        return Err(not_found);
+                    }
+                    Ok(())
+                })
+                .await
+            }
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await.map_err(db(OPERATION))?;
+                claimed(pg::connect::claim(&mut *tx, &claim).await?)?;
+                if !pg::integrations::replace_credentials(
+                    &mut *tx,
+                    integration_id,
+                    &sealed,
+                    OPERATION,
+                )
+                .await?
+                {
+                    return Err(not_found());
+                }
+                tx.commit().await.map_err(db(OPERATION))
+            }
         }
-        tx.commit().await.map_err(db("completing a relink"))?;
-        Ok(())
-    }
-
-    async fn claim_link(
-        &self,
-        conn: &mut sqlx::AnyConnection,
-        token_hash: &str,
-        integration_id: &str,
-        completion: &Completion,
-        now: Timestamp,
-    ) -> Result<()> {
-        let claimed = sqlx::query(
-            "UPDATE connect_links SET completed_at = $1, integration_id = $2, completion_hash = $3, completion_expires_at = $4 \
-             WHERE token_hash = $5 AND completed_at IS NULL AND expires_at > $6",
-        )
-        .bind(millis(now))
-        .bind(integration_id)
-        .bind(token_digest(&completion.token))
-        .bind(millis(completion.expires_at))
-        .bind(token_hash)
-        .bind(millis(now))
-        .execute(&mut *conn)
-        .await
-        .map_err(db("completing a connection link"))?;
-        if claimed.rows_affected() == 0 {
-            return Err(StoreError::Conflict(
-                "the link was already used or has expired".into(),
-            ));
-        }
-        Ok(())
     }
 }

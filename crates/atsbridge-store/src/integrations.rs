@@ -6,10 +6,8 @@ use std::fmt;
 use atsbridge_model::integration::{EndUser, IntegrationStatus, SetupStatus};
 use atsbridge_model::Timestamp;
 use serde::{Deserialize, Serialize};
-use sqlx::any::AnyRow;
-use sqlx::Row as _;
 
-use crate::{db, millis, opt_timestamp, timestamp, Result, Store, StoreError};
+use crate::{db, millis, opt_timestamp, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
 /// Per-integration settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,52 +93,79 @@ pub struct IntegrationRow {
     pub last_run_started_at: Option<Timestamp>,
 }
 
-const COLUMNS: &str = "id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials_version, invalid_credentials_version, created_at, first_synced_at, data_expired_at, sync_requested_at, sync_requested_kind, last_run_started_at";
+/// An integration's columns as stored, before they are checked.
+#[derive(Debug)]
+pub(crate) struct StoredIntegration {
+    pub id: String,
+    pub tool: String,
+    pub environment_id: String,
+    pub status: String,
+    pub setup_status: String,
+    pub organization_name: String,
+    pub creator_email: Option<String>,
+    pub origin_id: Option<String>,
+    pub settings: String,
+    pub credentials_version: i64,
+    pub invalid_credentials_version: Option<i64>,
+    pub created_at: i64,
+    pub first_synced_at: Option<i64>,
+    pub data_expired_at: Option<i64>,
+    pub sync_requested_at: Option<i64>,
+    pub sync_requested_kind: Option<String>,
+    pub last_run_started_at: Option<i64>,
+}
 
-fn from_row(row: &AnyRow) -> Result<IntegrationRow> {
-    let get_s = |c: &str| {
-        row.try_get::<String, _>(c)
-            .map_err(db("reading an integration"))
-    };
-    let get_os = |c: &str| {
-        row.try_get::<Option<String>, _>(c)
-            .map_err(db("reading an integration"))
-    };
-    let get_oi = |c: &str| {
-        row.try_get::<Option<i64>, _>(c)
-            .map_err(db("reading an integration"))
-    };
-    let status = get_s("status")?;
-    let setup = get_s("setup_status")?;
-    Ok(IntegrationRow {
-        id: get_s("id")?,
-        tool: get_s("tool")?,
-        environment_id: get_s("environment_id")?,
-        status: IntegrationStatus::parse(&status)
-            .ok_or_else(|| StoreError::Corrupt(format!("integration status `{status}`")))?,
-        setup_status: SetupStatus::parse(&setup)
-            .ok_or_else(|| StoreError::Corrupt(format!("setup status `{setup}`")))?,
-        end_user: EndUser {
-            organization_name: get_s("organization_name")?,
-            creator_email: get_os("creator_email")?,
-            origin_id: get_os("origin_id")?,
-        },
-        settings: serde_json::from_str(&get_s("settings")?)
-            .map_err(|e| StoreError::Corrupt(format!("integration settings: {e}")))?,
-        credentials_version: row
-            .try_get::<i64, _>("credentials_version")
-            .map_err(db("reading an integration"))?,
-        invalid_credentials_version: get_oi("invalid_credentials_version")?,
-        created_at: timestamp(
-            row.try_get::<i64, _>("created_at")
-                .map_err(db("reading an integration"))?,
-        )?,
-        first_synced_at: opt_timestamp(get_oi("first_synced_at")?)?,
-        data_expired_at: opt_timestamp(get_oi("data_expired_at")?)?,
-        sync_requested_at: opt_timestamp(get_oi("sync_requested_at")?)?,
-        sync_requested_kind: get_os("sync_requested_kind")?,
-        last_run_started_at: opt_timestamp(get_oi("last_run_started_at")?)?,
-    })
+impl StoredIntegration {
+    pub(crate) fn into_row(self) -> Result<IntegrationRow> {
+        let status = self.status;
+        let setup = self.setup_status;
+        Ok(IntegrationRow {
+            id: self.id,
+            tool: self.tool,
+            environment_id: self.environment_id,
+            status: IntegrationStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("integration status `{status}`")))?,
+            setup_status: SetupStatus::parse(&setup)
+                .ok_or_else(|| StoreError::Corrupt(format!("setup status `{setup}`")))?,
+            end_user: EndUser {
+                organization_name: self.organization_name,
+                creator_email: self.creator_email,
+                origin_id: self.origin_id,
+            },
+            settings: serde_json::from_str(&self.settings)
+                .map_err(|e| StoreError::Corrupt(format!("integration settings: {e}")))?,
+            credentials_version: self.credentials_version,
+            invalid_credentials_version: self.invalid_credentials_version,
+            created_at: timestamp(self.created_at)?,
+            first_synced_at: opt_timestamp(self.first_synced_at)?,
+            data_expired_at: opt_timestamp(self.data_expired_at)?,
+            sync_requested_at: opt_timestamp(self.sync_requested_at)?,
+            sync_requested_kind: self.sync_requested_kind,
+            last_run_started_at: opt_timestamp(self.last_run_started_at)?,
+        })
+    }
+}
+
+/// The values a new integration's row is inserted with: credentials sealed, settings as JSON.
+#[derive(Debug, Clone)]
+pub(crate) struct IntegrationInsert {
+    pub id: String,
+    pub tool: String,
+    pub environment_id: String,
+    pub organization_name: String,
+    pub creator_email: Option<String>,
+    pub origin_id: Option<String>,
+    pub settings: String,
+    pub sealed_credentials: String,
+    pub created_at: i64,
+}
+
+/// The one-value columns `update_one` sets.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Field {
+    Status,
+    SetupStatus,
+    Settings,
 }
 
 impl Store {
@@ -150,114 +175,113 @@ impl Store {
         new: NewIntegration,
         now: Timestamp,
     ) -> Result<IntegrationRow> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(db("creating an integration"))?;
-        self.insert_integration(&mut conn, &new, now).await?;
-        drop(conn);
-        self.integration(&new.id)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(new.id.clone()))
+        let insert = self.integration_insert(&new, now)?;
+        let stored = match &self.db {
+            Db::Sqlite(s) => {
+                s.write("creating an integration", move |tx| {
+                    sqlite::integrations::insert(tx, &insert)?;
+                    sqlite::integrations::by_id(tx, &insert.id)
+                })
+                .await?
+            }
+            Db::Postgres(p) => {
+                pg::integrations::insert(p, &insert).await?;
+                pg::integrations::by_id(p, &new.id).await?
+            }
+        };
+        stored
+            .ok_or_else(|| StoreError::NotFound(new.id.clone()))?
+            .into_row()
     }
 
-    /// The INSERT of `create_integration`, on a connection or inside a transaction.
-    pub(crate) async fn insert_integration(
+    /// The row `new` is inserted with (`seal_credentials` says why before the write).
+    pub(crate) fn integration_insert(
         &self,
-        conn: &mut sqlx::AnyConnection,
         new: &NewIntegration,
         now: Timestamp,
-    ) -> Result<()> {
-        let sealed = self.keys.encrypt(
-            &serde_json::to_vec(&new.credentials)
+    ) -> Result<IntegrationInsert> {
+        Ok(IntegrationInsert {
+            id: new.id.clone(),
+            tool: new.tool.clone(),
+            environment_id: new.environment_id.clone(),
+            organization_name: new.end_user.organization_name.clone(),
+            creator_email: new.end_user.creator_email.clone(),
+            origin_id: new.end_user.origin_id.clone(),
+            settings: serde_json::to_string(&new.settings)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        )?;
-        let settings =
-            serde_json::to_string(&new.settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let result = sqlx::query(
-            "INSERT INTO integrations (id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials, credentials_version, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
+            sealed_credentials: self.seal_credentials(&new.credentials)?,
+            created_at: millis(now),
+        })
+    }
+
+    /// Credentials encrypted with the current key, as stored. Sealed before a write
+    /// begins: the SQLite writer runs one transaction at a time and should not spend it on
+    /// serializing and encrypting.
+    pub(crate) fn seal_credentials(&self, credentials: &Credentials) -> Result<String> {
+        self.keys.encrypt(
+            &serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         )
-        .bind(&new.id)
-        .bind(&new.tool)
-        .bind(&new.environment_id)
-        .bind(IntegrationStatus::Active.as_str())
-        .bind(SetupStatus::FinalSyncPending.as_str())
-        .bind(&new.end_user.organization_name)
-        .bind(&new.end_user.creator_email)
-        .bind(&new.end_user.origin_id)
-        .bind(settings)
-        .bind(sealed)
-        .bind(millis(now))
-        .execute(&mut *conn)
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
-                format!("integration {} exists", new.id),
-            )),
-            Err(e) => Err(db("creating an integration")(e)),
-        }
     }
 
     pub async fn integration(&self, id: &str) -> Result<Option<IntegrationRow>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM integrations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading an integration"))?;
-        row.as_ref().map(from_row).transpose()
+        let stored = match &self.db {
+            Db::Sqlite(s) => {
+                let id = id.to_owned();
+                s.read("reading an integration", move |tx| {
+                    sqlite::integrations::by_id(tx, &id)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::integrations::by_id(p, id).await?,
+        };
+        stored.map(StoredIntegration::into_row).transpose()
     }
 
     /// All integrations, or those of one environment, oldest first.
     pub async fn integrations(&self, environment_id: Option<&str>) -> Result<Vec<IntegrationRow>> {
-        let rows = match environment_id {
-            Some(env) => sqlx::query(&format!("SELECT {COLUMNS} FROM integrations WHERE environment_id = $1 ORDER BY created_at, id")).bind(env).fetch_all(&self.pool).await,
-            None => sqlx::query(&format!("SELECT {COLUMNS} FROM integrations ORDER BY created_at, id")).fetch_all(&self.pool).await,
-        }
-        .map_err(db("listing integrations"))?;
-        rows.iter().map(from_row).collect()
+        let stored = match &self.db {
+            Db::Sqlite(s) => {
+                let environment_id = environment_id.map(str::to_owned);
+                s.read("listing integrations", move |tx| {
+                    sqlite::integrations::list(tx, environment_id.as_deref())
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::integrations::list(p, environment_id).await?,
+        };
+        stored
+            .into_iter()
+            .map(StoredIntegration::into_row)
+            .collect()
     }
 
     pub async fn set_integration_status(&self, id: &str, status: IntegrationStatus) -> Result<()> {
-        self.update_one(
-            id,
-            "UPDATE integrations SET status = $1 WHERE id = $2",
-            status.as_str(),
-        )
-        .await
+        self.update_one(id, Field::Status, status.as_str()).await
     }
 
     pub async fn set_setup_status(&self, id: &str, status: SetupStatus) -> Result<()> {
-        self.update_one(
-            id,
-            "UPDATE integrations SET setup_status = $1 WHERE id = $2",
-            status.as_str(),
-        )
-        .await
+        self.update_one(id, Field::SetupStatus, status.as_str())
+            .await
     }
 
     pub async fn update_settings(&self, id: &str, settings: &IntegrationSettings) -> Result<()> {
         let json =
             serde_json::to_string(settings).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.update_one(
-            id,
-            "UPDATE integrations SET settings = $1 WHERE id = $2",
-            &json,
-        )
-        .await
+        self.update_one(id, Field::Settings, &json).await
     }
 
-    async fn update_one(&self, id: &str, sql: &str, value: &str) -> Result<()> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query(sql)
-            .bind(value)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db("updating an integration"))?;
-        if done.rows_affected() == 0 {
+    async fn update_one(&self, id: &str, field: Field, value: &str) -> Result<()> {
+        let updated = match &self.db {
+            Db::Sqlite(s) => {
+                let (id, value) = (id.to_owned(), value.to_owned());
+                s.write("updating an integration", move |tx| {
+                    sqlite::integrations::update(tx, &id, field, &value)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::integrations::update(p, id, field, value).await?,
+        };
+        if !updated {
             return Err(StoreError::NotFound(format!("integration {id}")));
         }
         Ok(())
@@ -267,20 +291,21 @@ impl Store {
     /// resumes, and an INVALID integration becomes ACTIVE again. A disabled (INACTIVE) one
     /// stays disabled: new credentials are not the vendor's decision to enable it.
     pub async fn set_credentials(&self, id: &str, credentials: &Credentials) -> Result<()> {
-        let sealed = self.keys.encrypt(
-            &serde_json::to_vec(credentials).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        )?;
-        let _turn = self.write_turn().await;
-        let done = sqlx::query(
-            "UPDATE integrations SET credentials = $1, credentials_version = credentials_version + 1, invalid_credentials_version = NULL, status = CASE WHEN status = 'INACTIVE' THEN status ELSE $2 END WHERE id = $3",
-        )
-        .bind(sealed)
-        .bind(IntegrationStatus::Active.as_str())
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db("replacing credentials"))?;
-        if done.rows_affected() == 0 {
+        let sealed = self.seal_credentials(credentials)?;
+        const OPERATION: &str = "replacing credentials";
+        let replaced = match &self.db {
+            Db::Sqlite(s) => {
+                let id = id.to_owned();
+                s.write(OPERATION, move |tx| {
+                    sqlite::integrations::replace_credentials(tx, &id, &sealed, OPERATION)
+                })
+                .await?
+            }
+            Db::Postgres(p) => {
+                pg::integrations::replace_credentials(p, id, &sealed, OPERATION).await?
+            }
+        };
+        if !replaced {
             return Err(StoreError::NotFound(format!("integration {id}")));
         }
         Ok(())
@@ -288,12 +313,16 @@ impl Store {
 
     /// The decrypted credentials.
     pub async fn credentials(&self, id: &str) -> Result<Credentials> {
-        let sealed: Option<Option<String>> =
-            sqlx::query_scalar("SELECT credentials FROM integrations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db("reading credentials"))?;
+        let sealed = match &self.db {
+            Db::Sqlite(s) => {
+                let id = id.to_owned();
+                s.read("reading credentials", move |tx| {
+                    sqlite::integrations::credentials(tx, &id)
+                })
+                .await?
+            }
+            Db::Postgres(p) => pg::integrations::credentials(p, id).await?,
+        };
         let sealed = sealed
             .ok_or_else(|| StoreError::NotFound(format!("integration {id}")))?
             .ok_or_else(|| StoreError::Crypto("the integration has no credentials".into()))?;
@@ -304,53 +333,55 @@ impl Store {
     /// Marks the current credentials as rejected by the ATS and the integration INVALID.
     /// Only the version that failed is marked: credentials replaced meanwhile stay valid.
     pub async fn mark_credentials_invalid(&self, id: &str, version: i64) -> Result<bool> {
-        let _turn = self.write_turn().await;
-        let done = sqlx::query("UPDATE integrations SET invalid_credentials_version = $1, status = $2 WHERE id = $3 AND credentials_version = $4")
-            .bind(version)
-            .bind(IntegrationStatus::Invalid.as_str())
-            .bind(id)
-            .bind(version)
-            .execute(&self.pool)
-            .await
-            .map_err(db("marking credentials invalid"))?;
-        Ok(done.rows_affected() > 0)
+        match &self.db {
+            Db::Sqlite(s) => {
+                let id = id.to_owned();
+                s.write("marking credentials invalid", move |tx| {
+                    sqlite::integrations::mark_credentials_invalid(tx, &id, version)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::integrations::mark_credentials_invalid(p, id, version).await,
+        }
     }
 
     /// Records that the first sync completed: setup is then COMPLETED.
     pub async fn mark_synced(&self, id: &str, now: Timestamp) -> Result<()> {
-        let _turn = self.write_turn().await;
-        sqlx::query("UPDATE integrations SET first_synced_at = COALESCE(first_synced_at, $1), setup_status = $2, data_expired_at = NULL WHERE id = $3")
-            .bind(millis(now))
-            .bind(SetupStatus::Completed.as_str())
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db("recording a completed sync"))?;
-        Ok(())
+        let now = millis(now);
+        match &self.db {
+            Db::Sqlite(s) => {
+                let id = id.to_owned();
+                s.write("recording a completed sync", move |tx| {
+                    sqlite::integrations::mark_synced(tx, &id, now)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::integrations::mark_synced(p, id, now).await,
+        }
     }
 
     /// Deletes an integration with everything stored for it: records, runs, created-
     /// application marks and credentials. Its events stay in the outbox for delivery.
     pub async fn delete_integration(&self, id: &str) -> Result<bool> {
-        let (mut tx, _turn) = self.begin_write("deleting an integration").await?;
-        for sql in [
-            "DELETE FROM records WHERE integration_id = $1",
-            "DELETE FROM sync_runs WHERE integration_id = $1",
-            "DELETE FROM created_applications WHERE integration_id = $1",
-            "DELETE FROM idempotency_keys WHERE integration_id = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(id)
-                .execute(&mut *tx)
+        const OPERATION: &str = "deleting an integration";
+        match &self.db {
+            Db::Sqlite(s) => {
+                let id = id.to_owned();
+                s.write(OPERATION, move |tx| {
+                    sqlite::records::delete_all(tx, &id)?;
+                    sqlite::idempotency::delete_all(tx, &id)?;
+                    sqlite::integrations::delete(tx, &id)
+                })
                 .await
-                .map_err(db("deleting an integration"))?;
+            }
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await.map_err(db(OPERATION))?;
+                pg::records::delete_all(&mut tx, id).await?;
+                pg::idempotency::delete_all(&mut tx, id).await?;
+                let deleted = pg::integrations::delete(&mut tx, id).await?;
+                tx.commit().await.map_err(db(OPERATION))?;
+                Ok(deleted)
+            }
         }
-        let done = sqlx::query("DELETE FROM integrations WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("deleting an integration"))?;
-        tx.commit().await.map_err(db("deleting an integration"))?;
-        Ok(done.rows_affected() > 0)
     }
 }

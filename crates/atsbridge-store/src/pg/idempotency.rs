@@ -1,6 +1,6 @@
 //! `idempotency_keys` on PostgreSQL.
 
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::idempotency::{Claim, StoredKey};
 use crate::{db, Result};
@@ -79,6 +79,19 @@ pub(crate) async fn release(pool: &PgPool, integration_id: &str, key: &str) -> R
         .execute(pool)
         .await
         .map_err(db("releasing an idempotency key"))?;
+    Ok(())
+}
+
+/// Inside a transaction: removes every key of an integration (which the caller deletes).
+pub(crate) async fn delete_all(
+    tx: &mut Transaction<'static, Postgres>,
+    integration_id: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM idempotency_keys WHERE integration_id = $1")
+        .bind(integration_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("deleting an integration"))?;
     Ok(())
 }
 

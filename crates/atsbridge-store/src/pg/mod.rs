@@ -2,8 +2,10 @@
 //! per store. Several nodes share one database; rows an integration's writers touch are
 //! serialized with row locks (see `records`).
 
+pub(crate) mod connect;
 pub(crate) mod events;
 pub(crate) mod idempotency;
+pub(crate) mod integrations;
 pub(crate) mod keys;
 pub(crate) mod records;
 pub(crate) mod runs;

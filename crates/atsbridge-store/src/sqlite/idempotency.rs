@@ -79,6 +79,14 @@ pub(crate) fn release(tx: &Transaction<'_>, integration_id: &str, key: &str) -> 
     Ok(())
 }
 
+/// Inside a write: removes every key of an integration (which the caller deletes).
+pub(crate) fn delete_all(tx: &Transaction<'_>, integration_id: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM idempotency_keys WHERE integration_id = ?1")
+        .and_then(|mut s| s.execute([integration_id]))
+        .map_err(sq("deleting an integration"))?;
+    Ok(())
+}
+
 #[cfg(feature = "testing")]
 pub(crate) fn age(tx: &Transaction<'_>, by_ms: i64) -> Result<()> {
     tx.prepare_cached("UPDATE idempotency_keys SET created_at = created_at - ?1")

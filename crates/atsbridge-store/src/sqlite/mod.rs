@@ -9,8 +9,10 @@
 //! Statements are prepared through each connection's cache (`prepare_cached`), so a
 //! statement run per batch or per page is parsed once per connection.
 
+pub(crate) mod connect;
 pub(crate) mod events;
 pub(crate) mod idempotency;
+pub(crate) mod integrations;
 pub(crate) mod keys;
 pub(crate) mod records;
 pub(crate) mod runs;

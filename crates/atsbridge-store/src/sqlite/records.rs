@@ -1,6 +1,4 @@
 //! `records` (and what belongs to them) on SQLite.
-// Callers move here module by module (issue 16); until the last has, some are unused.
-#![allow(dead_code)]
 
 use rusqlite::Transaction;
 
