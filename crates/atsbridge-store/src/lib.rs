@@ -1,11 +1,12 @@
 //! Persistence: integrations (credentials encrypted at rest), hashed API keys, records of the
 //! unified models with change tracking, sync runs with leases, and the event outbox.
 //!
-//! One implementation serves two backends through sqlx's `Any` driver: SQLite (a file in the
-//! data directory, WAL; the embedded default) and PostgreSQL (a `postgres://` URL, for several
-//! nodes). Each backend has its own migrations; queries are written once in the SQL both
-//! understand (`$n` placeholders numbered in order of appearance, `ON CONFLICT`, Unix
-//! milliseconds for time).
+//! Two backends, each through its own driver: SQLite (a file in the data directory, WAL; the
+//! embedded default) through rusqlite with one writer thread (`sqlite`), and PostgreSQL (a
+//! `postgres://` URL, for several nodes) through sqlx's native driver (`pg`). The modules
+//! named after what they store hold the types and the backend-neutral logic and dispatch to
+//! the engine module of the same name, which holds its SQL. Each backend has its own
+//! migrations; times are Unix milliseconds on both.
 //!
 //! Owns: the schema, migrations, keyset pagination and opaque cursors, storage errors.
 //! Must not import: the connector, the sync engine or the server; it depends on
@@ -27,14 +28,11 @@ mod sqlite;
 pub mod testing;
 pub mod webhooks;
 
-use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::Arc;
-
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{Connection as _, PgPool, SqliteConnection};
 
 pub use connect::{Completion, ConnectLink, LinkPurpose, NewConnectLink};
 pub use crypto::KeyRing;
@@ -97,7 +95,7 @@ pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreEr
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
     Sqlite(sqlite::Sqlite),
-    Postgres(sqlx::PgPool),
+    Postgres(PgPool),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,31 +104,19 @@ pub enum Backend {
     Postgres,
 }
 
-/// The store. Cheap to clone; all clones share one pool.
+/// The store. Cheap to clone; all clones share the engine's connections.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// The engine's own driver. Modules move to it one by one; until the last has, the
-    /// generic pool below serves the others (on SQLite both open the same file, and SQLite's
-    /// locking orders their writes).
     db: Db,
     key_cache: Arc<keys::KeyCache>,
-    pool: AnyPool,
     backend: Backend,
     keys: KeyRing,
-    /// SQLite's one write lock, taken in this process first: writers queue here in order
-    /// instead of polling SQLite's busy handler (and never hold a pooled connection while
-    /// they wait). Other processes on the same file still meet `busy_timeout`.
-    write_turn: Arc<Mutex<()>>,
 }
-
-/// A write transaction and, on SQLite, the turn that lets it write. Dropped together.
-pub(crate) type WriteTx = (Transaction<'static, Any>, Option<OwnedMutexGuard<()>>);
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and applies pending migrations.
     /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
     pub async fn open(url: &str, keys: KeyRing) -> Result<Self> {
-        sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
@@ -141,105 +127,59 @@ impl Store {
                 redact(url)
             )));
         };
-        let url = match backend {
-            Backend::Sqlite if !url.contains('?') && !url.contains(":memory:") => {
-                format!("{url}?mode=rwc")
-            }
-            _ => url.to_owned(),
+        let migrated = |e: sqlx::migrate::MigrateError| StoreError::Database {
+            operation: "applying migrations",
+            source: DbError::Postgres(e.into()),
         };
-        #[cfg(unix)]
-        let file = match backend {
-            Backend::Sqlite => private_file::before_open(&url)?,
-            Backend::Postgres => None,
-        };
-        let options = AnyConnectOptions::from_str(&url).map_err(db("parsing the database URL"))?;
-        let mut pool_options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
-        pool_options = match backend {
-            // One writer at a time in SQLite anyway; a few readers beside it.
-            Backend::Sqlite => pool_options.max_connections(4).after_connect(|conn, _| {
-                Box::pin(async move {
-                    for pragma in [
-                        "PRAGMA journal_mode = WAL",
-                        "PRAGMA synchronous = NORMAL",
-                        "PRAGMA busy_timeout = 60000",
-                        "PRAGMA foreign_keys = ON",
-                        "PRAGMA cache_size = -16384",
-                    ] {
-                        sqlx::query(pragma).execute(&mut *conn).await?;
-                    }
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => pool_options.max_connections(10),
-        };
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(db("connecting to the database"))?;
-        #[cfg(unix)]
-        if let Some(file) = &file {
-            file.after_open();
-        }
-        let migrator = match backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-        };
-        migrator
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database {
-                operation: "applying migrations",
-                source: DbError::Postgres(e.into()),
-            })?;
         let db = match backend {
             Backend::Sqlite => {
-                let path = sqlite_file(&url).ok_or_else(|| {
+                let path = sqlite_file(url).ok_or_else(|| {
                     StoreError::Config(
                         "SQLite needs a file: an in-memory database cannot be shared by the writer and the readers".into(),
                     )
                 })?;
-                Db::Sqlite(sqlite::Sqlite::open(&path)?)
+                #[cfg(unix)]
+                let file = private_file::before_open(&path)?;
+                // Migrations through sqlx's SQLite driver, once, before the store's own
+                // connections open: its bookkeeping (`_sqlx_migrations`) is what every
+                // database written so far carries.
+                let options = SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(60));
+                let mut conn = SqliteConnection::connect_with(&options)
+                    .await
+                    .map_err(db("opening the database"))?;
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&mut conn)
+                    .await
+                    .map_err(migrated)?;
+                conn.close().await.map_err(db("opening the database"))?;
+                let sqlite = sqlite::Sqlite::open(&path)?;
+                #[cfg(unix)]
+                file.after_open();
+                Db::Sqlite(sqlite)
             }
-            Backend::Postgres => Db::Postgres(pg::open(&url).await?),
+            Backend::Postgres => {
+                let pool = pg::open(url).await?;
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&pool)
+                    .await
+                    .map_err(migrated)?;
+                Db::Postgres(pool)
+            }
         };
         Ok(Store {
             db,
             key_cache: Arc::default(),
-            pool,
             backend,
             keys,
-            write_turn: Arc::new(Mutex::new(())),
         })
-    }
-
-    /// Waits for this process's turn to write (SQLite only; PostgreSQL locks rows).
-    pub(crate) async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
-        match self.backend {
-            Backend::Sqlite => Some(self.write_turn.clone().lock_owned().await),
-            Backend::Postgres => None,
-        }
-    }
-
-    /// Begins a transaction that will write. On SQLite it takes the write lock at its start
-    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes cannot wait
-    /// for the lock and fails at once with `database is locked` when another writer got in
-    /// between.
-    pub(crate) async fn begin_write(&self, operation: &'static str) -> Result<WriteTx> {
-        let turn = self.write_turn().await;
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
-        }
-        .map_err(db(operation))?;
-        Ok((tx, turn))
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
     }
 
     pub fn keys(&self) -> &KeyRing {
@@ -251,7 +191,6 @@ impl Store {
             Db::Sqlite(s) => s.close().await,
             Db::Postgres(p) => p.close().await,
         }
-        self.pool.close().await;
     }
 }
 
@@ -286,15 +225,11 @@ mod private_file {
         existed: Vec<bool>,
     }
 
-    pub(crate) use crate::sqlite_file as sqlite_path;
-
     /// Creates the database file with mode 0600 if it does not exist yet (SQLite then gives
     /// its -wal and -shm files the same mode), and warns about existing files others can
     /// read or write.
-    pub(crate) fn before_open(url: &str) -> Result<Option<SqliteFile>> {
-        let Some(path) = sqlite_path(url) else {
-            return Ok(None);
-        };
+    pub(crate) fn before_open(path: &Path) -> Result<SqliteFile> {
+        let path = path.to_owned();
         let files = files(&path);
         let existed: Vec<bool> = files.iter().map(|f| f.exists()).collect();
         if !existed[0] {
@@ -313,7 +248,7 @@ mod private_file {
         for (file, _) in files.iter().zip(&existed).filter(|(_, existed)| **existed) {
             warn_if_open(file);
         }
-        Ok(Some(SqliteFile { path, existed }))
+        Ok(SqliteFile { path, existed })
     }
 
     impl SqliteFile {
@@ -372,8 +307,7 @@ pub async fn create_postgres_database(server_url: &str, name: &str) -> Result<St
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(StoreError::Config(format!("database name `{name}`")));
     }
-    sqlx::any::install_default_drivers();
-    let admin = AnyPool::connect(server_url)
+    let admin = PgPool::connect(server_url)
         .await
         .map_err(db("connecting to the PostgreSQL server"))?;
     let created = sqlx::query(&format!("CREATE DATABASE {name}"))
@@ -396,7 +330,7 @@ pub async fn drop_postgres_database(server_url: &str, name: &str) -> Result<()> 
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(StoreError::Config(format!("database name `{name}`")));
     }
-    let admin = AnyPool::connect(server_url)
+    let admin = PgPool::connect(server_url)
         .await
         .map_err(db("connecting to the PostgreSQL server"))?;
     let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -416,42 +350,6 @@ pub fn redact(url: &str) -> String {
             format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
         }
         _ => url.to_owned(),
-    }
-}
-
-/// Numbers `$n` placeholders in order of appearance, which both backends then bind by
-/// position. Never reuse a placeholder: bind the value twice instead.
-#[derive(Debug, Default)]
-pub(crate) struct Params {
-    n: usize,
-    anonymous: bool,
-}
-
-impl Params {
-    /// Placeholders for statements with many values: on SQLite anonymous `?`s, which sqlx
-    /// binds by position, where it looks every numbered one up by name (SQLite's lookup
-    /// walks the list, so binding costs the square of the number of values: a fifth of a
-    /// first sync's CPU at 416 values per statement). Only for statements whose placeholders
-    /// appear in the SQL in the order they were made.
-    pub(crate) fn for_lists(backend: Backend) -> Self {
-        Params {
-            n: 0,
-            anonymous: backend == Backend::Sqlite,
-        }
-    }
-
-    pub(crate) fn next(&mut self) -> String {
-        self.n += 1;
-        if self.anonymous {
-            "?".to_owned()
-        } else {
-            format!("${}", self.n)
-        }
-    }
-
-    /// `$a, $b, $c` for a list of `n` values.
-    pub(crate) fn list(&mut self, n: usize) -> String {
-        (0..n).map(|_| self.next()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -509,7 +407,8 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn sqlite_urls_name_their_file() {
-        use super::private_file::{sqlite_path, too_open};
+        use super::private_file::too_open;
+        use super::sqlite_file as sqlite_path;
         use std::path::PathBuf;
         assert_eq!(
             sqlite_path("sqlite://data/a.db?mode=rwc"),

@@ -71,8 +71,7 @@ pub async fn postgres_url() -> Option<String> {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
-    sqlx::any::install_default_drivers();
-    let admin = sqlx::AnyPool::connect(&base)
+    let admin = sqlx::PgPool::connect(&base)
         .await
         .expect("connect to ATSBRIDGE_TEST_PG_URL");
     sqlx::query(&format!("CREATE DATABASE {name}"))
@@ -87,4 +86,88 @@ pub async fn postgres_url() -> Option<String> {
 pub async fn postgres() -> Option<Store> {
     let url = postgres_url().await?;
     Some(Store::open(&url, keys()).await.expect("open postgres"))
+}
+
+/// Statements of tests that look at or tamper with stored rows directly (to prove what is
+/// stored, or that damage is detected). `$1, $2, …` placeholders, bound in order; text
+/// values only.
+impl Store {
+    pub async fn test_execute(&self, sql: &str, binds: &[&str]) -> crate::Result<u64> {
+        let binds: Vec<String> = binds.iter().map(|b| (*b).to_owned()).collect();
+        match &self.db {
+            crate::Db::Sqlite(s) => {
+                let sql = sql.to_owned();
+                s.write("a test's statement", move |tx| {
+                    tx.execute(&sql, rusqlite::params_from_iter(binds.iter()))
+                        .map(|n| n as u64)
+                        .map_err(crate::sqlite::sq("a test's statement"))
+                })
+                .await
+            }
+            crate::Db::Postgres(p) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                Ok(q.execute(p)
+                    .await
+                    .map_err(crate::db("a test's statement"))?
+                    .rows_affected())
+            }
+        }
+    }
+
+    /// The first column of the first row, as text (`None` for no row or NULL).
+    pub async fn test_text(&self, sql: &str, binds: &[&str]) -> crate::Result<Option<String>> {
+        let binds: Vec<String> = binds.iter().map(|b| (*b).to_owned()).collect();
+        match &self.db {
+            crate::Db::Sqlite(s) => {
+                let sql = sql.to_owned();
+                s.read("a test's query", move |tx| {
+                    use rusqlite::OptionalExtension as _;
+                    tx.query_row(&sql, rusqlite::params_from_iter(binds.iter()), |r| {
+                        let v: rusqlite::types::Value = r.get(0)?;
+                        Ok(match v {
+                            rusqlite::types::Value::Null => None,
+                            rusqlite::types::Value::Integer(i) => Some(i.to_string()),
+                            rusqlite::types::Value::Real(f) => Some(f.to_string()),
+                            rusqlite::types::Value::Text(t) => Some(t),
+                            rusqlite::types::Value::Blob(b) => {
+                                Some(String::from_utf8_lossy(&b).into_owned())
+                            }
+                        })
+                    })
+                    .optional()
+                    .map(Option::flatten)
+                    .map_err(crate::sqlite::sq("a test's query"))
+                })
+                .await
+            }
+            crate::Db::Postgres(p) => {
+                use sqlx::Row as _;
+                // As a scalar subquery, whatever the column's type reads as text.
+                let sql = format!("SELECT ({sql})::text");
+                let mut q = sqlx::query(&sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let row = q
+                    .fetch_optional(p)
+                    .await
+                    .map_err(crate::db("a test's query"))?;
+                row.map(|r| r.try_get::<Option<String>, _>(0))
+                    .transpose()
+                    .map(Option::flatten)
+                    .map_err(crate::db("a test's query"))
+            }
+        }
+    }
+
+    /// `test_text` read as an integer.
+    pub async fn test_i64(&self, sql: &str, binds: &[&str]) -> crate::Result<Option<i64>> {
+        Ok(self
+            .test_text(sql, binds)
+            .await?
+            .map(|t| t.parse().expect("an integer")))
+    }
 }

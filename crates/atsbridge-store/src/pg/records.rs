@@ -1,15 +1,489 @@
 //! `records` (and what belongs to them) on PostgreSQL.
+//!
+//! Every statement is a round trip, so a batch is a few statements whatever its size: ids
+//! go in as one array (`= ANY($n)`), new records as columns of arrays (`UNNEST`), each
+//! statement prepared once per connection.
 
-use sqlx::{Postgres, Transaction};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::{db, Result};
+use atsbridge_model::ModelKind;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, Row as _, Transaction};
+
+use crate::records::plan::{self, Existing, Touches};
+use crate::records::query::{self, Bind, Dialect, ListPlan};
+use crate::records::{Along, BatchCounts, LiveRecord, PageQuery, RecordInput, Row};
+use crate::runs::{Fence, RunCounts};
+use crate::{db, timestamp, Result};
+
+pub(crate) const DIALECT: Dialect = Dialect {
+    numbered: true,
+    plain: "",
+    seq_unindexed: "seq",
+    id_unindexed: "id",
+};
+
+type Tx = Transaction<'static, Postgres>;
+
+/// Serializes the writers of one integration's records: a batch looks up which records
+/// exist and then inserts the others, so two writers storing the same new record (a sync
+/// and the API write that created it) would otherwise both insert it and one would fail on
+/// the unique key. Every record writer takes this lock first, and a run's fence updates the
+/// same row, so they cannot deadlock on each other.
+async fn lock_integration(tx: &mut Tx, integration_id: &str) -> Result<()> {
+    sqlx::query("SELECT id FROM integrations WHERE id = $1 FOR UPDATE")
+        .bind(integration_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db("locking an integration's records"))?;
+    Ok(())
+}
+
+/// Inserts records as columns of arrays; with `or_ignore`, those stored already are left
+/// alone and the ids of the inserted ones come back.
+async fn insert(
+    tx: &mut Tx,
+    integration_id: &str,
+    model: ModelKind,
+    records: &[&RecordInput],
+    now: i64,
+    or_ignore: bool,
+) -> Result<HashSet<String>> {
+    if records.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let text = |f: fn(&RecordInput) -> &Option<String>| -> Vec<Option<String>> {
+        records.iter().map(|r| f(r).clone()).collect()
+    };
+    let sql = format!(
+        "INSERT INTO records (integration_id, model, changed_at, updated_at, id, remote_id, payload, hash, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id) \
+         SELECT $1, $2, $3, $3, t.* FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[]) AS t{}",
+        if or_ignore {
+            " ON CONFLICT (integration_id, model, id) DO NOTHING RETURNING id"
+        } else {
+            ""
+        }
+    );
+    let q = sqlx::query(&sql)
+        .bind(integration_id)
+        .bind(model.as_str())
+        .bind(now)
+        .bind(records.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
+        .bind(
+            records
+                .iter()
+                .map(|r| r.remote_id.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            records
+                .iter()
+                .map(|r| r.payload.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(records.iter().map(|r| r.hash.clone()).collect::<Vec<_>>())
+        .bind(
+            records
+                .iter()
+                .map(|r| r.remote_created_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(text(|r| &r.nested))
+        .bind(text(|r| &r.nested_hash))
+        .bind(text(|r| &r.parent_remote_id))
+        .bind(text(|r| &r.name_lower))
+        .bind(text(|r| &r.status))
+        .bind(text(|r| &r.employment_type))
+        .bind(text(|r| &r.visibility))
+        .bind(text(|r| &r.job_code))
+        .bind(text(|r| &r.post_url))
+        .bind(text(|r| &r.email_lower))
+        .bind(text(|r| &r.first_name_lower))
+        .bind(text(|r| &r.last_name_lower))
+        .bind(text(|r| &r.outcome))
+        .bind(text(|r| &r.job_id))
+        .bind(text(|r| &r.job_remote_id))
+        .bind(text(|r| &r.current_stage_id))
+        .bind(text(|r| &r.candidate_id));
+    if or_ignore {
+        let rows = q
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db("inserting records"))?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(db("inserting records")))
+            .collect()
+    } else {
+        q.execute(&mut **tx)
+            .await
+            .map_err(db("inserting records"))?;
+        Ok(HashSet::new())
+    }
+}
+
+async fn update(tx: &mut Tx, integration_id: &str, r: &RecordInput, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE records SET remote_id = $1, payload = $2, hash = $3, changed_at = $4, updated_at = $4, remote_created_at = $5, remote_deleted_at = NULL, nested = $6, nested_hash = $7, parent_remote_id = $8, name_lower = $9, status = $10, employment_type = $11, visibility = $12, job_code = $13, post_url = $14, email_lower = $15, first_name_lower = $16, last_name_lower = $17, outcome = $18, job_id = $19, job_remote_id = $20, current_stage_id = $21, candidate_id = $22 WHERE integration_id = $23 AND model = $24 AND id = $25",
+    )
+    .bind(&r.remote_id)
+    .bind(&r.payload)
+    .bind(&r.hash)
+    .bind(now)
+    .bind(r.remote_created_at)
+    .bind(&r.nested)
+    .bind(&r.nested_hash)
+    .bind(&r.parent_remote_id)
+    .bind(&r.name_lower)
+    .bind(&r.status)
+    .bind(&r.employment_type)
+    .bind(&r.visibility)
+    .bind(&r.job_code)
+    .bind(&r.post_url)
+    .bind(&r.email_lower)
+    .bind(&r.first_name_lower)
+    .bind(&r.last_name_lower)
+    .bind(&r.outcome)
+    .bind(&r.job_id)
+    .bind(&r.job_remote_id)
+    .bind(&r.current_stage_id)
+    .bind(&r.candidate_id)
+    .bind(integration_id)
+    .bind(r.model.as_str())
+    .bind(&r.id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db("updating a record"))?;
+    Ok(())
+}
+
+async fn set_nested(tx: &mut Tx, integration_id: &str, r: &RecordInput, now: i64) -> Result<()> {
+    sqlx::query("UPDATE records SET nested = $1, nested_hash = $2, updated_at = $3 WHERE integration_id = $4 AND model = $5 AND id = $6")
+        .bind(&r.nested)
+        .bind(&r.nested_hash)
+        .bind(now)
+        .bind(integration_id)
+        .bind(r.model.as_str())
+        .bind(&r.id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("updating nested data"))?;
+    Ok(())
+}
+
+async fn existing(
+    tx: &mut Tx,
+    integration_id: &str,
+    model: ModelKind,
+    ids: Vec<String>,
+) -> Result<HashMap<String, Existing>> {
+    let rows = sqlx::query("SELECT id, hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE integration_id = $1 AND model = $2 AND id = ANY($3)")
+        .bind(integration_id)
+        .bind(model.as_str())
+        .bind(ids)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(db("reading stored hashes"))?;
+    let e = |e| db("reading stored hashes")(e);
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        out.insert(
+            row.try_get(0).map_err(e)?,
+            Existing {
+                hash: row.try_get(1).map_err(e)?,
+                nested_hash: row.try_get(2).map_err(e)?,
+                deleted: row.try_get::<Option<i64>, _>(3).map_err(e)?.is_some(),
+                candidate_id: row.try_get(4).map_err(e)?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Moves `updated_at` to `now` for the records that embed a changed one. (`updated_at + 0`
+/// keeps the planner off the `updated_at` index: a range scan over every older record of
+/// the model would make each batch slower than the one before.)
+async fn touch(tx: &mut Tx, integration_id: &str, touches: &Touches, now: i64) -> Result<u64> {
+    let mut touched = 0;
+    for (model, column, values) in touches.each() {
+        if values.is_empty() {
+            continue;
+        }
+        let sql = format!("UPDATE records SET updated_at = $1 WHERE integration_id = $2 AND model = '{model}' AND updated_at + 0 < $1 AND {column} = ANY($3)");
+        touched += sqlx::query(&sql)
+            .bind(now)
+            .bind(integration_id)
+            .bind(values.iter().cloned().collect::<Vec<_>>())
+            .execute(&mut **tx)
+            .await
+            .map_err(db("moving updated_at"))?
+            .rows_affected();
+    }
+    Ok(touched)
+}
+
+async fn begin(pool: &PgPool, operation: &'static str) -> Result<Tx> {
+    pool.begin().await.map_err(db(operation))
+}
+
+/// A batch in one transaction (see `Store::apply_batch_with`).
+pub(crate) async fn apply_batch(
+    pool: &PgPool,
+    integration_id: &str,
+    batch: &[RecordInput],
+    now: i64,
+    first_sync: bool,
+    along: &Along,
+) -> Result<BatchCounts> {
+    let mut tx = begin(pool, "storing a batch").await?;
+    lock_integration(&mut tx, integration_id).await?;
+    let mut counts = BatchCounts::default();
+    let mut touches = Touches::default();
+    for (model, mut records) in plan::latest_by_model(batch) {
+        if first_sync {
+            let inserted = insert(&mut tx, integration_id, model, &records, now, true).await?;
+            if !inserted.is_empty() {
+                *counts.inserted.entry(model.as_str()).or_default() += inserted.len() as u64;
+                records.retain(|r| !inserted.contains(&r.id));
+            }
+            if records.is_empty() {
+                continue;
+            }
+        }
+        let ids = records.iter().map(|r| r.id.clone()).collect();
+        let stored = existing(&mut tx, integration_id, model, ids).await?;
+        let writes = plan::decide(model, &records, &stored, &mut counts, &mut touches);
+        insert(&mut tx, integration_id, model, &writes.insert, now, false).await?;
+        for r in writes.update {
+            update(&mut tx, integration_id, r, now).await?;
+        }
+        for r in writes.nested {
+            set_nested(&mut tx, integration_id, r, now).await?;
+        }
+    }
+    if !first_sync {
+        counts.touched += touch(&mut tx, integration_id, &touches, now).await?;
+    }
+    match along {
+        Along::Nothing => {}
+        Along::Run(fence) => {
+            super::runs::hold_fence(&mut tx, fence, &counts.run_delta(), now).await?;
+        }
+        Along::Event(event) => super::events::insert_event(&mut tx, None, event).await?,
+    }
+    tx.commit().await.map_err(db("committing a batch"))?;
+    Ok(counts)
+}
+
+/// Marks `ids` (one chunk) deleted in one transaction and moves the `updated_at` of what
+/// embeds them; fenced and counted when a run does it.
+pub(crate) async fn mark_deleted(
+    pool: &PgPool,
+    integration_id: &str,
+    model: ModelKind,
+    ids: &[String],
+    now: i64,
+    fence: Option<&Fence>,
+) -> Result<u64> {
+    let mut tx = begin(pool, "marking deletions").await?;
+    lock_integration(&mut tx, integration_id).await?;
+    let marked = sqlx::query("UPDATE records SET remote_deleted_at = $1, changed_at = $1, updated_at = $1 WHERE integration_id = $2 AND model = $3 AND remote_deleted_at IS NULL AND id = ANY($4)")
+        .bind(now)
+        .bind(integration_id)
+        .bind(model.as_str())
+        .bind(ids.to_vec())
+        .execute(&mut *tx)
+        .await
+        .map_err(db("marking deletions"))?
+        .rows_affected();
+    if let Some(fence) = fence {
+        let mut delta = RunCounts::default();
+        delta.deleted.insert(model.as_str().to_owned(), marked);
+        super::runs::hold_fence(&mut tx, fence, &delta, now).await?;
+    }
+    let set: BTreeSet<String> = ids.iter().cloned().collect();
+    let mut touches = Touches::default();
+    match model {
+        ModelKind::Application => {
+            let candidates: Vec<Option<String>> = sqlx::query_scalar("SELECT candidate_id FROM records WHERE integration_id = $1 AND model = 'ats_applications' AND id = ANY($2)")
+                .bind(integration_id)
+                .bind(ids.to_vec())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db("reading records"))?;
+            touches.candidates = candidates.into_iter().flatten().collect();
+        }
+        ModelKind::Candidate => touches.applications_of_candidates = set,
+        ModelKind::ApplicationStage => touches.applications_of_stages = set,
+        ModelKind::Job => {}
+    }
+    touch(&mut tx, integration_id, &touches, now).await?;
+    tx.commit().await.map_err(db("marking deletions"))?;
+    Ok(marked)
+}
+
+pub(crate) async fn live_records(
+    pool: &PgPool,
+    integration_id: &str,
+    model: ModelKind,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<LiveRecord>> {
+    let sql = format!(
+        "SELECT seq, id, remote_id, parent_remote_id, job_id, changed_at FROM records WHERE integration_id = $1 AND model = '{}' AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
+        model.as_str()
+    );
+    let rows: Vec<(i64, String, String, Option<String>, Option<String>, i64)> =
+        sqlx::query_as(&sql)
+            .bind(integration_id)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(db("listing live records"))?;
+    rows.into_iter()
+        .map(
+            |(seq, id, remote_id, parent_remote_id, job_id, changed_at)| {
+                Ok(LiveRecord {
+                    seq,
+                    id,
+                    remote_id,
+                    parent_remote_id,
+                    job_id,
+                    changed_at: timestamp(changed_at)?,
+                })
+            },
+        )
+        .collect()
+}
+
+fn row(r: &PgRow) -> std::result::Result<Row, sqlx::Error> {
+    Ok(Row {
+        seq: r.try_get(0)?,
+        model: r.try_get(1)?,
+        id: r.try_get(2)?,
+        remote_id: r.try_get(3)?,
+        payload: r.try_get(4)?,
+        nested: r.try_get(5)?,
+        changed_at: r.try_get(6)?,
+        updated_at: r.try_get(7)?,
+        remote_deleted_at: r.try_get(8)?,
+        remote_created_at: r.try_get(9)?,
+        candidate_id: r.try_get(10)?,
+        job_id: r.try_get(11)?,
+        current_stage_id: r.try_get(12)?,
+    })
+}
+
+async fn rows(
+    pool: &PgPool,
+    sql: &str,
+    binds: Vec<Bind>,
+    operation: &'static str,
+) -> Result<Vec<Row>> {
+    let mut q = sqlx::query(sql);
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    let rows = q.fetch_all(pool).await.map_err(db(operation))?;
+    rows.iter().map(|r| row(r).map_err(db(operation))).collect()
+}
+
+/// A list page (one more row than asked, to tell whether more follow). PostgreSQL's
+/// planner chooses how to find candidates by job itself.
+pub(crate) async fn page(pool: &PgPool, q: &PageQuery) -> Result<Vec<Row>> {
+    let plan = ListPlan {
+        dialect: DIALECT,
+        walk_candidates: false,
+    };
+    let (sql, binds) = query::list_query(
+        plan,
+        &q.integration_id,
+        q.model,
+        &q.filter,
+        q.after,
+        q.limit,
+        q.key,
+    )?;
+    rows(pool, &sql, binds, "listing records").await
+}
+
+pub(crate) async fn by_column(
+    pool: &PgPool,
+    integration_id: &str,
+    model: ModelKind,
+    column: &str,
+    values: &[String],
+) -> Result<Vec<Row>> {
+    let mut out = Vec::with_capacity(values.len());
+    for chunk in values.chunks(query::CHUNK) {
+        let (sql, binds) = query::by_column_query(DIALECT, integration_id, model, column, chunk);
+        out.extend(rows(pool, &sql, binds, "reading records").await?);
+    }
+    Ok(out)
+}
+
+pub(crate) async fn refresh_statistics(pool: &PgPool) -> Result<()> {
+    sqlx::query("ANALYZE records")
+        .execute(pool)
+        .await
+        .map_err(db("refreshing statistics"))?;
+    Ok(())
+}
+
+pub(crate) async fn counts(pool: &PgPool, integration_id: &str) -> Result<BTreeMap<String, i64>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT model, COUNT(*) FROM records WHERE integration_id = $1 AND remote_deleted_at IS NULL GROUP BY model")
+        .bind(integration_id)
+        .fetch_all(pool)
+        .await
+        .map_err(db("counting records"))?;
+    Ok(rows.into_iter().collect())
+}
+
+pub(crate) async fn changed_since(pool: &PgPool, integration_id: &str, since: i64) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE integration_id = $1 AND (updated_at >= $2 OR changed_at >= $2)")
+        .bind(integration_id)
+        .bind(since)
+        .fetch_one(pool)
+        .await
+        .map_err(db("counting changed records"))?;
+    Ok(n as u64)
+}
+
+pub(crate) async fn mark_created(
+    pool: &PgPool,
+    integration_id: &str,
+    remote_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO created_applications (integration_id, remote_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (integration_id, remote_id) DO NOTHING")
+        .bind(integration_id)
+        .bind(remote_id)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(db("remembering a created application"))?;
+    Ok(())
+}
+
+pub(crate) async fn created_remote_ids(
+    pool: &PgPool,
+    integration_id: &str,
+) -> Result<BTreeSet<String>> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT remote_id FROM created_applications WHERE integration_id = $1")
+            .bind(integration_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db("reading created applications"))?;
+    Ok(ids.into_iter().collect())
+}
 
 /// Inside a transaction: removes every record of an integration, with its created-
 /// application marks (the integration itself is deleted by the caller).
-pub(crate) async fn delete_all(
-    tx: &mut Transaction<'static, Postgres>,
-    integration_id: &str,
-) -> Result<()> {
+pub(crate) async fn delete_all(tx: &mut Tx, integration_id: &str) -> Result<()> {
     for sql in [
         "DELETE FROM records WHERE integration_id = $1",
         "DELETE FROM created_applications WHERE integration_id = $1",

@@ -1,9 +1,476 @@
 //! `records` (and what belongs to them) on SQLite.
+//!
+//! SQLite runs in the process, so a statement costs no round trip: writes go row by row
+//! through cached prepared statements (a point lookup or a one-row insert is a few
+//! microseconds) instead of the long `IN (...)` lists and multi-row inserts a networked
+//! database needs.
 
-use rusqlite::Transaction;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use atsbridge_model::ModelKind;
+use rusqlite::types::{ToSql, ToSqlOutput};
+use rusqlite::{params, params_from_iter, OptionalExtension as _, Transaction};
 
 use super::sq;
-use crate::Result;
+use crate::records::plan::{self, Existing, Touches};
+use crate::records::query::{self, Bind, Dialect, ListPlan};
+use crate::records::{Along, BatchCounts, LiveRecord, PageQuery, RecordInput, Row};
+use crate::runs::{Fence, RunCounts};
+use crate::{timestamp, Result};
+
+/// SQLite's planner, with the statistics `ANALYZE` writes (sqlite_stat4), plans a statement
+/// for the values bound to it and prepares it again whenever a value compared with an
+/// indexed column changes; `+?` is an expression rather than a plain parameter, so it is
+/// planned with the average statistics and the prepared statement is reused. That is what
+/// the integration id and record ids need: they select the same way whatever their value.
+/// `+seq` / `+id` keep the planner off an index where walking it would be slower (see
+/// `query::list_query`).
+pub(crate) const DIALECT: Dialect = Dialect {
+    numbered: false,
+    plain: "+",
+    seq_unindexed: "+seq",
+    id_unindexed: "+id",
+};
+
+/// Matching applications above which a `job_ids` filter on candidates walks the candidates
+/// in page order. Looking the candidates up costs a row read per match plus a sort of them
+/// all; walking costs about `page size ÷ share of matching candidates` row reads. At 200k
+/// records the lookup took 266 ms for 100 jobs' 5,000 applications (the walk: a few ms), and
+/// the walk would read every candidate for a job with a few hundred.
+const WALK_CANDIDATES_ABOVE: i64 = 2_000;
+
+impl ToSql for Bind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Bind::Text(s) => s.to_sql(),
+            Bind::Int(i) => i.to_sql(),
+        }
+    }
+}
+
+const COLUMNS: &str = "integration_id, model, id, remote_id, payload, hash, changed_at, updated_at, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id";
+
+fn insert_sql(or_ignore: bool) -> String {
+    let values = (1..=26)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO records ({COLUMNS}) VALUES ({values}){}",
+        if or_ignore {
+            " ON CONFLICT (integration_id, model, id) DO NOTHING"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Inserts one record; false when `or_ignore` and it was stored already.
+fn insert(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+    r: &RecordInput,
+    now: i64,
+    or_ignore: bool,
+) -> Result<bool> {
+    let mut statement = tx
+        .prepare_cached(&insert_sql(or_ignore))
+        .map_err(sq("inserting records"))?;
+    let n = statement
+        .execute(params![
+            integration_id,
+            r.model.as_str(),
+            r.id,
+            r.remote_id,
+            r.payload,
+            r.hash,
+            now,
+            now,
+            r.remote_created_at,
+            r.nested,
+            r.nested_hash,
+            r.parent_remote_id,
+            r.name_lower,
+            r.status,
+            r.employment_type,
+            r.visibility,
+            r.job_code,
+            r.post_url,
+            r.email_lower,
+            r.first_name_lower,
+            r.last_name_lower,
+            r.outcome,
+            r.job_id,
+            r.job_remote_id,
+            r.current_stage_id,
+            r.candidate_id,
+        ])
+        .map_err(sq("inserting records"))?;
+    Ok(n == 1)
+}
+
+fn update(tx: &Transaction<'_>, integration_id: &str, r: &RecordInput, now: i64) -> Result<()> {
+    let mut statement = tx
+        .prepare_cached(
+            "UPDATE records SET remote_id = ?1, payload = ?2, hash = ?3, changed_at = ?4, updated_at = ?4, remote_created_at = ?5, remote_deleted_at = NULL, nested = ?6, nested_hash = ?7, parent_remote_id = ?8, name_lower = ?9, status = ?10, employment_type = ?11, visibility = ?12, job_code = ?13, post_url = ?14, email_lower = ?15, first_name_lower = ?16, last_name_lower = ?17, outcome = ?18, job_id = ?19, job_remote_id = ?20, current_stage_id = ?21, candidate_id = ?22 WHERE integration_id = +?23 AND model = ?24 AND id = +?25",
+        )
+        .map_err(sq("updating a record"))?;
+    statement
+        .execute(params![
+            r.remote_id,
+            r.payload,
+            r.hash,
+            now,
+            r.remote_created_at,
+            r.nested,
+            r.nested_hash,
+            r.parent_remote_id,
+            r.name_lower,
+            r.status,
+            r.employment_type,
+            r.visibility,
+            r.job_code,
+            r.post_url,
+            r.email_lower,
+            r.first_name_lower,
+            r.last_name_lower,
+            r.outcome,
+            r.job_id,
+            r.job_remote_id,
+            r.current_stage_id,
+            r.candidate_id,
+            integration_id,
+            r.model.as_str(),
+            r.id,
+        ])
+        .map_err(sq("updating a record"))?;
+    Ok(())
+}
+
+fn set_nested(tx: &Transaction<'_>, integration_id: &str, r: &RecordInput, now: i64) -> Result<()> {
+    tx.prepare_cached("UPDATE records SET nested = ?1, nested_hash = ?2, updated_at = ?3 WHERE integration_id = +?4 AND model = ?5 AND id = +?6")
+        .and_then(|mut s| {
+            s.execute(params![r.nested, r.nested_hash, now, integration_id, r.model.as_str(), r.id])
+        })
+        .map_err(sq("updating nested data"))?;
+    Ok(())
+}
+
+fn existing<'a>(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+    model: ModelKind,
+    ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, Existing>> {
+    let mut statement = tx
+        .prepare_cached("SELECT hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE integration_id = +?1 AND model = ?2 AND id = +?3")
+        .map_err(sq("reading stored hashes"))?;
+    let mut out = HashMap::new();
+    for id in ids {
+        let found = statement
+            .query_row(params![integration_id, model.as_str(), id], |row| {
+                Ok(Existing {
+                    hash: row.get(0)?,
+                    nested_hash: row.get(1)?,
+                    deleted: row.get::<_, Option<i64>>(2)?.is_some(),
+                    candidate_id: row.get(3)?,
+                })
+            })
+            .optional()
+            .map_err(sq("reading stored hashes"))?;
+        if let Some(found) = found {
+            out.insert(id.to_owned(), found);
+        }
+    }
+    Ok(out)
+}
+
+/// Moves `updated_at` to `now` for the records that embed a changed one. (`updated_at + 0`
+/// keeps the planner off the `updated_at` index: a range scan over every older record of
+/// the model would make each batch slower than the one before.)
+fn touch(tx: &Transaction<'_>, integration_id: &str, touches: &Touches, now: i64) -> Result<u64> {
+    let mut touched = 0;
+    for (model, column, values) in touches.each() {
+        if values.is_empty() {
+            continue;
+        }
+        let sql = format!("UPDATE records SET updated_at = ?1 WHERE integration_id = +?2 AND model = '{model}' AND updated_at + 0 < ?1 AND {column} = ?3");
+        let mut statement = tx.prepare_cached(&sql).map_err(sq("moving updated_at"))?;
+        for v in values {
+            touched += statement
+                .execute(params![now, integration_id, v])
+                .map_err(sq("moving updated_at"))? as u64;
+        }
+    }
+    Ok(touched)
+}
+
+/// Inside the writer's transaction: a batch (see `Store::apply_batch_with`).
+pub(crate) fn apply_batch(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+    batch: &[RecordInput],
+    now: i64,
+    first_sync: bool,
+    along: &Along,
+) -> Result<BatchCounts> {
+    let mut counts = BatchCounts::default();
+    let mut touches = Touches::default();
+    for (model, mut records) in plan::latest_by_model(batch) {
+        if first_sync {
+            let mut inserted = HashSet::new();
+            for r in &records {
+                if insert(tx, integration_id, r, now, true)? {
+                    inserted.insert(r.id.as_str());
+                }
+            }
+            if !inserted.is_empty() {
+                *counts.inserted.entry(model.as_str()).or_default() += inserted.len() as u64;
+                records.retain(|r| !inserted.contains(r.id.as_str()));
+            }
+            if records.is_empty() {
+                continue;
+            }
+        }
+        let stored = existing(
+            tx,
+            integration_id,
+            model,
+            records.iter().map(|r| r.id.as_str()),
+        )?;
+        let writes = plan::decide(model, &records, &stored, &mut counts, &mut touches);
+        for r in writes.insert {
+            insert(tx, integration_id, r, now, false)?;
+        }
+        for r in writes.update {
+            update(tx, integration_id, r, now)?;
+        }
+        for r in writes.nested {
+            set_nested(tx, integration_id, r, now)?;
+        }
+    }
+    if !first_sync {
+        counts.touched += touch(tx, integration_id, &touches, now)?;
+    }
+    match along {
+        Along::Nothing => {}
+        Along::Run(fence) => super::runs::hold_fence(tx, fence, &counts.run_delta(), now)?,
+        Along::Event(event) => super::events::insert_event(tx, None, event)?,
+    }
+    Ok(counts)
+}
+
+/// Inside the writer's transaction: marks `ids` (one chunk) deleted and moves the
+/// `updated_at` of what embeds them; fenced and counted when a run does it.
+pub(crate) fn mark_deleted(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+    model: ModelKind,
+    ids: &[String],
+    now: i64,
+    fence: Option<&Fence>,
+) -> Result<u64> {
+    let mut statement = tx
+        .prepare_cached("UPDATE records SET remote_deleted_at = ?1, changed_at = ?1, updated_at = ?1 WHERE integration_id = +?2 AND model = ?3 AND remote_deleted_at IS NULL AND id = +?4")
+        .map_err(sq("marking deletions"))?;
+    let mut marked = 0;
+    for id in ids {
+        marked += statement
+            .execute(params![now, integration_id, model.as_str(), id])
+            .map_err(sq("marking deletions"))? as u64;
+    }
+    if let Some(fence) = fence {
+        let mut delta = RunCounts::default();
+        delta.deleted.insert(model.as_str().to_owned(), marked);
+        super::runs::hold_fence(tx, fence, &delta, now)?;
+    }
+    let set: BTreeSet<String> = ids.iter().cloned().collect();
+    let mut touches = Touches::default();
+    match model {
+        ModelKind::Application => {
+            let mut lookup = tx
+                .prepare_cached("SELECT candidate_id FROM records WHERE integration_id = +?1 AND model = 'ats_applications' AND id = +?2")
+                .map_err(sq("reading records"))?;
+            for id in &set {
+                let candidate: Option<Option<String>> = lookup
+                    .query_row(params![integration_id, id], |r| r.get(0))
+                    .optional()
+                    .map_err(sq("reading records"))?;
+                touches.candidates.extend(candidate.flatten());
+            }
+        }
+        ModelKind::Candidate => touches.applications_of_candidates = set,
+        ModelKind::ApplicationStage => touches.applications_of_stages = set,
+        ModelKind::Job => {}
+    }
+    touch(tx, integration_id, &touches, now)?;
+    Ok(marked)
+}
+
+pub(crate) fn live_records(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+    model: ModelKind,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<LiveRecord>> {
+    let mut statement = tx
+        .prepare_cached("SELECT seq, id, remote_id, parent_remote_id, job_id, changed_at FROM records WHERE integration_id = +?1 AND model = ?2 AND remote_deleted_at IS NULL AND seq > ?3 ORDER BY seq LIMIT ?4")
+        .map_err(sq("listing live records"))?;
+    let rows = statement
+        .query_map(
+            params![integration_id, model.as_str(), after_seq, limit],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(5)?,
+                ))
+            },
+        )
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        .map_err(sq("listing live records"))?;
+    rows.into_iter()
+        .map(
+            |(seq, id, remote_id, parent_remote_id, job_id, changed_at)| {
+                Ok(LiveRecord {
+                    seq,
+                    id,
+                    remote_id,
+                    parent_remote_id,
+                    job_id,
+                    changed_at: timestamp(changed_at)?,
+                })
+            },
+        )
+        .collect()
+}
+
+fn rows(
+    tx: &Transaction<'_>,
+    sql: &str,
+    binds: &[Bind],
+    operation: &'static str,
+) -> Result<Vec<Row>> {
+    let mut statement = tx.prepare_cached(sql).map_err(sq(operation))?;
+    let rows = statement
+        .query_map(params_from_iter(binds.iter()), |r| {
+            Ok(Row {
+                seq: r.get(0)?,
+                model: r.get(1)?,
+                id: r.get(2)?,
+                remote_id: r.get(3)?,
+                payload: r.get(4)?,
+                nested: r.get(5)?,
+                changed_at: r.get(6)?,
+                updated_at: r.get(7)?,
+                remote_deleted_at: r.get(8)?,
+                remote_created_at: r.get(9)?,
+                candidate_id: r.get(10)?,
+                job_id: r.get(11)?,
+                current_stage_id: r.get(12)?,
+            })
+        })
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        .map_err(sq(operation))?;
+    Ok(rows)
+}
+
+/// A list page (one more row than asked, to tell whether more follow).
+pub(crate) fn page(tx: &Transaction<'_>, q: &PageQuery) -> Result<Vec<Row>> {
+    let mut plan = ListPlan {
+        dialect: DIALECT,
+        walk_candidates: false,
+    };
+    if let (ModelKind::Candidate, Some(jobs)) = (q.model, &q.filter.job_ids) {
+        if !jobs.is_empty() {
+            let (sql, binds) = query::applications_of_jobs_count(DIALECT, &q.integration_id, jobs);
+            let matches: i64 = tx
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.query_row(params_from_iter(binds.iter()), |r| r.get(0)))
+                .map_err(sq("counting applications"))?;
+            plan.walk_candidates = matches > WALK_CANDIDATES_ABOVE;
+        }
+    }
+    let (sql, binds) = query::list_query(
+        plan,
+        &q.integration_id,
+        q.model,
+        &q.filter,
+        q.after,
+        q.limit,
+        q.key,
+    )?;
+    rows(tx, &sql, &binds, "listing records")
+}
+
+pub(crate) fn by_column(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+    model: ModelKind,
+    column: &str,
+    values: &[String],
+) -> Result<Vec<Row>> {
+    let mut out = Vec::with_capacity(values.len());
+    for chunk in values.chunks(query::CHUNK) {
+        let (sql, binds) = query::by_column_query(DIALECT, integration_id, model, column, chunk);
+        out.extend(rows(tx, &sql, &binds, "reading records")?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn refresh_statistics(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch("ANALYZE")
+        .map_err(sq("refreshing statistics"))
+}
+
+pub(crate) fn counts(tx: &Transaction<'_>, integration_id: &str) -> Result<BTreeMap<String, i64>> {
+    let mut statement = tx
+        .prepare_cached("SELECT model, COUNT(*) FROM records WHERE integration_id = ?1 AND remote_deleted_at IS NULL GROUP BY model")
+        .map_err(sq("counting records"))?;
+    let counts = statement
+        .query_map([integration_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .and_then(Iterator::collect::<rusqlite::Result<BTreeMap<String, i64>>>)
+        .map_err(sq("counting records"))?;
+    Ok(counts)
+}
+
+pub(crate) fn changed_since(tx: &Transaction<'_>, integration_id: &str, since: i64) -> Result<u64> {
+    let n: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM records WHERE integration_id = ?1 AND (updated_at >= ?2 OR changed_at >= ?2)")
+        .and_then(|mut s| s.query_row(params![integration_id, since], |r| r.get(0)))
+        .map_err(sq("counting changed records"))?;
+    Ok(n as u64)
+}
+
+pub(crate) fn mark_created(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+    remote_id: &str,
+    now: i64,
+) -> Result<()> {
+    tx.prepare_cached("INSERT INTO created_applications (integration_id, remote_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (integration_id, remote_id) DO NOTHING")
+        .and_then(|mut s| s.execute(params![integration_id, remote_id, now]))
+        .map_err(sq("remembering a created application"))?;
+    Ok(())
+}
+
+pub(crate) fn created_remote_ids(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+) -> Result<BTreeSet<String>> {
+    let mut statement = tx
+        .prepare_cached("SELECT remote_id FROM created_applications WHERE integration_id = ?1")
+        .map_err(sq("reading created applications"))?;
+    let ids = statement
+        .query_map([integration_id], |r| r.get(0))
+        .and_then(Iterator::collect::<rusqlite::Result<BTreeSet<String>>>)
+        .map_err(sq("reading created applications"))?;
+    Ok(ids)
+}
 
 /// Inside a write: removes every record of an integration, with its created-application
 /// marks (the integration itself is deleted by the caller).

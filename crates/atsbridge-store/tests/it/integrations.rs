@@ -15,21 +15,22 @@ use crate::harness::{each_backend, each_database, keys};
 const C: &str = "sagehr:3xKqLmN8pRtVwYz2AbCdEfGh";
 
 async fn raw_credentials(store: &Store, id: &str) -> String {
-    sqlx::query_scalar::<_, String>("SELECT credentials FROM integrations WHERE id = $1")
-        .bind(id)
-        .fetch_one(store.pool())
+    store
+        .test_text("SELECT credentials FROM integrations WHERE id = $1", &[id])
         .await
         .expect("read the raw credentials column")
+        .expect("credentials are stored")
 }
 
 async fn rows_of(store: &Store, table: &str, integration: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(&format!(
-        "SELECT COUNT(*) FROM {table} WHERE integration_id = $1"
-    ))
-    .bind(integration)
-    .fetch_one(store.pool())
-    .await
-    .expect("count rows")
+    store
+        .test_i64(
+            &format!("SELECT COUNT(*) FROM {table} WHERE integration_id = $1"),
+            &[integration],
+        )
+        .await
+        .expect("count rows")
+        .expect("a count")
 }
 
 fn credentials(api_key: &str) -> Credentials {
@@ -367,10 +368,11 @@ async fn a_store_with_another_key_ring_cannot_decrypt_but_a_rotated_ring_can() {
         ));
 
         // A tampered value is an error too, never garbage.
-        sqlx::query("UPDATE integrations SET credentials = $1 WHERE id = $2")
-            .bind("v1:new:AAAAAAAAAAAAAAAA:AAAA")
-            .bind(A)
-            .execute(store.pool())
+        store
+            .test_execute(
+                "UPDATE integrations SET credentials = $1 WHERE id = $2",
+                &["v1:new:AAAAAAAAAAAAAAAA:AAAA", A],
+            )
             .await
             .unwrap();
         assert!(matches!(

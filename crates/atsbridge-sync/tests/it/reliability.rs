@@ -438,8 +438,8 @@ async fn failed_runs_record_their_requests_and_their_cause() {
         env.control(Method::DELETE, "faults", json!({})).await;
 
         if env.store.backend() == atsbridge_store::Backend::Sqlite {
-            sqlx::query("CREATE TRIGGER refuse BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END")
-                .execute(env.store.pool())
+            env.store
+                .test_execute("CREATE TRIGGER refuse BEFORE INSERT ON records BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END", &[])
                 .await
                 .unwrap();
             let run = env.sync().await;

@@ -181,15 +181,10 @@ async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
         } else {
             report.resync_s = elapsed;
             report.resync_rows_written = written;
-            let moved: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM records WHERE integration_id = $1 AND (updated_at >= $2 OR changed_at >= $2)",
-            )
-            .bind(INTEGRATION)
-            .bind(started_at.unix_millis())
-            .fetch_one(store.pool())
-            .await
-            .context("counting the rows the resync moved")?;
-            report.resync_rows_moved = moved as u64;
+            report.resync_rows_moved = store
+                .records_changed_since(INTEGRATION, started_at)
+                .await
+                .context("counting the rows the resync moved")?;
         }
     }
     report.peak_rss_kib_end = peak_rss_kib();

@@ -565,27 +565,38 @@ async fn filtered_pages(
     ])
 }
 
-/// The median `updated_at` (Unix milliseconds) of the integration's live applications.
+/// The median `updated_at` (Unix milliseconds) of the integration's live applications, read
+/// through the store's pages (unparsed).
 async fn median_updated_at(server: &Server) -> anyhow::Result<i64> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM records WHERE integration_id = $1 AND model = 'ats_applications' AND remote_deleted_at IS NULL",
-    )
-    .bind(&server.integration_id)
-    .fetch_one(server.store.pool())
-    .await
-    .context("counting the applications")?;
-    if count == 0 {
+    let filter = atsbridge_store::Filter::default();
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let (page, more) = server
+            .store
+            .list_raw_after(
+                &server.integration_id,
+                atsbridge_model::ModelKind::Application,
+                &filter,
+                after,
+                5_000,
+            )
+            .await
+            .context("reading the applications")?;
+        after = page.last().map(|r| atsbridge_store::Position {
+            seq: r.seq,
+            key: None,
+        });
+        all.extend(page.iter().map(|r| r.updated_at.unix_millis()));
+        if !more {
+            break;
+        }
+    }
+    if all.is_empty() {
         bail!("the store ({}) has no applications", server.label);
     }
-    let median: i64 = sqlx::query_scalar(
-        "SELECT updated_at FROM records WHERE integration_id = $1 AND model = 'ats_applications' AND remote_deleted_at IS NULL ORDER BY updated_at LIMIT 1 OFFSET $2",
-    )
-    .bind(&server.integration_id)
-    .bind(count / 2)
-    .fetch_one(server.store.pool())
-    .await
-    .context("reading the median updated_at")?;
-    Ok(median)
+    all.sort_unstable();
+    Ok(all[all.len() / 2])
 }
 
 /// The first page of each filter, timed on both stores in turn; figure: the large store's

@@ -1,0 +1,127 @@
+//! What a batch does to the stored records, decided from what is stored: which records are
+//! inserted, rewritten, get new nested parts or stay as they are, and whose `updated_at`
+//! moves because something nested in them changed. Backend-neutral; the engines look up
+//! what is stored and carry the decisions out in one transaction.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use atsbridge_model::ModelKind;
+
+use crate::records::{BatchCounts, RecordInput};
+
+/// What is stored of a record the batch holds.
+#[derive(Debug, Clone)]
+pub(crate) struct Existing {
+    pub hash: String,
+    pub nested_hash: Option<String>,
+    pub deleted: bool,
+    pub candidate_id: Option<String>,
+}
+
+/// A batch's records by model, each once: a record listed twice in one batch (pages that
+/// shifted under a listing) is stored once, as its last version.
+pub(crate) fn latest_by_model(batch: &[RecordInput]) -> BTreeMap<ModelKind, Vec<&RecordInput>> {
+    let mut last: HashMap<(ModelKind, &str), usize> = HashMap::with_capacity(batch.len());
+    for (i, r) in batch.iter().enumerate() {
+        last.insert((r.model, r.id.as_str()), i);
+    }
+    let mut by_model: BTreeMap<ModelKind, Vec<&RecordInput>> = BTreeMap::new();
+    for (i, r) in batch.iter().enumerate() {
+        if last[&(r.model, r.id.as_str())] == i {
+            by_model.entry(r.model).or_default().push(r);
+        }
+    }
+    by_model
+}
+
+/// The writes for one model's records.
+#[derive(Debug, Default)]
+pub(crate) struct ModelWrites<'a> {
+    pub insert: Vec<&'a RecordInput>,
+    /// Rewritten whole: their own payload changed, or they come back after a deletion.
+    pub update: Vec<&'a RecordInput>,
+    /// Only their nested part changed.
+    pub nested: Vec<&'a RecordInput>,
+}
+
+/// Whose `updated_at` moves after a batch, because something nested in them changed (Kombo's
+/// `updated_after` rules: a candidate's applications, an application's candidate and
+/// current stage).
+#[derive(Debug, Default)]
+pub(crate) struct Touches {
+    /// Candidates by id.
+    pub candidates: BTreeSet<String>,
+    /// Applications by candidate id.
+    pub applications_of_candidates: BTreeSet<String>,
+    /// Applications by current stage id.
+    pub applications_of_stages: BTreeSet<String>,
+}
+
+impl Touches {
+    /// `(model, column, values)` for each touch an engine runs.
+    pub(crate) fn each(&self) -> [(&'static str, &'static str, &BTreeSet<String>); 3] {
+        [
+            ("ats_candidates", "id", &self.candidates),
+            (
+                "ats_applications",
+                "candidate_id",
+                &self.applications_of_candidates,
+            ),
+            (
+                "ats_applications",
+                "current_stage_id",
+                &self.applications_of_stages,
+            ),
+        ]
+    }
+}
+
+/// Decides the writes for `records` (one model's, not stored by a first sync's insert
+/// already) given what is stored of them, adding to `counts` and `touches`.
+pub(crate) fn decide<'a>(
+    model: ModelKind,
+    records: &[&'a RecordInput],
+    existing: &HashMap<String, Existing>,
+    counts: &mut BatchCounts,
+    touches: &mut Touches,
+) -> ModelWrites<'a> {
+    let m = model.as_str();
+    let mut writes = ModelWrites::default();
+    for &r in records {
+        match existing.get(&r.id) {
+            None => {
+                writes.insert.push(r);
+                *counts.inserted.entry(m).or_default() += 1;
+            }
+            Some(old) if old.hash != r.hash || old.deleted => {
+                writes.update.push(r);
+                *counts.updated.entry(m).or_default() += 1;
+                if let Some(previous) = &old.candidate_id {
+                    // An application that moved to another candidate changes both.
+                    touches.candidates.insert(previous.clone());
+                }
+            }
+            Some(old) if old.nested_hash != r.nested_hash => {
+                writes.nested.push(r);
+                counts.touched += 1;
+                *counts.unchanged.entry(m).or_default() += 1;
+                continue;
+            }
+            Some(_) => {
+                *counts.unchanged.entry(m).or_default() += 1;
+                continue;
+            }
+        }
+        match model {
+            ModelKind::Application => touches.candidates.extend(r.candidate_id.clone()),
+            ModelKind::Candidate => {
+                touches.applications_of_candidates.insert(r.id.clone());
+            }
+            ModelKind::ApplicationStage => {
+                touches.applications_of_stages.insert(r.id.clone());
+            }
+            ModelKind::Job => {}
+        }
+    }
+    writes
+}
