@@ -51,8 +51,7 @@ impl PgDatabase {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
-        sqlx::any::install_default_drivers();
-        let admin = sqlx::AnyPool::connect(&base)
+        let admin = sqlx::PgPool::connect(&base)
             .await
             .expect("connect to ATSBRIDGE_TEST_PG_URL");
         sqlx::query(&format!("CREATE DATABASE {name}"))
@@ -71,7 +70,7 @@ impl PgDatabase {
     /// Drops the database (closing whatever connections are still open to it). Only reached
     /// when the test passed: a failed test leaves its database behind for inspection.
     pub async fn drop(self) {
-        let admin = sqlx::AnyPool::connect(&self.admin_url)
+        let admin = sqlx::PgPool::connect(&self.admin_url)
             .await
             .expect("connect to ATSBRIDGE_TEST_PG_URL");
         sqlx::query(&format!(
