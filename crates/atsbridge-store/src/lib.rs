@@ -127,9 +127,22 @@ impl Store {
                 redact(url)
             )));
         };
-        let migrated = |e: sqlx::migrate::MigrateError| StoreError::Database {
-            operation: "applying migrations",
-            source: DbError::Postgres(e.into()),
+        // A database is never read with a schema this version does not know: one written by
+        // a newer atsbridge (a migration this build lacks) or changed by hand is refused
+        // with what to do, before anything else touches it.
+        let migrated = |e: sqlx::migrate::MigrateError| {
+            match e {
+            sqlx::migrate::MigrateError::VersionMissing(version) => StoreError::Config(format!(
+                "the database has schema version {version}, which this atsbridge does not know: it was written by a newer version; run that version (or a newer one) against it, or restore a backup made before the upgrade"
+            )),
+            sqlx::migrate::MigrateError::VersionMismatch(version) => StoreError::Config(format!(
+                "the database's schema migration {version} differs from this atsbridge's: the database was changed by hand or by an unreleased build; restore a backup or use the build that wrote it"
+            )),
+            e => StoreError::Database {
+                operation: "applying migrations",
+                source: DbError::Postgres(e.into()),
+            },
+        }
         };
         let db = match backend {
             Backend::Sqlite => {

@@ -13,4 +13,5 @@ mod keys_runs_events;
 mod paging;
 mod raw;
 mod smoke;
+mod upgrade;
 mod webhooks;
