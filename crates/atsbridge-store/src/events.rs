@@ -3,10 +3,8 @@
 
 use atsbridge_model::Timestamp;
 use serde_json::Value;
-use sqlx::{Any, Transaction};
 
-use crate::webhooks::{webhook_event_id, webhook_from_row, webhook_types, WebhookRow};
-use crate::{db, millis, pg, sqlite, timestamp, Db, Result, Store, StoreError};
+use crate::{db, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -57,80 +55,6 @@ pub(crate) fn event_from_row(
         payload: serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         created_at: timestamp(created_at)?,
     })
-}
-
-/// Writes `event` and its webhook deliveries inside `tx` (of the generic pool), so it commits
-/// with the change it announces. `environment_id` `None` looks it up from the integration.
-/// For the writers still on the generic pool (records); the native drivers have their own
-/// (`sqlite::events::insert_event`, `pg::events::insert_event`). Goes with its last caller.
-pub(crate) async fn insert_event(
-    tx: &mut Transaction<'static, Any>,
-    environment_id: Option<&str>,
-    event: &NewEvent,
-) -> Result<()> {
-    let environment_id = match (environment_id, &event.integration_id) {
-        (Some(env), _) => Some(env.to_owned()),
-        (None, Some(integration)) => {
-            sqlx::query_scalar::<_, String>("SELECT environment_id FROM integrations WHERE id = $1")
-                .bind(integration)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(db("writing an event"))?
-        }
-        (None, None) => None,
-    };
-    let seq: i64 = sqlx::query_scalar("INSERT INTO events (id, integration_id, type, payload, created_at, environment_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq")
-        .bind(&event.id)
-        .bind(&event.integration_id)
-        .bind(&event.kind)
-        .bind(event.payload.to_string())
-        .bind(millis(event.created_at))
-        .bind(&environment_id)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db("writing an event"))?;
-    if let Some(env) = &environment_id {
-        fan_out(tx, &event.stored(seq), env).await?;
-    }
-    Ok(())
-}
-
-/// Creates the deliveries of a new outbox event inside `tx` (of the generic pool).
-async fn fan_out(
-    tx: &mut Transaction<'static, Any>,
-    event: &Event,
-    environment_id: &str,
-) -> Result<()> {
-    let types = webhook_types(&event.kind, &event.payload);
-    if types.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<WebhookRow> = sqlx::query_as("SELECT id, environment_id, url, events, created_at FROM webhooks WHERE environment_id = $1 AND disabled_at IS NULL ORDER BY created_at, id")
-        .bind(environment_id)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db("fanning out an event"))?;
-    let hooks = rows
-        .into_iter()
-        .map(webhook_from_row)
-        .collect::<Result<Vec<_>>>()?;
-    for ty in types {
-        for hook in hooks.iter().filter(|h| h.wants(ty)) {
-            sqlx::query("INSERT INTO deliveries (id, event_seq, event_id, event_type, webhook_id, integration_id, state, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', 0, $7, $8) ON CONFLICT (event_seq, event_type, webhook_id) DO NOTHING")
-                .bind(crate::webhooks::delivery_id())
-                .bind(event.seq)
-                .bind(webhook_event_id(&event.id, &event.kind, ty))
-                .bind(ty)
-                .bind(&hook.id)
-                .bind(&event.integration_id)
-                .bind(millis(event.created_at))
-                .bind(millis(event.created_at))
-                .execute(&mut **tx)
-                .await
-                .map_err(db("fanning out an event"))?;
-        }
-    }
-    Ok(())
 }
 
 impl Store {

@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use atsbridge_model::Timestamp;
 use serde::{Deserialize, Serialize};
-use sqlx::{Any, Transaction};
 
 use crate::events::NewEvent;
-use crate::{db, millis, opt_timestamp, pg, sqlite, timestamp, Db, Result, Store, StoreError};
+use crate::{millis, opt_timestamp, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
 /// How a run ended (Kombo's `sync_state` values that apply).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,44 +122,6 @@ impl Fence {
         };
         counts.add(delta);
         serde_json::to_string(&counts).map_err(|e| StoreError::Corrupt(e.to_string()))
-    }
-
-    /// Inside `tx` (of the generic pool): extends the lease (or fails with `LeaseLost`) and
-    /// adds `delta` to the run's counts. For the writers still on the generic pool (records);
-    /// the native drivers have `sqlite::runs::hold_fence` and `pg::runs::hold_fence`. Goes
-    /// with its last caller.
-    pub(crate) async fn hold(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        delta: &RunCounts,
-        now: i64,
-    ) -> Result<()> {
-        let held = sqlx::query(
-            "UPDATE integrations SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3",
-        )
-        .bind(now + self.lease_ttl_ms)
-        .bind(&self.integration_id)
-        .bind(&self.owner)
-        .execute(&mut **tx)
-        .await
-        .map_err(db("extending a lease"))?;
-        if held.rows_affected() != 1 {
-            return Err(StoreError::LeaseLost(self.integration_id.clone()));
-        }
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT counts FROM sync_runs WHERE id = $1")
-                .bind(&self.run_id)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(db("counting a run's changes"))?;
-        let text = self.counts_plus(stored, delta)?;
-        sqlx::query("UPDATE sync_runs SET counts = $1 WHERE id = $2")
-            .bind(text)
-            .bind(&self.run_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(db("counting a run's changes"))?;
-        Ok(())
     }
 }
 

@@ -14,9 +14,6 @@ const RUN_COLUMNS: &str = "r.id, r.integration_id, r.kind, r.requested_kind, r.s
 /// Inside `tx`: extends the run's lease (or fails with `LeaseLost`) and adds `delta` to the
 /// run's counts (see `Fence`). The lease UPDATE locks the integration's row first, so two
 /// writers of one run add their counts one after the other.
-// records.rs moves to the native drivers next; until then its only caller is on the generic
-// pool (`Fence::hold`).
-#[allow(dead_code)]
 pub(crate) async fn hold_fence(
     tx: &mut Transaction<'static, Postgres>,
     fence: &Fence,

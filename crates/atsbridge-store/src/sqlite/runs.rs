@@ -28,9 +28,6 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRowRaw> {
 
 /// Inside a write: extends the run's lease (or fails with `LeaseLost`) and adds `delta` to
 /// the run's counts (see `Fence`).
-// records.rs moves to the native drivers next; until then its only caller is on the generic
-// pool (`Fence::hold`).
-#[allow(dead_code)]
 pub(crate) fn hold_fence(
     tx: &Transaction<'_>,
     fence: &Fence,
