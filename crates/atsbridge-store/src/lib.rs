@@ -15,6 +15,7 @@
 
 pub mod connect;
 pub mod crypto;
+pub mod diagnostics;
 pub mod events;
 pub mod filter;
 pub mod idempotency;
@@ -36,6 +37,7 @@ use sqlx::{Connection as _, PgPool, SqliteConnection};
 
 pub use connect::{Completion, ConnectLink, LinkPurpose, NewConnectLink};
 pub use crypto::KeyRing;
+pub use diagnostics::{PageOrder, PagePlan};
 pub use events::NewEvent;
 pub use filter::{Cursor, Filter};
 pub use idempotency::IdempotencyClaim;

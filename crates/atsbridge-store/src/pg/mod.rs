@@ -3,6 +3,7 @@
 //! serialized with row locks (see `records`).
 
 pub(crate) mod connect;
+pub(crate) mod diagnostics;
 pub(crate) mod events;
 pub(crate) mod idempotency;
 pub(crate) mod integrations;

@@ -10,6 +10,7 @@
 //! statement run per batch or per page is parsed once per connection.
 
 pub(crate) mod connect;
+pub(crate) mod diagnostics;
 pub(crate) mod events;
 pub(crate) mod idempotency;
 pub(crate) mod integrations;

@@ -379,8 +379,9 @@ fn rows(
     Ok(rows)
 }
 
-/// A list page (one more row than asked, to tell whether more follow).
-pub(crate) fn page(tx: &Transaction<'_>, q: &PageQuery) -> Result<Vec<Row>> {
+/// A list page's statement and values, with the `walk_candidates` choice made on `tx`: what
+/// `page` runs and `diagnostics` explains.
+pub(crate) fn page_statement(tx: &Transaction<'_>, q: &PageQuery) -> Result<(String, Vec<Bind>)> {
     let mut plan = ListPlan {
         dialect: DIALECT,
         walk_candidates: false,
@@ -395,7 +396,7 @@ pub(crate) fn page(tx: &Transaction<'_>, q: &PageQuery) -> Result<Vec<Row>> {
             plan.walk_candidates = matches > WALK_CANDIDATES_ABOVE;
         }
     }
-    let (sql, binds) = query::list_query(
+    query::list_query(
         plan,
         &q.integration_id,
         q.model,
@@ -403,7 +404,12 @@ pub(crate) fn page(tx: &Transaction<'_>, q: &PageQuery) -> Result<Vec<Row>> {
         q.after,
         q.limit,
         q.key,
-    )?;
+    )
+}
+
+/// A list page (one more row than asked, to tell whether more follow).
+pub(crate) fn page(tx: &Transaction<'_>, q: &PageQuery) -> Result<Vec<Row>> {
+    let (sql, binds) = page_statement(tx, q)?;
     rows(tx, &sql, &binds, "listing records")
 }
 
