@@ -30,13 +30,15 @@
 //! Every case also gets its plan: `EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN` on PostgreSQL
 //! (with the values bound, which is the plan of a first execution, and the generic plan that a
 //! prepared statement switches to after five executions), summarised as the indexes it uses
-//! and whether it sorts or scans the table. The SQL explained is the statement the store
-//! really ran, captured from sqlx's statement log, not a copy of the query builder; the bench
-//! only re-derives the bound values from the filter.
+//! and whether it sorts or scans the table. The plans come from `Store::explain_page`: the
+//! statement the store runs for that page, built by the store's own code with the same
+//! choices and bound to the same values, not a copy of the query builder. A case over its
+//! limit also gets `Store::explain_analyze_page` (PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)`,
+//! SQLite's statement counters).
 //!
-//! PostgreSQL gets `VACUUM ANALYZE` after the load, which autovacuum does on its own after a
-//! bulk load; SQLite gets `Store::refresh_statistics`, which the sync engine runs after a run
-//! that wrote many rows.
+//! PostgreSQL gets `Store::maintain` (`VACUUM ANALYZE`) after the load, which autovacuum does
+//! on its own after a bulk load; SQLite gets `Store::refresh_statistics`, which the sync
+//! engine runs after a run that wrote many rows.
 //!
 //! Other settings: `ATSBRIDGE_BENCH_ONLY=sqlite|postgres` runs one backend;
 //! `ATSBRIDGE_BENCH_KEEP=1` keeps the databases afterwards for inspection (their location is
@@ -48,10 +50,7 @@
 
 #![allow(clippy::print_stdout)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use atsbridge_model::candidate::{EmailAddress, PhoneNumber};
@@ -66,7 +65,8 @@ use atsbridge_model::{
     ModelKind, Stage, Timestamp,
 };
 use atsbridge_store::{
-    Backend, Credentials, Filter, IntegrationSettings, KeyRing, NewIntegration, RecordInput, Store,
+    Backend, Credentials, Filter, IntegrationSettings, KeyRing, NewIntegration, PageOrder,
+    Position, RecordInput, Store,
 };
 use serde_json::json;
 
@@ -881,9 +881,7 @@ async fn load(
     }
     if store.backend() == Backend::Postgres {
         let started = Instant::now();
-        sqlx::query("VACUUM ANALYZE records")
-            .execute(store.pool())
-            .await?;
+        store.maintain().await?;
         report.push(format!(
             "VACUUM ANALYZE (what autovacuum does after a bulk load): {:.1} s",
             started.elapsed().as_secs_f64()
@@ -1771,221 +1769,6 @@ struct Measured {
 // Plans
 // ---------------------------------------------------------------------------------------------
 
-/// The statements sqlx logs (target `sqlx::query`) while `CAPTURING` is on.
-static CAPTURING: AtomicBool = AtomicBool::new(false);
-static CAPTURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-#[derive(Debug)]
-struct SqlCapture;
-
-struct StatementField(Option<String>, Option<String>);
-
-impl tracing::field::Visit for StatementField {
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        match field.name() {
-            "db.statement" if !value.trim().is_empty() => self.0 = Some(value.trim().to_owned()),
-            "summary" => self.1 = Some(value.trim().to_owned()),
-            _ => {}
-        }
-    }
-
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "db.statement" || field.name() == "summary" {
-            let text = format!("{value:?}");
-            self.record_str(field, text.trim_matches('"'));
-        }
-    }
-}
-
-impl tracing::Subscriber for SqlCapture {
-    fn register_callsite(
-        &self,
-        metadata: &'static tracing::Metadata<'static>,
-    ) -> tracing::subscriber::Interest {
-        if metadata.target() == "sqlx::query" {
-            tracing::subscriber::Interest::sometimes()
-        } else {
-            tracing::subscriber::Interest::never()
-        }
-    }
-
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target() == "sqlx::query" && CAPTURING.load(Ordering::SeqCst)
-    }
-
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
-    fn event(&self, event: &tracing::Event<'_>) {
-        let mut visitor = StatementField(None, None);
-        event.record(&mut visitor);
-        if let Some(sql) = visitor.0.or(visitor.1) {
-            if let Ok(mut captured) = CAPTURED.lock() {
-                captured.push(sql);
-            }
-        }
-    }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-/// The list statement the store runs for `c`, as sqlx logged it.
-async fn statement_of(store: &Store, c: &Case) -> BenchResult<String> {
-    if let Ok(mut captured) = CAPTURED.lock() {
-        captured.clear();
-    }
-    CAPTURING.store(true, Ordering::SeqCst);
-    let result = run(store, c).await;
-    // SQLite logs from its worker thread when the statement is finished with, which can be a
-    // moment after the rows arrived.
-    let mut found = None;
-    for _ in 0..200 {
-        found = CAPTURED.lock().ok().and_then(|captured| {
-            captured
-                .iter()
-                .rev()
-                .find(|s| s.starts_with("SELECT seq, model"))
-                .cloned()
-        });
-        if found.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    CAPTURING.store(false, Ordering::SeqCst);
-    result?;
-    Ok(found.ok_or("sqlx logged no list statement (is tracing compiled out?)")?)
-}
-
-#[derive(Debug, Clone)]
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl Bind {
-    fn literal(&self) -> String {
-        match self {
-            Bind::Text(s) => format!("'{}'", s.replace('\'', "''")),
-            Bind::Int(i) => i.to_string(),
-        }
-    }
-}
-
-/// The values of the statement's `$n` placeholders, in order, from the filter: each
-/// placeholder takes the next value of the column it is compared with. (The store's own
-/// transformations are repeated here: lower-casing, the LIKE pattern, whole days.)
-fn binds(sql: &str, c: &Case) -> BenchResult<Vec<Bind>> {
-    let texts = |v: &Option<Vec<String>>| -> Vec<Bind> {
-        v.iter().flatten().cloned().map(Bind::Text).collect()
-    };
-    let lower = |v: &Option<String>| -> Vec<Bind> {
-        v.iter()
-            .map(|s| Bind::Text(s.trim().to_lowercase()))
-            .collect()
-    };
-    let f = &c.filter;
-    let mut queues: HashMap<&str, Vec<Bind>> = HashMap::from([
-        ("seq", c.after.into_iter().map(Bind::Int).collect()),
-        ("id", texts(&f.ids)),
-        ("remote_id", texts(&f.remote_ids)),
-        (
-            "updated_at",
-            f.updated_after.into_iter().map(Bind::Int).collect(),
-        ),
-        ("status", texts(&f.statuses)),
-        ("employment_type", texts(&f.employment_types)),
-        ("visibility", texts(&f.visibilities)),
-        ("job_code", texts(&f.job_codes)),
-        (
-            "post_url",
-            f.post_url.iter().cloned().map(Bind::Text).collect(),
-        ),
-        (
-            "name_lower",
-            f.name_contains
-                .iter()
-                .map(|n| {
-                    let escaped = n
-                        .to_lowercase()
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_");
-                    Bind::Text(format!("%{escaped}%"))
-                })
-                .collect(),
-        ),
-        (
-            "remote_created_at",
-            f.remote_created_after
-                .into_iter()
-                .map(|t| Bind::Int(t - t.rem_euclid(DAY)))
-                .collect(),
-        ),
-        ("email_lower", lower(&f.email)),
-        ("first_name_lower", lower(&f.first_name)),
-        ("last_name_lower", lower(&f.last_name)),
-        ("outcome", texts(&f.outcomes)),
-        ("job_id", texts(&f.job_ids)),
-        ("job_remote_id", texts(&f.job_remote_ids)),
-        ("current_stage_id", texts(&f.current_stage_ids)),
-        ("LIMIT", vec![Bind::Int(i64::from(PAGE) + 1)]),
-    ]);
-    for q in queues.values_mut() {
-        q.reverse();
-    }
-    const KEYWORDS: &[&str] = &[
-        "AND", "OR", "IN", "LIKE", "ESCAPE", "IS", "NOT", "NULL", "SELECT", "FROM", "WHERE",
-        "ORDER", "BY",
-    ];
-    let mut out = Vec::new();
-    let mut column = String::new();
-    let mut token = String::new();
-    let mut in_string = false;
-    for ch in sql.chars().chain(std::iter::once(' ')) {
-        if in_string {
-            in_string = ch != '\'';
-            continue;
-        }
-        if ch.is_ascii_alphanumeric() || ch == '_' || ch == '$' {
-            token.push(ch);
-            continue;
-        }
-        in_string = ch == '\'';
-        if let Some(n) = token.strip_prefix('$') {
-            let n: usize = n.parse()?;
-            if n != out.len() + 1 {
-                return Err(format!("placeholder ${n} out of order in: {sql}").into());
-            }
-            let value = if column == "integration_id" {
-                Bind::Text(c.integration.to_owned())
-            } else {
-                queues
-                    .get_mut(column.as_str())
-                    .and_then(Vec::pop)
-                    .ok_or_else(|| {
-                        format!("the bench has no value for placeholder ${n} (column `{column}`); update binds()")
-                    })?
-            };
-            out.push(value);
-        } else if !token.is_empty()
-            && !token.chars().all(|c| c.is_ascii_digit())
-            && !KEYWORDS.contains(&token.as_str())
-        {
-            column = token.clone();
-        }
-        token.clear();
-    }
-    Ok(out)
-}
-
 #[derive(Debug, Default)]
 struct Plan {
     sql: String,
@@ -1999,57 +1782,18 @@ struct Plan {
     generic_full: Vec<String>,
 }
 
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    binds: &[Bind],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    for b in binds {
-        q = match b {
-            Bind::Text(s) => q.bind(s.clone()),
-            Bind::Int(i) => q.bind(*i),
-        };
+/// The page `run` asks for, as the explaining methods take it: a first page the way
+/// `list_after` orders it, a page after a seq the way `list` does.
+fn page_of(c: &Case) -> (PageOrder, Option<Position>) {
+    match c.after {
+        None => (PageOrder::Filter, None),
+        Some(seq) => (PageOrder::Seq, Some(Position { seq, key: None })),
     }
-    q
-}
-
-async fn plan_lines(store: &Store, sql: &str, binds: &[Bind]) -> BenchResult<Vec<String>> {
-    use sqlx::Row as _;
-    let (explain, column) = match store.backend() {
-        Backend::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), "detail"),
-        Backend::Postgres => (format!("EXPLAIN {sql}"), "QUERY PLAN"),
-    };
-    let rows = bind_all(sqlx::query(&explain), binds)
-        .fetch_all(store.pool())
-        .await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>(column)?))
-        .collect()
-}
-
-/// PostgreSQL's generic plan: what a prepared statement runs after its fifth execution when
-/// the planner finds it no worse than the custom ones (sqlx keeps statements prepared).
-async fn pg_generic_plan(store: &Store, sql: &str, binds: &[Bind]) -> BenchResult<Vec<String>> {
-    use sqlx::Row as _;
-    let mut conn = store.pool().acquire().await?;
-    sqlx::raw_sql(&format!("PREPARE atsb_bench_q AS {sql}"))
-        .execute(&mut *conn)
-        .await?;
-    let args: Vec<String> = binds.iter().map(Bind::literal).collect();
-    let explain = format!(
-        "SET plan_cache_mode = force_generic_plan; EXPLAIN EXECUTE atsb_bench_q({})",
-        args.join(", ")
-    );
-    let rows = sqlx::raw_sql(&explain).fetch_all(&mut *conn).await;
-    sqlx::raw_sql("DEALLOCATE atsb_bench_q; RESET plan_cache_mode")
-        .execute(&mut *conn)
-        .await?;
-    rows?
-        .iter()
-        .map(|r| Ok(r.try_get::<String, _>(0)?))
-        .collect()
 }
 
 fn sqlite_summary(lines: &[String]) -> (String, String) {
+    // `explain_page` indents a step under the one it belongs to.
+    let lines: Vec<&str> = lines.iter().map(|l| l.trim_start()).collect();
     let uses_index = lines.iter().any(|l| {
         l.contains("USING INDEX") || l.contains("USING COVERING INDEX") || l.contains("PRIMARY KEY")
     });
@@ -2107,20 +1851,21 @@ fn pg_summary(lines: &[String]) -> (String, String) {
 }
 
 async fn plan(store: &Store, c: &Case) -> BenchResult<Plan> {
-    let sql = statement_of(store, c).await?;
-    let values = binds(&sql, c)?;
-    let full = plan_lines(store, &sql, &values).await?;
+    let (order, after) = page_of(c);
+    let explained = store
+        .explain_page(c.integration, c.model, &c.filter, order, after, PAGE)
+        .await?;
     let mut plan = Plan {
-        sql: sql.clone(),
+        sql: explained.sql,
         ..Plan::default()
     };
     match store.backend() {
         Backend::Sqlite => {
-            (plan.index, plan.summary) = sqlite_summary(&full);
+            (plan.index, plan.summary) = sqlite_summary(&explained.plan);
         }
         Backend::Postgres => {
-            (plan.index, plan.summary) = pg_summary(&full);
-            let generic = pg_generic_plan(store, &sql, &values).await?;
+            (plan.index, plan.summary) = pg_summary(&explained.plan);
+            let generic = explained.generic_plan.unwrap_or_default();
             let (generic_index, generic_summary) = pg_summary(&generic);
             if generic_summary != plan.summary {
                 plan.generic = Some(format!("{generic_index}: {generic_summary}"));
@@ -2128,23 +1873,8 @@ async fn plan(store: &Store, c: &Case) -> BenchResult<Plan> {
             plan.generic_full = generic;
         }
     }
-    plan.full = full;
+    plan.full = explained.plan;
     Ok(plan)
-}
-
-/// `EXPLAIN ANALYZE` (PostgreSQL) of a slow case, with the values bound.
-async fn pg_analyze(store: &Store, plan: &Plan, c: &Case) -> BenchResult<Vec<String>> {
-    use sqlx::Row as _;
-    let values = binds(&plan.sql, c)?;
-    let rows = bind_all(
-        sqlx::query(&format!("EXPLAIN (ANALYZE, BUFFERS) {}", plan.sql)),
-        &values,
-    )
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| Ok(r.try_get::<String, _>("QUERY PLAN")?))
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2315,9 +2045,22 @@ async fn bench(store: &Store, label: &str, settings: Settings) -> BenchResult<bo
                 println!("  {l}");
             }
             println!("EXPLAIN (ANALYZE, BUFFERS) with the values bound:");
-            for l in pg_analyze(store, &m.plan, &m.case).await? {
-                println!("  {l}");
-            }
+        } else {
+            println!("run once, with SQLite's statement counters:");
+        }
+        let (order, after) = page_of(&m.case);
+        let analyzed = store
+            .explain_analyze_page(
+                m.case.integration,
+                m.case.model,
+                &m.case.filter,
+                order,
+                after,
+                PAGE,
+            )
+            .await?;
+        for l in analyzed {
+            println!("  {l}");
         }
     }
     Ok(ok)
@@ -2368,8 +2111,7 @@ async fn sqlite(settings: Settings) -> BenchResult<bool> {
     result
 }
 
-async fn postgres(base: &str, settings: Settings) -> BenchResult<bool> {
-    sqlx::any::install_default_drivers();
+async fn postgres(server: &str, settings: Settings) -> BenchResult<bool> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -2378,24 +2120,11 @@ async fn postgres(base: &str, settings: Settings) -> BenchResult<bool> {
         std::process::id(),
         nanos % 1_000_000_000
     );
-    let admin = sqlx::AnyPool::connect(base).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await?;
-    let (prefix, _) = base
-        .split('?')
-        .next()
-        .and_then(|b| b.rsplit_once('/'))
-        .ok_or("ATSBRIDGE_BENCH_PG_URL is not a database URL")?;
-    let url = format!("{prefix}/{name}");
+    let url = atsbridge_store::create_postgres_database(server, &name).await?;
     let result = match Store::open(&url, keys()).await {
         Ok(store) => {
             let result = bench(&store, "PostgreSQL", settings).await;
-            if let Ok(Some(size)) =
-                sqlx::query_scalar::<_, i64>("SELECT pg_database_size(current_database())")
-                    .fetch_optional(store.pool())
-                    .await
-            {
+            if let Ok(size) = store.database_bytes().await {
                 println!("  PostgreSQL database: {:.0} MB", size as f64 / 1e6);
             }
             store.close().await;
@@ -2406,11 +2135,8 @@ async fn postgres(base: &str, settings: Settings) -> BenchResult<bool> {
     if settings.keep {
         println!("  kept: {}", atsbridge_store::redact(&url));
     } else {
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin)
-            .await?;
+        atsbridge_store::drop_postgres_database(server, &name).await?;
     }
-    admin.close().await;
     result
 }
 
@@ -2450,10 +2176,6 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    if let Err(e) = tracing::subscriber::set_global_default(SqlCapture) {
-        eprintln!("error: cannot capture SQL statements: {e}");
-        std::process::exit(2);
-    }
     let only = std::env::var("ATSBRIDGE_BENCH_ONLY").unwrap_or_default();
     let mut ok = true;
     if only.is_empty() || only == "sqlite" {
