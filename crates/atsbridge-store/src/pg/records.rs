@@ -321,6 +321,9 @@ pub(crate) async fn mark_deleted(
     Ok(marked)
 }
 
+/// `seq, id, remote_id, parent_remote_id, job_id, changed_at`.
+type LiveRow = (i64, String, String, Option<String>, Option<String>, i64);
+
 pub(crate) async fn live_records(
     pool: &PgPool,
     integration_id: &str,
@@ -332,14 +335,13 @@ pub(crate) async fn live_records(
         "SELECT seq, id, remote_id, parent_remote_id, job_id, changed_at FROM records WHERE integration_id = $1 AND model = '{}' AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
         model.as_str()
     );
-    let rows: Vec<(i64, String, String, Option<String>, Option<String>, i64)> =
-        sqlx::query_as(&sql)
-            .bind(integration_id)
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
-            .map_err(db("listing live records"))?;
+    let rows: Vec<LiveRow> = sqlx::query_as(&sql)
+        .bind(integration_id)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+        .map_err(db("listing live records"))?;
     rows.into_iter()
         .map(
             |(seq, id, remote_id, parent_remote_id, job_id, changed_at)| {
