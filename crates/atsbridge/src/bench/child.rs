@@ -65,6 +65,14 @@ pub struct ChildReport {
     /// Peak resident memory after the fetch or first sync, and at the end, in KiB.
     pub peak_rss_kib_first: u64,
     pub peak_rss_kib_end: u64,
+    /// After the first sync: the database's size, the records stored and the bytes of
+    /// their JSON as stored (own fields and nested parts).
+    #[serde(default)]
+    pub db_bytes: u64,
+    #[serde(default)]
+    pub stored_records: u64,
+    #[serde(default)]
+    pub json_bytes: u64,
 }
 
 fn peak_rss_kib() -> u64 {
@@ -178,6 +186,13 @@ async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
             report.requests = run.upstream_requests as u64;
             report.records = written;
             report.peak_rss_kib_first = peak_rss_kib();
+            let (stored, json) = json_bytes(&store).await?;
+            report.stored_records = stored;
+            report.json_bytes = json;
+            report.db_bytes = store
+                .database_bytes()
+                .await
+                .context("measuring the database")?;
         } else {
             report.resync_s = elapsed;
             report.resync_rows_written = written;
@@ -190,4 +205,36 @@ async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
     report.peak_rss_kib_end = peak_rss_kib();
     store.close().await;
     Ok(report)
+}
+
+/// Every stored record of the bench's integration and the bytes of its JSON as stored,
+/// read through the store's pages.
+async fn json_bytes(store: &Store) -> anyhow::Result<(u64, u64)> {
+    let filter = atsbridge_store::Filter {
+        include_deleted: true,
+        ..atsbridge_store::Filter::default()
+    };
+    let (mut records, mut bytes) = (0u64, 0u64);
+    for model in atsbridge_model::ModelKind::ALL {
+        let mut after = None;
+        loop {
+            let (page, more) = store
+                .list_raw_after(INTEGRATION, model, &filter, after, 5_000)
+                .await
+                .context("reading the stored records")?;
+            after = page.last().map(|r| atsbridge_store::Position {
+                seq: r.seq,
+                key: None,
+            });
+            records += page.len() as u64;
+            bytes += page
+                .iter()
+                .map(|r| (r.payload.len() + r.nested.as_ref().map_or(0, String::len)) as u64)
+                .sum::<u64>();
+            if !more {
+                break;
+            }
+        }
+    }
+    Ok((records, bytes))
 }
