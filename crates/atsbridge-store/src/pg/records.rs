@@ -412,6 +412,8 @@ pub(crate) async fn page(pool: &PgPool, q: &PageQuery) -> Result<Vec<Row>> {
     rows(pool, &sql, binds, "listing records").await
 }
 
+/// Records of `model` whose `column` is one of `values`, in `seq` order: one statement
+/// whatever the number of values.
 pub(crate) async fn by_column(
     pool: &PgPool,
     integration_id: &str,
@@ -419,12 +421,20 @@ pub(crate) async fn by_column(
     column: &str,
     values: &[String],
 ) -> Result<Vec<Row>> {
-    let mut out = Vec::with_capacity(values.len());
-    for chunk in values.chunks(query::CHUNK) {
-        let (sql, binds) = query::by_column_query(DIALECT, integration_id, model, column, chunk);
-        out.extend(rows(pool, &sql, binds, "reading records").await?);
-    }
-    Ok(out)
+    let sql = format!(
+        "SELECT {} FROM records WHERE integration_id = $1 AND model = '{}' AND {column} = ANY($2) ORDER BY seq",
+        query::SELECT,
+        model.as_str()
+    );
+    let rows = sqlx::query(&sql)
+        .bind(integration_id)
+        .bind(values)
+        .fetch_all(pool)
+        .await
+        .map_err(db("reading records"))?;
+    rows.iter()
+        .map(|r| row(r).map_err(db("reading records")))
+        .collect()
 }
 
 pub(crate) async fn refresh_statistics(pool: &PgPool) -> Result<()> {

@@ -251,30 +251,6 @@ pub(crate) fn list_query(
     Ok((sql, binds))
 }
 
-/// Records of `model` whose `column` is one of `values`, in `seq` order.
-pub(crate) fn by_column_query(
-    dialect: Dialect,
-    integration_id: &str,
-    model: ModelKind,
-    column: &str,
-    values: &[String],
-) -> (String, Vec<Bind>) {
-    let mut p = Params::new(dialect);
-    let first = p.next();
-    let plain = dialect.plain;
-    let list = (0..values.len())
-        .map(|_| format!("{plain}{}", p.next()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT {SELECT} FROM records WHERE integration_id = {plain}{first} AND model = '{}' AND {column} IN ({list}) ORDER BY seq",
-        model.as_str()
-    );
-    let mut binds = vec![Bind::Text(integration_id.to_owned())];
-    binds.extend(values.iter().cloned().map(Bind::Text));
-    (sql, binds)
-}
-
 /// The statement counting the applications of some jobs (SQLite's `walk_candidates`
 /// choice).
 pub(crate) fn applications_of_jobs_count(

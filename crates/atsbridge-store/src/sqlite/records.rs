@@ -413,6 +413,9 @@ pub(crate) fn page(tx: &Transaction<'_>, q: &PageQuery) -> Result<Vec<Row>> {
     rows(tx, &sql, &binds, "listing records")
 }
 
+/// Records of `model` whose `column` is one of `values`, in `seq` order: one indexed lookup
+/// per value through one cached statement. (A long `IN (...)` list, besides being a new
+/// statement for every length, let SQLite walk all of a model's records testing each.)
 pub(crate) fn by_column(
     tx: &Transaction<'_>,
     integration_id: &str,
@@ -420,11 +423,24 @@ pub(crate) fn by_column(
     column: &str,
     values: &[String],
 ) -> Result<Vec<Row>> {
+    let sql = format!(
+        "SELECT {} FROM records WHERE integration_id = +?1 AND model = '{}' AND {column} = ?2",
+        query::SELECT,
+        model.as_str()
+    );
     let mut out = Vec::with_capacity(values.len());
-    for chunk in values.chunks(query::CHUNK) {
-        let (sql, binds) = query::by_column_query(DIALECT, integration_id, model, column, chunk);
+    let mut seen = HashSet::with_capacity(values.len());
+    for value in values {
+        if !seen.insert(value.as_str()) {
+            continue;
+        }
+        let binds = [
+            Bind::Text(integration_id.to_owned()),
+            Bind::Text(value.clone()),
+        ];
         out.extend(rows(tx, &sql, &binds, "reading records")?);
     }
+    out.sort_unstable_by_key(|r| r.seq);
     Ok(out)
 }
 
