@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use atsbridge_model::connector::{
-    Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing, RecordSink as _,
+    Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing,
 };
 use atsbridge_model::integration::IntegrationStatus;
 use atsbridge_model::{ModelKind, Timestamp};
@@ -20,7 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::sink::{Forward, StoreSink, COALESCE_RECORDS, PIPELINE_BATCHES};
+use crate::sink::{cancelled, Forward, StoreSink, COALESCE_RECORDS, PIPELINE_BATCHES};
 
 /// Builds the connector of an integration from its row and decrypted credentials.
 pub type ConnectorFactory = Arc<
@@ -397,20 +397,46 @@ impl Engine {
         // pages while this task's earlier batches are written.
         let (sender, mut receiver) =
             tokio::sync::mpsc::channel::<Vec<atsbridge_model::connector::Record>>(PIPELINE_BATCHES);
+        // Within the storing task, converting a batch to the store's form overlaps with
+        // writing the one before it (one write in flight, in order).
         let writer = tokio::spawn(async move {
             let mut sink = sink;
-            while let Some(mut batch) = receiver.recv().await {
+            let mut in_flight = None;
+            let result = loop {
+                let Some(mut batch) = receiver.recv().await else {
+                    break Ok(());
+                };
                 while batch.len() < COALESCE_RECORDS {
                     match receiver.try_recv() {
                         Ok(more) => batch.extend(more),
                         Err(_) => break,
                     }
                 }
-                if let Err(e) = sink.accept(batch).await {
-                    return (sink, Err(e));
+                if sink.cancel.is_cancelled() {
+                    break Err(cancelled());
                 }
-            }
-            (sink, Ok(()))
+                let prepared = match sink.prepare(batch) {
+                    Ok(prepared) => prepared,
+                    Err(e) => break Err(sink.failed(e)),
+                };
+                if let Some(write) = in_flight.take() {
+                    if let Err(e) = sink.finish(write.await) {
+                        break Err(sink.failed(e));
+                    }
+                }
+                in_flight = Some(sink.start(prepared));
+            };
+            // The last write, or the one still running when something failed: awaited
+            // either way, so nothing writes after the run has moved on.
+            let result = match (in_flight, result) {
+                (Some(write), Ok(())) => sink.finish(write.await).map_err(|e| sink.failed(e)),
+                (Some(write), Err(e)) => {
+                    let _ = write.await;
+                    Err(e)
+                }
+                (None, result) => result,
+            };
+            (sink, result)
         });
         let mut forward = Forward(sender);
         // A cancelled run stops waiting for upstream at once (a backoff can last minutes);

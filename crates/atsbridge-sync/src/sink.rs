@@ -78,6 +78,14 @@ impl StoreSink {
     }
 
     async fn store(&mut self, batch: Vec<Record>) -> Result<(), StoreError> {
+        let prepared = self.prepare(batch)?;
+        let written = self.start(prepared).await;
+        self.finish(written)
+    }
+
+    /// A batch in the store's form: what converting records costs happens here, apart from
+    /// the write, so the next batch can be converted while one is written.
+    pub(crate) fn prepare(&mut self, batch: Vec<Record>) -> Result<Prepared, StoreError> {
         self.progress
             .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
         let mut inputs = Vec::with_capacity(batch.len());
@@ -97,7 +105,7 @@ impl StoreSink {
                     continue;
                 }
             }
-            seen.push((record.model(), record.id()));
+            seen.push((record.model(), record.id().to_owned()));
             let mut input = RecordInput::from_record(record)?;
             if let Record::Application(a) = record {
                 let job_remote = a
@@ -110,14 +118,34 @@ impl StoreSink {
             }
             inputs.push(input);
         }
-        let counts = self
-            .store
-            .apply_run_batch(&self.fence, &inputs, Timestamp::now(), self.first_sync)
-            .await?;
+        Ok(Prepared { inputs, seen })
+    }
+
+    /// Writes a prepared batch under the run's lease, as a task of its own: it goes on while
+    /// the caller prepares the next one. Batches are written one at a time and in order (the
+    /// caller awaits one before starting the next), so a record listed twice keeps its last
+    /// version.
+    pub(crate) fn start(&self, prepared: Prepared) -> tokio::task::JoinHandle<Written> {
+        let (store, fence, first_sync) = (self.store.clone(), self.fence.clone(), self.first_sync);
+        tokio::spawn(async move {
+            let counts = store
+                .apply_run_batch(&fence, &prepared.inputs, Timestamp::now(), first_sync)
+                .await?;
+            Ok((counts, prepared.seen))
+        })
+    }
+
+    /// Takes in what a started write did.
+    pub(crate) fn finish(
+        &mut self,
+        written: Result<Written, tokio::task::JoinError>,
+    ) -> Result<(), StoreError> {
+        let (counts, seen) =
+            written.map_err(|e| StoreError::Corrupt(format!("a batch's write failed: {e}")))??;
         // Seen once stored, not before: only what the store holds may shield a row from
         // the sweep.
         for (model, id) in seen {
-            self.seen.insert(model, id);
+            self.seen.insert(model, &id);
         }
         for (target, source) in [
             (&mut self.counts.inserted, &counts.inserted),
@@ -132,25 +160,39 @@ impl StoreSink {
     }
 }
 
+/// A batch converted for the store, with the ids it holds.
+pub(crate) struct Prepared {
+    inputs: Vec<RecordInput>,
+    seen: Vec<(ModelKind, String)>,
+}
+
+/// What a batch's write did: its counts and the ids it stored.
+pub(crate) type Written =
+    Result<(atsbridge_store::BatchCounts, Vec<(ModelKind, String)>), StoreError>;
+
 impl RecordSink for StoreSink {
     fn accept(&mut self, batch: Vec<Record>) -> BoxFuture<'_, Result<(), ConnectorError>> {
         Box::pin(async move {
             if self.cancel.is_cancelled() {
-                return Err(ConnectorError::new(
-                    ConnectorErrorKind::Unknown,
-                    "the run was cancelled",
-                ));
+                return Err(cancelled());
             }
-            match self.store(batch).await {
-                Ok(()) => Ok(()),
-                Err(e) => {
-                    let message = format!("storing records failed: {e}");
-                    self.failure = Some(e);
-                    Err(ConnectorError::new(ConnectorErrorKind::Unknown, message))
-                }
-            }
+            self.store(batch).await.map_err(|e| self.failed(e))
         })
     }
+}
+
+impl StoreSink {
+    /// Keeps a storing failure as the run's cause (the connector only sees a
+    /// `ConnectorError`) and says it to the connector's side.
+    pub(crate) fn failed(&mut self, e: StoreError) -> ConnectorError {
+        let message = format!("storing records failed: {e}");
+        self.failure = Some(e);
+        ConnectorError::new(ConnectorErrorKind::Unknown, message)
+    }
+}
+
+pub(crate) fn cancelled() -> ConnectorError {
+    ConnectorError::new(ConnectorErrorKind::Unknown, "the run was cancelled")
 }
 
 /// The connector's side of the pipeline: hands batches to the task that stores them, so the
