@@ -3,30 +3,13 @@
 use sqlx::{Executor as _, PgConnection, PgPool, Row as _};
 
 use crate::diagnostics::PagePlan;
-use crate::records::query::{self, Bind, ListPlan};
+use crate::records::query::Bind;
 use crate::records::PageQuery;
 use crate::{db, Result};
 
 /// The prepared statement the generic plan is read from (one per session, and the
 /// session's own).
 const PREPARED: &str = "atsb_diagnostics";
-
-/// The statement `pg::records::page` runs for `q`: this engine leaves it to its planner how
-/// candidates are found by job, so nothing is decided from the data.
-fn page_statement(q: &PageQuery) -> Result<(String, Vec<Bind>)> {
-    query::list_query(
-        ListPlan {
-            dialect: super::records::DIALECT,
-            walk_candidates: false,
-        },
-        &q.integration_id,
-        q.model,
-        &q.filter,
-        q.after,
-        q.limit,
-        q.key,
-    )
-}
 
 /// Rows of the first column of `sql` with `binds` bound, as text (what `EXPLAIN` returns).
 async fn lines(
@@ -53,7 +36,7 @@ async fn lines(
 /// plan beside it.
 pub(crate) async fn explain_page(pool: &PgPool, q: &PageQuery) -> Result<PagePlan> {
     let op = "explaining a page";
-    let (sql, binds) = page_statement(q)?;
+    let (sql, binds) = super::records::page_statement(pool, q).await?;
     let plan = lines(pool, &format!("EXPLAIN {sql}"), &binds, op).await?;
     let mut conn = pool.acquire().await.map_err(db(op))?;
     let generic = generic_plan(&mut conn, &sql, &binds).await;
@@ -108,7 +91,7 @@ fn literal(b: &Bind) -> String {
 /// `EXPLAIN (ANALYZE, BUFFERS)` with the values bound: the custom plan, run, with the time
 /// and the pages each step read.
 pub(crate) async fn analyze_page(pool: &PgPool, q: &PageQuery) -> Result<Vec<String>> {
-    let (sql, binds) = page_statement(q)?;
+    let (sql, binds) = super::records::page_statement(pool, q).await?;
     lines(
         pool,
         &format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"),

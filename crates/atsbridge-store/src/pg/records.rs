@@ -12,7 +12,9 @@ use sqlx::{PgPool, Postgres, Row as _, Transaction};
 
 use crate::records::plan::{self, Existing, Touches};
 use crate::records::query::{self, Bind, Dialect, ListPlan};
-use crate::records::{Along, BatchCounts, LiveRecord, PageQuery, RecordInput, Row};
+use crate::records::{
+    model_code, model_from_code, Along, BatchCounts, LiveRecord, PageQuery, RecordInput, Row,
+};
 use crate::runs::{Fence, RunCounts};
 use crate::{db, timestamp, Result};
 
@@ -24,6 +26,38 @@ pub(crate) const DIALECT: Dialect = Dialect {
 };
 
 type Tx = Transaction<'static, Postgres>;
+
+/// No integration has this key (they start at 1): reads for an integration with no records
+/// yet use it and find nothing.
+const NO_KEY: i64 = 0;
+
+/// The integration's key in `records`, if it has one.
+async fn key_of<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    integration_id: &str,
+) -> Result<Option<i64>> {
+    sqlx::query_scalar("SELECT ikey FROM integration_keys WHERE integration_id = $1")
+        .bind(integration_id)
+        .fetch_optional(executor)
+        .await
+        .map_err(db("reading an integration's key"))
+}
+
+/// The integration's key, made on its first write (two writers making it at once get the
+/// same one).
+async fn key_or_new(tx: &mut Tx, integration_id: &str) -> Result<i64> {
+    if let Some(ikey) = key_of(&mut **tx, integration_id).await? {
+        return Ok(ikey);
+    }
+    sqlx::query("INSERT INTO integration_keys (integration_id) VALUES ($1) ON CONFLICT (integration_id) DO NOTHING")
+        .bind(integration_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("making an integration's key"))?;
+    key_of(&mut **tx, integration_id)
+        .await?
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("no key for {integration_id}")))
+}
 
 /// Serializes the writers of one integration's records: a batch looks up which records
 /// exist and then inserts the others, so two writers storing the same new record (a sync
@@ -43,7 +77,7 @@ async fn lock_integration(tx: &mut Tx, integration_id: &str) -> Result<()> {
 /// alone and the ids of the inserted ones come back.
 async fn insert(
     tx: &mut Tx,
-    integration_id: &str,
+    ikey: i64,
     model: ModelKind,
     records: &[&RecordInput],
     now: i64,
@@ -56,17 +90,17 @@ async fn insert(
         records.iter().map(|r| f(r).clone()).collect()
     };
     let sql = format!(
-        "INSERT INTO records (integration_id, model, changed_at, updated_at, id, remote_id, payload, hash, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id) \
+        "INSERT INTO records (ikey, model, changed_at, updated_at, id, remote_id, payload, hash, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id) \
          SELECT $1, $2, $3, $3, t.* FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[]) AS t{}",
         if or_ignore {
-            " ON CONFLICT (integration_id, model, id) DO NOTHING RETURNING id"
+            " ON CONFLICT (ikey, model, id) DO NOTHING RETURNING id"
         } else {
             ""
         }
     );
     let q = sqlx::query(&sql)
-        .bind(integration_id)
-        .bind(model.as_str())
+        .bind(ikey)
+        .bind(model_code(model))
         .bind(now)
         .bind(records.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
         .bind(
@@ -121,9 +155,9 @@ async fn insert(
     }
 }
 
-async fn update(tx: &mut Tx, integration_id: &str, r: &RecordInput, now: i64) -> Result<()> {
+async fn update(tx: &mut Tx, ikey: i64, r: &RecordInput, now: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE records SET remote_id = $1, payload = $2, hash = $3, changed_at = $4, updated_at = $4, remote_created_at = $5, remote_deleted_at = NULL, nested = $6, nested_hash = $7, parent_remote_id = $8, name_lower = $9, status = $10, employment_type = $11, visibility = $12, job_code = $13, post_url = $14, email_lower = $15, first_name_lower = $16, last_name_lower = $17, outcome = $18, job_id = $19, job_remote_id = $20, current_stage_id = $21, candidate_id = $22 WHERE integration_id = $23 AND model = $24 AND id = $25",
+        "UPDATE records SET remote_id = $1, payload = $2, hash = $3, changed_at = $4, updated_at = $4, remote_created_at = $5, remote_deleted_at = NULL, nested = $6, nested_hash = $7, parent_remote_id = $8, name_lower = $9, status = $10, employment_type = $11, visibility = $12, job_code = $13, post_url = $14, email_lower = $15, first_name_lower = $16, last_name_lower = $17, outcome = $18, job_id = $19, job_remote_id = $20, current_stage_id = $21, candidate_id = $22 WHERE ikey = $23 AND model = $24 AND id = $25",
     )
     .bind(&r.remote_id)
     .bind(&r.payload)
@@ -147,8 +181,8 @@ async fn update(tx: &mut Tx, integration_id: &str, r: &RecordInput, now: i64) ->
     .bind(&r.job_remote_id)
     .bind(&r.current_stage_id)
     .bind(&r.candidate_id)
-    .bind(integration_id)
-    .bind(r.model.as_str())
+    .bind(ikey)
+    .bind(model_code(r.model))
     .bind(&r.id)
     .execute(&mut **tx)
     .await
@@ -156,13 +190,13 @@ async fn update(tx: &mut Tx, integration_id: &str, r: &RecordInput, now: i64) ->
     Ok(())
 }
 
-async fn set_nested(tx: &mut Tx, integration_id: &str, r: &RecordInput, now: i64) -> Result<()> {
-    sqlx::query("UPDATE records SET nested = $1, nested_hash = $2, updated_at = $3 WHERE integration_id = $4 AND model = $5 AND id = $6")
+async fn set_nested(tx: &mut Tx, ikey: i64, r: &RecordInput, now: i64) -> Result<()> {
+    sqlx::query("UPDATE records SET nested = $1, nested_hash = $2, updated_at = $3 WHERE ikey = $4 AND model = $5 AND id = $6")
         .bind(&r.nested)
         .bind(&r.nested_hash)
         .bind(now)
-        .bind(integration_id)
-        .bind(r.model.as_str())
+        .bind(ikey)
+        .bind(model_code(r.model))
         .bind(&r.id)
         .execute(&mut **tx)
         .await
@@ -172,13 +206,13 @@ async fn set_nested(tx: &mut Tx, integration_id: &str, r: &RecordInput, now: i64
 
 async fn existing(
     tx: &mut Tx,
-    integration_id: &str,
+    ikey: i64,
     model: ModelKind,
     ids: Vec<String>,
 ) -> Result<HashMap<String, Existing>> {
-    let rows = sqlx::query("SELECT id, hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE integration_id = $1 AND model = $2 AND id = ANY($3)")
-        .bind(integration_id)
-        .bind(model.as_str())
+    let rows = sqlx::query("SELECT id, hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE ikey = $1 AND model = $2 AND id = ANY($3)")
+        .bind(ikey)
+        .bind(model_code(model))
         .bind(ids)
         .fetch_all(&mut **tx)
         .await
@@ -202,16 +236,16 @@ async fn existing(
 /// Moves `updated_at` to `now` for the records that embed a changed one. (`updated_at + 0`
 /// keeps the planner off the `updated_at` index: a range scan over every older record of
 /// the model would make each batch slower than the one before.)
-async fn touch(tx: &mut Tx, integration_id: &str, touches: &Touches, now: i64) -> Result<u64> {
+async fn touch(tx: &mut Tx, ikey: i64, touches: &Touches, now: i64) -> Result<u64> {
     let mut touched = 0;
     for (model, column, values) in touches.each() {
         if values.is_empty() {
             continue;
         }
-        let sql = format!("UPDATE records SET updated_at = $1 WHERE integration_id = $2 AND model = '{model}' AND updated_at + 0 < $1 AND {column} = ANY($3)");
+        let sql = format!("UPDATE records SET updated_at = $1 WHERE ikey = $2 AND model = {} AND updated_at + 0 < $1 AND {column} = ANY($3)", model_code(model));
         touched += sqlx::query(&sql)
             .bind(now)
-            .bind(integration_id)
+            .bind(ikey)
             .bind(values.iter().cloned().collect::<Vec<_>>())
             .execute(&mut **tx)
             .await
@@ -236,11 +270,12 @@ pub(crate) async fn apply_batch(
 ) -> Result<BatchCounts> {
     let mut tx = begin(pool, "storing a batch").await?;
     lock_integration(&mut tx, integration_id).await?;
+    let ikey = key_or_new(&mut tx, integration_id).await?;
     let mut counts = BatchCounts::default();
     let mut touches = Touches::default();
     for (model, mut records) in plan::latest_by_model(batch) {
         if first_sync {
-            let inserted = insert(&mut tx, integration_id, model, &records, now, true).await?;
+            let inserted = insert(&mut tx, ikey, model, &records, now, true).await?;
             if !inserted.is_empty() {
                 *counts.inserted.entry(model.as_str()).or_default() += inserted.len() as u64;
                 records.retain(|r| !inserted.contains(&r.id));
@@ -250,18 +285,18 @@ pub(crate) async fn apply_batch(
             }
         }
         let ids = records.iter().map(|r| r.id.clone()).collect();
-        let stored = existing(&mut tx, integration_id, model, ids).await?;
+        let stored = existing(&mut tx, ikey, model, ids).await?;
         let writes = plan::decide(model, &records, &stored, &mut counts, &mut touches);
-        insert(&mut tx, integration_id, model, &writes.insert, now, false).await?;
+        insert(&mut tx, ikey, model, &writes.insert, now, false).await?;
         for r in writes.update {
-            update(&mut tx, integration_id, r, now).await?;
+            update(&mut tx, ikey, r, now).await?;
         }
         for r in writes.nested {
-            set_nested(&mut tx, integration_id, r, now).await?;
+            set_nested(&mut tx, ikey, r, now).await?;
         }
     }
     if !first_sync {
-        counts.touched += touch(&mut tx, integration_id, &touches, now).await?;
+        counts.touched += touch(&mut tx, ikey, &touches, now).await?;
     }
     match along {
         Along::Nothing => {}
@@ -286,10 +321,11 @@ pub(crate) async fn mark_deleted(
 ) -> Result<u64> {
     let mut tx = begin(pool, "marking deletions").await?;
     lock_integration(&mut tx, integration_id).await?;
-    let marked = sqlx::query("UPDATE records SET remote_deleted_at = $1, changed_at = $1, updated_at = $1 WHERE integration_id = $2 AND model = $3 AND remote_deleted_at IS NULL AND id = ANY($4)")
+    let ikey = key_of(&mut *tx, integration_id).await?.unwrap_or(NO_KEY);
+    let marked = sqlx::query("UPDATE records SET remote_deleted_at = $1, changed_at = $1, updated_at = $1 WHERE ikey = $2 AND model = $3 AND remote_deleted_at IS NULL AND id = ANY($4)")
         .bind(now)
-        .bind(integration_id)
-        .bind(model.as_str())
+        .bind(ikey)
+        .bind(model_code(model))
         .bind(ids.to_vec())
         .execute(&mut *tx)
         .await
@@ -304,19 +340,21 @@ pub(crate) async fn mark_deleted(
     let mut touches = Touches::default();
     match model {
         ModelKind::Application => {
-            let candidates: Vec<Option<String>> = sqlx::query_scalar("SELECT candidate_id FROM records WHERE integration_id = $1 AND model = 'ats_applications' AND id = ANY($2)")
-                .bind(integration_id)
-                .bind(ids.to_vec())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db("reading records"))?;
+            let candidates: Vec<Option<String>> = sqlx::query_scalar(
+                "SELECT candidate_id FROM records WHERE ikey = $1 AND model = 3 AND id = ANY($2)",
+            )
+            .bind(ikey)
+            .bind(ids.to_vec())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("reading records"))?;
             touches.candidates = candidates.into_iter().flatten().collect();
         }
         ModelKind::Candidate => touches.applications_of_candidates = set,
         ModelKind::ApplicationStage => touches.applications_of_stages = set,
         ModelKind::Job => {}
     }
-    touch(&mut tx, integration_id, &touches, now).await?;
+    touch(&mut tx, ikey, &touches, now).await?;
     tx.commit().await.map_err(db("marking deletions"))?;
     Ok(marked)
 }
@@ -332,11 +370,12 @@ pub(crate) async fn live_records(
     limit: i64,
 ) -> Result<Vec<LiveRecord>> {
     let sql = format!(
-        "SELECT seq, id, remote_id, parent_remote_id, job_id, changed_at FROM records WHERE integration_id = $1 AND model = '{}' AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
-        model.as_str()
+        "SELECT seq, id, remote_id, parent_remote_id, job_id, changed_at FROM records WHERE ikey = $1 AND model = {} AND remote_deleted_at IS NULL AND seq > $2 ORDER BY seq LIMIT $3",
+        model_code(model)
     );
+    let ikey = key_of(pool, integration_id).await?.unwrap_or(NO_KEY);
     let rows: Vec<LiveRow> = sqlx::query_as(&sql)
-        .bind(integration_id)
+        .bind(ikey)
         .bind(after_seq)
         .bind(limit)
         .fetch_all(pool)
@@ -361,7 +400,7 @@ pub(crate) async fn live_records(
 fn row(r: &PgRow) -> std::result::Result<Row, sqlx::Error> {
     Ok(Row {
         seq: r.try_get(0)?,
-        model: r.try_get(1)?,
+        model: i64::from(r.try_get::<i16, _>(1)?),
         id: r.try_get(2)?,
         remote_id: r.try_get(3)?,
         payload: r.try_get(4)?,
@@ -396,20 +435,18 @@ async fn rows(
 /// A list page (one more row than asked, to tell whether more follow). PostgreSQL's
 /// planner chooses how to find candidates by job itself.
 pub(crate) async fn page(pool: &PgPool, q: &PageQuery) -> Result<Vec<Row>> {
+    let (sql, binds) = page_statement(pool, q).await?;
+    rows(pool, &sql, binds, "listing records").await
+}
+
+/// The statement `page` runs for `q` (also what `diagnostics` explains).
+pub(crate) async fn page_statement(pool: &PgPool, q: &PageQuery) -> Result<(String, Vec<Bind>)> {
+    let ikey = key_of(pool, &q.integration_id).await?.unwrap_or(NO_KEY);
     let plan = ListPlan {
         dialect: DIALECT,
         walk_candidates: false,
     };
-    let (sql, binds) = query::list_query(
-        plan,
-        &q.integration_id,
-        q.model,
-        &q.filter,
-        q.after,
-        q.limit,
-        q.key,
-    )?;
-    rows(pool, &sql, binds, "listing records").await
+    query::list_query(plan, ikey, q.model, &q.filter, q.after, q.limit, q.key)
 }
 
 /// Records of `model` whose `column` is one of `values`, in `seq` order: one statement
@@ -422,12 +459,13 @@ pub(crate) async fn by_column(
     values: &[String],
 ) -> Result<Vec<Row>> {
     let sql = format!(
-        "SELECT {} FROM records WHERE integration_id = $1 AND model = '{}' AND {column} = ANY($2) ORDER BY seq",
+        "SELECT {} FROM records WHERE ikey = $1 AND model = {} AND {column} = ANY($2) ORDER BY seq",
         query::SELECT,
-        model.as_str()
+        model_code(model)
     );
+    let ikey = key_of(pool, integration_id).await?.unwrap_or(NO_KEY);
     let rows = sqlx::query(&sql)
-        .bind(integration_id)
+        .bind(ikey)
         .bind(values)
         .fetch_all(pool)
         .await
@@ -446,21 +484,27 @@ pub(crate) async fn refresh_statistics(pool: &PgPool) -> Result<()> {
 }
 
 pub(crate) async fn counts(pool: &PgPool, integration_id: &str) -> Result<BTreeMap<String, i64>> {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT model, COUNT(*) FROM records WHERE integration_id = $1 AND remote_deleted_at IS NULL GROUP BY model")
-        .bind(integration_id)
+    let ikey = key_of(pool, integration_id).await?.unwrap_or(NO_KEY);
+    let rows: Vec<(i16, i64)> = sqlx::query_as("SELECT model, COUNT(*) FROM records WHERE ikey = $1 AND remote_deleted_at IS NULL GROUP BY model")
+        .bind(ikey)
         .fetch_all(pool)
         .await
         .map_err(db("counting records"))?;
-    Ok(rows.into_iter().collect())
+    rows.into_iter()
+        .map(|(model, n)| Ok((model_from_code(i64::from(model))?.as_str().to_owned(), n)))
+        .collect()
 }
 
 pub(crate) async fn changed_since(pool: &PgPool, integration_id: &str, since: i64) -> Result<u64> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records WHERE integration_id = $1 AND (updated_at >= $2 OR changed_at >= $2)")
-        .bind(integration_id)
-        .bind(since)
-        .fetch_one(pool)
-        .await
-        .map_err(db("counting changed records"))?;
+    let ikey = key_of(pool, integration_id).await?.unwrap_or(NO_KEY);
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM records WHERE ikey = $1 AND (updated_at >= $2 OR changed_at >= $2)",
+    )
+    .bind(ikey)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+    .map_err(db("counting changed records"))?;
     Ok(n as u64)
 }
 
@@ -496,15 +540,19 @@ pub(crate) async fn created_remote_ids(
 /// Inside a transaction: removes every record of an integration, with its created-
 /// application marks (the integration itself is deleted by the caller).
 pub(crate) async fn delete_all(tx: &mut Tx, integration_id: &str) -> Result<()> {
-    for sql in [
-        "DELETE FROM records WHERE integration_id = $1",
-        "DELETE FROM created_applications WHERE integration_id = $1",
-    ] {
-        sqlx::query(sql)
-            .bind(integration_id)
+    // The integration's key stays: ids are never reused, and a write still in flight for
+    // the integration must not take its key over for another.
+    if let Some(ikey) = key_of(&mut **tx, integration_id).await? {
+        sqlx::query("DELETE FROM records WHERE ikey = $1")
+            .bind(ikey)
             .execute(&mut **tx)
             .await
             .map_err(db("deleting an integration's records"))?;
     }
+    sqlx::query("DELETE FROM created_applications WHERE integration_id = $1")
+        .bind(integration_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("deleting an integration's records"))?;
     Ok(())
 }

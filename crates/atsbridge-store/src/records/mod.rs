@@ -156,18 +156,29 @@ fn order_key(column: &str, updated_at: Timestamp, remote_created_at: Option<i64>
     }
 }
 
-pub(crate) fn model_of(s: &str) -> Result<ModelKind> {
+/// A model as `records` stores it: a small number rather than its name, in every row and
+/// index entry (the numbers are the schema's; never change one).
+pub(crate) fn model_code(model: ModelKind) -> i64 {
+    match model {
+        ModelKind::Job => 1,
+        ModelKind::Candidate => 2,
+        ModelKind::Application => 3,
+        ModelKind::ApplicationStage => 4,
+    }
+}
+
+pub(crate) fn model_from_code(code: i64) -> Result<ModelKind> {
     ModelKind::ALL
         .into_iter()
-        .find(|m| m.as_str() == s)
-        .ok_or_else(|| StoreError::Corrupt(format!("model `{s}`")))
+        .find(|m| model_code(*m) == code)
+        .ok_or_else(|| StoreError::Corrupt(format!("model number {code}")))
 }
 
 /// A record row as the engines read it (`query::SELECT`, in that order).
 #[derive(Debug)]
 pub(crate) struct Row {
     pub seq: i64,
-    pub model: String,
+    pub model: i64,
     pub id: String,
     pub remote_id: String,
     pub payload: String,
@@ -186,7 +197,7 @@ impl Row {
         let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
         Ok(StoredRecord {
             seq: self.seq,
-            model: model_of(&self.model)?,
+            model: model_from_code(self.model)?,
             payload: serde_json::from_str(&self.payload).map_err(corrupt)?,
             nested: self
                 .nested

@@ -59,16 +59,16 @@ pub(crate) struct Touches {
 
 impl Touches {
     /// `(model, column, values)` for each touch an engine runs.
-    pub(crate) fn each(&self) -> [(&'static str, &'static str, &BTreeSet<String>); 3] {
+    pub(crate) fn each(&self) -> [(ModelKind, &'static str, &BTreeSet<String>); 3] {
         [
-            ("ats_candidates", "id", &self.candidates),
+            (ModelKind::Candidate, "id", &self.candidates),
             (
-                "ats_applications",
+                ModelKind::Application,
                 "candidate_id",
                 &self.applications_of_candidates,
             ),
             (
-                "ats_applications",
+                ModelKind::Application,
                 "current_stage_id",
                 &self.applications_of_stages,
             ),

@@ -5,7 +5,7 @@
 use atsbridge_model::ModelKind;
 
 use crate::filter::Filter;
-use crate::records::Position;
+use crate::records::{model_code, Position};
 use crate::{Result, StoreError};
 
 /// The columns a record row is read with (`records::Row`).
@@ -78,7 +78,7 @@ pub(crate) struct ListPlan {
 /// A list page's statement (selecting `SELECT`) and its values.
 pub(crate) fn list_query(
     plan: ListPlan,
-    integration_id: &str,
+    ikey: i64,
     model: ModelKind,
     filter: &Filter,
     after: Option<Position>,
@@ -88,12 +88,12 @@ pub(crate) fn list_query(
     let d = plan.dialect;
     let mut p = Params::new(d);
     let mut sql = format!(
-        "SELECT {SELECT} FROM records WHERE integration_id = {}{} AND model = '{}'",
+        "SELECT {SELECT} FROM records WHERE ikey = {}{} AND model = {}",
         d.plain,
         p.next(),
-        model.as_str()
+        model_code(model)
     );
-    let mut binds: Vec<Bind> = vec![Bind::Text(integration_id.to_owned())];
+    let mut binds: Vec<Bind> = vec![Bind::Int(ikey)];
     let eq_list = |sql: &mut String,
                    binds: &mut Vec<Bind>,
                    p: &mut Params,
@@ -206,9 +206,9 @@ pub(crate) fn list_query(
                         "id"
                     };
                     sql.push_str(&format!(
-                            " AND {id} IN (SELECT candidate_id FROM records WHERE integration_id = {inner_integration} AND model = 'ats_applications' AND job_id IN ({list}))"
+                            " AND {id} IN (SELECT candidate_id FROM records WHERE ikey = {inner_integration} AND model = 3 AND job_id IN ({list}))"
                         ));
-                    binds.push(Bind::Text(integration_id.to_owned()));
+                    binds.push(Bind::Int(ikey));
                     binds.extend(jobs.iter().cloned().map(Bind::Text));
                 }
             }
@@ -255,16 +255,16 @@ pub(crate) fn list_query(
 /// choice).
 pub(crate) fn applications_of_jobs_count(
     dialect: Dialect,
-    integration_id: &str,
+    ikey: i64,
     jobs: &[String],
 ) -> (String, Vec<Bind>) {
     let mut p = Params::new(dialect);
     let sql = format!(
-        "SELECT COUNT(*) FROM records WHERE integration_id = {} AND model = 'ats_applications' AND job_id IN ({})",
+        "SELECT COUNT(*) FROM records WHERE ikey = {} AND model = 3 AND job_id IN ({})",
         p.next(),
         p.list(jobs.len())
     );
-    let mut binds = vec![Bind::Text(integration_id.to_owned())];
+    let mut binds = vec![Bind::Int(ikey)];
     binds.extend(jobs.iter().cloned().map(Bind::Text));
     (sql, binds)
 }

@@ -14,7 +14,9 @@ use rusqlite::{params, params_from_iter, OptionalExtension as _, Transaction};
 use super::sq;
 use crate::records::plan::{self, Existing, Touches};
 use crate::records::query::{self, Bind, Dialect, ListPlan};
-use crate::records::{Along, BatchCounts, LiveRecord, PageQuery, RecordInput, Row};
+use crate::records::{
+    model_code, model_from_code, Along, BatchCounts, LiveRecord, PageQuery, RecordInput, Row,
+};
 use crate::runs::{Fence, RunCounts};
 use crate::{timestamp, Result};
 
@@ -39,6 +41,28 @@ pub(crate) const DIALECT: Dialect = Dialect {
 /// the walk would read every candidate for a job with a few hundred.
 const WALK_CANDIDATES_ABOVE: i64 = 2_000;
 
+/// No integration has this key (they start at 1): reads for an integration with no records
+/// yet use it and find nothing.
+const NO_KEY: i64 = 0;
+
+/// The integration's key in `records`, if it has one.
+fn key_of(tx: &Transaction<'_>, integration_id: &str) -> Result<Option<i64>> {
+    tx.prepare_cached("SELECT ikey FROM integration_keys WHERE integration_id = ?1")
+        .and_then(|mut s| s.query_row([integration_id], |r| r.get(0)).optional())
+        .map_err(sq("reading an integration's key"))
+}
+
+/// The integration's key, made on its first write.
+fn key_or_new(tx: &Transaction<'_>, integration_id: &str) -> Result<i64> {
+    if let Some(ikey) = key_of(tx, integration_id)? {
+        return Ok(ikey);
+    }
+    tx.prepare_cached("INSERT INTO integration_keys (integration_id) VALUES (?1)")
+        .and_then(|mut s| s.execute([integration_id]))
+        .map_err(sq("making an integration's key"))?;
+    Ok(tx.last_insert_rowid())
+}
+
 impl ToSql for Bind {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         match self {
@@ -48,7 +72,7 @@ impl ToSql for Bind {
     }
 }
 
-const COLUMNS: &str = "integration_id, model, id, remote_id, payload, hash, changed_at, updated_at, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id";
+const COLUMNS: &str = "ikey, model, id, remote_id, payload, hash, changed_at, updated_at, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id";
 
 fn insert_sql(or_ignore: bool) -> String {
     let values = (1..=26)
@@ -58,7 +82,7 @@ fn insert_sql(or_ignore: bool) -> String {
     format!(
         "INSERT INTO records ({COLUMNS}) VALUES ({values}){}",
         if or_ignore {
-            " ON CONFLICT (integration_id, model, id) DO NOTHING"
+            " ON CONFLICT (ikey, model, id) DO NOTHING"
         } else {
             ""
         }
@@ -68,7 +92,7 @@ fn insert_sql(or_ignore: bool) -> String {
 /// Inserts one record; false when `or_ignore` and it was stored already.
 fn insert(
     tx: &Transaction<'_>,
-    integration_id: &str,
+    ikey: i64,
     r: &RecordInput,
     now: i64,
     or_ignore: bool,
@@ -78,8 +102,8 @@ fn insert(
         .map_err(sq("inserting records"))?;
     let n = statement
         .execute(params![
-            integration_id,
-            r.model.as_str(),
+            ikey,
+            model_code(r.model),
             r.id,
             r.remote_id,
             r.payload,
@@ -109,10 +133,10 @@ fn insert(
     Ok(n == 1)
 }
 
-fn update(tx: &Transaction<'_>, integration_id: &str, r: &RecordInput, now: i64) -> Result<()> {
+fn update(tx: &Transaction<'_>, ikey: i64, r: &RecordInput, now: i64) -> Result<()> {
     let mut statement = tx
         .prepare_cached(
-            "UPDATE records SET remote_id = ?1, payload = ?2, hash = ?3, changed_at = ?4, updated_at = ?4, remote_created_at = ?5, remote_deleted_at = NULL, nested = ?6, nested_hash = ?7, parent_remote_id = ?8, name_lower = ?9, status = ?10, employment_type = ?11, visibility = ?12, job_code = ?13, post_url = ?14, email_lower = ?15, first_name_lower = ?16, last_name_lower = ?17, outcome = ?18, job_id = ?19, job_remote_id = ?20, current_stage_id = ?21, candidate_id = ?22 WHERE integration_id = +?23 AND model = ?24 AND id = +?25",
+            "UPDATE records SET remote_id = ?1, payload = ?2, hash = ?3, changed_at = ?4, updated_at = ?4, remote_created_at = ?5, remote_deleted_at = NULL, nested = ?6, nested_hash = ?7, parent_remote_id = ?8, name_lower = ?9, status = ?10, employment_type = ?11, visibility = ?12, job_code = ?13, post_url = ?14, email_lower = ?15, first_name_lower = ?16, last_name_lower = ?17, outcome = ?18, job_id = ?19, job_remote_id = ?20, current_stage_id = ?21, candidate_id = ?22 WHERE ikey = ?23 AND model = ?24 AND id = +?25",
         )
         .map_err(sq("updating a record"))?;
     statement
@@ -139,18 +163,18 @@ fn update(tx: &Transaction<'_>, integration_id: &str, r: &RecordInput, now: i64)
             r.job_remote_id,
             r.current_stage_id,
             r.candidate_id,
-            integration_id,
-            r.model.as_str(),
+            ikey,
+            model_code(r.model),
             r.id,
         ])
         .map_err(sq("updating a record"))?;
     Ok(())
 }
 
-fn set_nested(tx: &Transaction<'_>, integration_id: &str, r: &RecordInput, now: i64) -> Result<()> {
-    tx.prepare_cached("UPDATE records SET nested = ?1, nested_hash = ?2, updated_at = ?3 WHERE integration_id = +?4 AND model = ?5 AND id = +?6")
+fn set_nested(tx: &Transaction<'_>, ikey: i64, r: &RecordInput, now: i64) -> Result<()> {
+    tx.prepare_cached("UPDATE records SET nested = ?1, nested_hash = ?2, updated_at = ?3 WHERE ikey = ?4 AND model = ?5 AND id = +?6")
         .and_then(|mut s| {
-            s.execute(params![r.nested, r.nested_hash, now, integration_id, r.model.as_str(), r.id])
+            s.execute(params![r.nested, r.nested_hash, now, ikey, model_code(r.model), r.id])
         })
         .map_err(sq("updating nested data"))?;
     Ok(())
@@ -158,17 +182,17 @@ fn set_nested(tx: &Transaction<'_>, integration_id: &str, r: &RecordInput, now: 
 
 fn existing<'a>(
     tx: &Transaction<'_>,
-    integration_id: &str,
+    ikey: i64,
     model: ModelKind,
     ids: impl Iterator<Item = &'a str>,
 ) -> Result<HashMap<String, Existing>> {
     let mut statement = tx
-        .prepare_cached("SELECT hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE integration_id = +?1 AND model = ?2 AND id = +?3")
+        .prepare_cached("SELECT hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE ikey = ?1 AND model = ?2 AND id = +?3")
         .map_err(sq("reading stored hashes"))?;
     let mut out = HashMap::new();
     for id in ids {
         let found = statement
-            .query_row(params![integration_id, model.as_str(), id], |row| {
+            .query_row(params![ikey, model_code(model), id], |row| {
                 Ok(Existing {
                     hash: row.get(0)?,
                     nested_hash: row.get(1)?,
@@ -188,17 +212,17 @@ fn existing<'a>(
 /// Moves `updated_at` to `now` for the records that embed a changed one. (`updated_at + 0`
 /// keeps the planner off the `updated_at` index: a range scan over every older record of
 /// the model would make each batch slower than the one before.)
-fn touch(tx: &Transaction<'_>, integration_id: &str, touches: &Touches, now: i64) -> Result<u64> {
+fn touch(tx: &Transaction<'_>, ikey: i64, touches: &Touches, now: i64) -> Result<u64> {
     let mut touched = 0;
     for (model, column, values) in touches.each() {
         if values.is_empty() {
             continue;
         }
-        let sql = format!("UPDATE records SET updated_at = ?1 WHERE integration_id = +?2 AND model = '{model}' AND updated_at + 0 < ?1 AND {column} = ?3");
+        let sql = format!("UPDATE records SET updated_at = ?1 WHERE ikey = ?2 AND model = {} AND updated_at + 0 < ?1 AND {column} = ?3", model_code(model));
         let mut statement = tx.prepare_cached(&sql).map_err(sq("moving updated_at"))?;
         for v in values {
             touched += statement
-                .execute(params![now, integration_id, v])
+                .execute(params![now, ikey, v])
                 .map_err(sq("moving updated_at"))? as u64;
         }
     }
@@ -214,13 +238,14 @@ pub(crate) fn apply_batch(
     first_sync: bool,
     along: &Along,
 ) -> Result<BatchCounts> {
+    let ikey = key_or_new(tx, integration_id)?;
     let mut counts = BatchCounts::default();
     let mut touches = Touches::default();
     for (model, mut records) in plan::latest_by_model(batch) {
         if first_sync {
             let mut inserted = HashSet::new();
             for r in &records {
-                if insert(tx, integration_id, r, now, true)? {
+                if insert(tx, ikey, r, now, true)? {
                     inserted.insert(r.id.as_str());
                 }
             }
@@ -232,25 +257,20 @@ pub(crate) fn apply_batch(
                 continue;
             }
         }
-        let stored = existing(
-            tx,
-            integration_id,
-            model,
-            records.iter().map(|r| r.id.as_str()),
-        )?;
+        let stored = existing(tx, ikey, model, records.iter().map(|r| r.id.as_str()))?;
         let writes = plan::decide(model, &records, &stored, &mut counts, &mut touches);
         for r in writes.insert {
-            insert(tx, integration_id, r, now, false)?;
+            insert(tx, ikey, r, now, false)?;
         }
         for r in writes.update {
-            update(tx, integration_id, r, now)?;
+            update(tx, ikey, r, now)?;
         }
         for r in writes.nested {
-            set_nested(tx, integration_id, r, now)?;
+            set_nested(tx, ikey, r, now)?;
         }
     }
     if !first_sync {
-        counts.touched += touch(tx, integration_id, &touches, now)?;
+        counts.touched += touch(tx, ikey, &touches, now)?;
     }
     match along {
         Along::Nothing => {}
@@ -270,13 +290,14 @@ pub(crate) fn mark_deleted(
     now: i64,
     fence: Option<&Fence>,
 ) -> Result<u64> {
+    let ikey = key_of(tx, integration_id)?.unwrap_or(NO_KEY);
     let mut statement = tx
-        .prepare_cached("UPDATE records SET remote_deleted_at = ?1, changed_at = ?1, updated_at = ?1 WHERE integration_id = +?2 AND model = ?3 AND remote_deleted_at IS NULL AND id = +?4")
+        .prepare_cached("UPDATE records SET remote_deleted_at = ?1, changed_at = ?1, updated_at = ?1 WHERE ikey = ?2 AND model = ?3 AND remote_deleted_at IS NULL AND id = +?4")
         .map_err(sq("marking deletions"))?;
     let mut marked = 0;
     for id in ids {
         marked += statement
-            .execute(params![now, integration_id, model.as_str(), id])
+            .execute(params![now, ikey, model_code(model), id])
             .map_err(sq("marking deletions"))? as u64;
     }
     if let Some(fence) = fence {
@@ -289,11 +310,13 @@ pub(crate) fn mark_deleted(
     match model {
         ModelKind::Application => {
             let mut lookup = tx
-                .prepare_cached("SELECT candidate_id FROM records WHERE integration_id = +?1 AND model = 'ats_applications' AND id = +?2")
+                .prepare_cached(
+                    "SELECT candidate_id FROM records WHERE ikey = ?1 AND model = 3 AND id = +?2",
+                )
                 .map_err(sq("reading records"))?;
             for id in &set {
                 let candidate: Option<Option<String>> = lookup
-                    .query_row(params![integration_id, id], |r| r.get(0))
+                    .query_row(params![ikey, id], |r| r.get(0))
                     .optional()
                     .map_err(sq("reading records"))?;
                 touches.candidates.extend(candidate.flatten());
@@ -303,7 +326,7 @@ pub(crate) fn mark_deleted(
         ModelKind::ApplicationStage => touches.applications_of_stages = set,
         ModelKind::Job => {}
     }
-    touch(tx, integration_id, &touches, now)?;
+    touch(tx, ikey, &touches, now)?;
     Ok(marked)
 }
 
@@ -314,23 +337,21 @@ pub(crate) fn live_records(
     after_seq: i64,
     limit: i64,
 ) -> Result<Vec<LiveRecord>> {
+    let ikey = key_of(tx, integration_id)?.unwrap_or(NO_KEY);
     let mut statement = tx
-        .prepare_cached("SELECT seq, id, remote_id, parent_remote_id, job_id, changed_at FROM records WHERE integration_id = +?1 AND model = ?2 AND remote_deleted_at IS NULL AND seq > ?3 ORDER BY seq LIMIT ?4")
+        .prepare_cached("SELECT seq, id, remote_id, parent_remote_id, job_id, changed_at FROM records WHERE ikey = ?1 AND model = ?2 AND remote_deleted_at IS NULL AND seq > ?3 ORDER BY seq LIMIT ?4")
         .map_err(sq("listing live records"))?;
     let rows = statement
-        .query_map(
-            params![integration_id, model.as_str(), after_seq, limit],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, i64>(5)?,
-                ))
-            },
-        )
+        .query_map(params![ikey, model_code(model), after_seq, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })
         .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
         .map_err(sq("listing live records"))?;
     rows.into_iter()
@@ -382,13 +403,14 @@ fn rows(
 /// A list page's statement and values, with the `walk_candidates` choice made on `tx`: what
 /// `page` runs and `diagnostics` explains.
 pub(crate) fn page_statement(tx: &Transaction<'_>, q: &PageQuery) -> Result<(String, Vec<Bind>)> {
+    let ikey = key_of(tx, &q.integration_id)?.unwrap_or(NO_KEY);
     let mut plan = ListPlan {
         dialect: DIALECT,
         walk_candidates: false,
     };
     if let (ModelKind::Candidate, Some(jobs)) = (q.model, &q.filter.job_ids) {
         if !jobs.is_empty() {
-            let (sql, binds) = query::applications_of_jobs_count(DIALECT, &q.integration_id, jobs);
+            let (sql, binds) = query::applications_of_jobs_count(DIALECT, ikey, jobs);
             let matches: i64 = tx
                 .prepare_cached(&sql)
                 .and_then(|mut s| s.query_row(params_from_iter(binds.iter()), |r| r.get(0)))
@@ -396,15 +418,7 @@ pub(crate) fn page_statement(tx: &Transaction<'_>, q: &PageQuery) -> Result<(Str
             plan.walk_candidates = matches > WALK_CANDIDATES_ABOVE;
         }
     }
-    query::list_query(
-        plan,
-        &q.integration_id,
-        q.model,
-        &q.filter,
-        q.after,
-        q.limit,
-        q.key,
-    )
+    query::list_query(plan, ikey, q.model, &q.filter, q.after, q.limit, q.key)
 }
 
 /// A list page (one more row than asked, to tell whether more follow).
@@ -423,10 +437,11 @@ pub(crate) fn by_column(
     column: &str,
     values: &[String],
 ) -> Result<Vec<Row>> {
+    let ikey = key_of(tx, integration_id)?.unwrap_or(NO_KEY);
     let sql = format!(
-        "SELECT {} FROM records WHERE integration_id = +?1 AND model = '{}' AND {column} = ?2",
+        "SELECT {} FROM records WHERE ikey = ?1 AND model = {} AND {column} = ?2",
         query::SELECT,
-        model.as_str()
+        model_code(model)
     );
     let mut out = Vec::with_capacity(values.len());
     let mut seen = HashSet::with_capacity(values.len());
@@ -434,10 +449,7 @@ pub(crate) fn by_column(
         if !seen.insert(value.as_str()) {
             continue;
         }
-        let binds = [
-            Bind::Text(integration_id.to_owned()),
-            Bind::Text(value.clone()),
-        ];
+        let binds = [Bind::Int(ikey), Bind::Text(value.clone())];
         out.extend(rows(tx, &sql, &binds, "reading records")?);
     }
     out.sort_unstable_by_key(|r| r.seq);
@@ -450,20 +462,25 @@ pub(crate) fn refresh_statistics(tx: &Transaction<'_>) -> Result<()> {
 }
 
 pub(crate) fn counts(tx: &Transaction<'_>, integration_id: &str) -> Result<BTreeMap<String, i64>> {
+    let ikey = key_of(tx, integration_id)?.unwrap_or(NO_KEY);
     let mut statement = tx
-        .prepare_cached("SELECT model, COUNT(*) FROM records WHERE integration_id = ?1 AND remote_deleted_at IS NULL GROUP BY model")
+        .prepare_cached("SELECT model, COUNT(*) FROM records WHERE ikey = ?1 AND remote_deleted_at IS NULL GROUP BY model")
         .map_err(sq("counting records"))?;
     let counts = statement
-        .query_map([integration_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .and_then(Iterator::collect::<rusqlite::Result<BTreeMap<String, i64>>>)
+        .query_map([ikey], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
         .map_err(sq("counting records"))?;
-    Ok(counts)
+    counts
+        .into_iter()
+        .map(|(model, n)| Ok((model_from_code(model)?.as_str().to_owned(), n)))
+        .collect()
 }
 
 pub(crate) fn changed_since(tx: &Transaction<'_>, integration_id: &str, since: i64) -> Result<u64> {
+    let ikey = key_of(tx, integration_id)?.unwrap_or(NO_KEY);
     let n: i64 = tx
-        .prepare_cached("SELECT COUNT(*) FROM records WHERE integration_id = ?1 AND (updated_at >= ?2 OR changed_at >= ?2)")
-        .and_then(|mut s| s.query_row(params![integration_id, since], |r| r.get(0)))
+        .prepare_cached("SELECT COUNT(*) FROM records WHERE ikey = ?1 AND (updated_at >= ?2 OR changed_at >= ?2)")
+        .and_then(|mut s| s.query_row(params![ikey, since], |r| r.get(0)))
         .map_err(sq("counting changed records"))?;
     Ok(n as u64)
 }
@@ -497,13 +514,15 @@ pub(crate) fn created_remote_ids(
 /// Inside a write: removes every record of an integration, with its created-application
 /// marks (the integration itself is deleted by the caller).
 pub(crate) fn delete_all(tx: &Transaction<'_>, integration_id: &str) -> Result<()> {
-    for sql in [
-        "DELETE FROM records WHERE integration_id = ?1",
-        "DELETE FROM created_applications WHERE integration_id = ?1",
-    ] {
-        tx.prepare_cached(sql)
-            .and_then(|mut s| s.execute([integration_id]))
+    // The integration's key stays: ids are never reused, and a write still in flight for
+    // the integration must not take its key over for another.
+    if let Some(ikey) = key_of(tx, integration_id)? {
+        tx.prepare_cached("DELETE FROM records WHERE ikey = ?1")
+            .and_then(|mut s| s.execute([ikey]))
             .map_err(sq("deleting an integration's records"))?;
     }
+    tx.prepare_cached("DELETE FROM created_applications WHERE integration_id = ?1")
+        .and_then(|mut s| s.execute([integration_id]))
+        .map_err(sq("deleting an integration's records"))?;
     Ok(())
 }
