@@ -273,16 +273,27 @@ pub async fn applications_json(
         .into_iter()
         .collect();
     let mut candidates: HashMap<String, String> = HashMap::new();
-    if !candidate_ids.is_empty() {
-        for record in store
-            .by_ids_raw(integration_id, ModelKind::Candidate, &candidate_ids)
-            .await?
-        {
-            // The summary's fields are a subset of the candidate's; serde skips the rest.
-            let summary: ApplicationCandidate =
-                serde_json::from_str(&record.payload).map_err(|e| corrupt(&record, &e))?;
-            candidates.insert(record.id.clone(), to_json(&summary)?);
-        }
+    for c in store
+        .candidate_summaries(integration_id, &candidate_ids)
+        .await?
+    {
+        let summary = match (c.summary, c.payload) {
+            (Some(summary), _) => summary,
+            // Written before summaries were stored: made from the candidate's JSON (the
+            // summary's fields are a subset of the candidate's; serde skips the rest).
+            (None, Some(payload)) => {
+                let summary: ApplicationCandidate =
+                    serde_json::from_str(&payload).map_err(|e| {
+                        crate::error::ApiError::from(StoreError::Corrupt(format!(
+                            "candidate {}: {e}",
+                            c.id
+                        )))
+                    })?;
+                to_json(&summary)?
+            }
+            (None, None) => continue,
+        };
+        candidates.insert(c.id, summary);
     }
     let mut out = String::with_capacity(records.iter().map(|r| r.payload.len() + 600).sum());
     out.push('[');

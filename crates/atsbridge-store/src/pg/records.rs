@@ -13,7 +13,8 @@ use sqlx::{PgPool, Postgres, Row as _, Transaction};
 use crate::records::plan::{self, Existing, Touches};
 use crate::records::query::{self, Bind, Dialect, ListPlan};
 use crate::records::{
-    model_code, model_from_code, Along, BatchCounts, LiveRecord, PageQuery, RecordInput, Row,
+    model_code, model_from_code, Along, BatchCounts, CandidateSummary, LiveRecord, PageQuery,
+    RecordInput, Row,
 };
 use crate::runs::{Fence, RunCounts};
 use crate::{db, timestamp, Result};
@@ -90,8 +91,8 @@ async fn insert(
         records.iter().map(|r| f(r).clone()).collect()
     };
     let sql = format!(
-        "INSERT INTO records (ikey, model, changed_at, updated_at, id, remote_id, payload, hash, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id) \
-         SELECT $1, $2, $3, $3, t.* FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[]) AS t{}",
+        "INSERT INTO records (ikey, model, changed_at, updated_at, id, remote_id, payload, hash, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id, summary) \
+         SELECT $1, $2, $3, $3, t.* FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::text[], $26::text[]) AS t{}",
         if or_ignore {
             " ON CONFLICT (ikey, model, id) DO NOTHING RETURNING id"
         } else {
@@ -138,7 +139,8 @@ async fn insert(
         .bind(text(|r| &r.job_id))
         .bind(text(|r| &r.job_remote_id))
         .bind(text(|r| &r.current_stage_id))
-        .bind(text(|r| &r.candidate_id));
+        .bind(text(|r| &r.candidate_id))
+        .bind(text(|r| &r.summary));
     if or_ignore {
         let rows = q
             .fetch_all(&mut **tx)
@@ -157,7 +159,7 @@ async fn insert(
 
 async fn update(tx: &mut Tx, ikey: i64, r: &RecordInput, now: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE records SET remote_id = $1, payload = $2, hash = $3, changed_at = $4, updated_at = $4, remote_created_at = $5, remote_deleted_at = NULL, nested = $6, nested_hash = $7, parent_remote_id = $8, name_lower = $9, status = $10, employment_type = $11, visibility = $12, job_code = $13, post_url = $14, email_lower = $15, first_name_lower = $16, last_name_lower = $17, outcome = $18, job_id = $19, job_remote_id = $20, current_stage_id = $21, candidate_id = $22 WHERE ikey = $23 AND model = $24 AND id = $25",
+        "UPDATE records SET remote_id = $1, payload = $2, hash = $3, changed_at = $4, updated_at = $4, remote_created_at = $5, remote_deleted_at = NULL, nested = $6, nested_hash = $7, parent_remote_id = $8, name_lower = $9, status = $10, employment_type = $11, visibility = $12, job_code = $13, post_url = $14, email_lower = $15, first_name_lower = $16, last_name_lower = $17, outcome = $18, job_id = $19, job_remote_id = $20, current_stage_id = $21, candidate_id = $22, summary = $26 WHERE ikey = $23 AND model = $24 AND id = $25",
     )
     .bind(&r.remote_id)
     .bind(&r.payload)
@@ -184,6 +186,7 @@ async fn update(tx: &mut Tx, ikey: i64, r: &RecordInput, now: i64) -> Result<()>
     .bind(ikey)
     .bind(model_code(r.model))
     .bind(&r.id)
+    .bind(&r.summary)
     .execute(&mut **tx)
     .await
     .map_err(db("updating a record"))?;
@@ -473,6 +476,30 @@ pub(crate) async fn by_column(
     rows.iter()
         .map(|r| row(r).map_err(db("reading records")))
         .collect()
+}
+
+/// Candidates' summaries by id; the candidate's JSON for one written before summaries were
+/// stored.
+pub(crate) async fn summaries(
+    pool: &PgPool,
+    integration_id: &str,
+    ids: &[String],
+) -> Result<Vec<CandidateSummary>> {
+    let ikey = key_of(pool, integration_id).await?.unwrap_or(NO_KEY);
+    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as("SELECT id, summary, CASE WHEN summary IS NULL THEN payload END FROM records WHERE ikey = $1 AND model = 2 AND id = ANY($2)")
+        .bind(ikey)
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+        .map_err(db("reading candidates' summaries"))?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, summary, payload)| CandidateSummary {
+            id,
+            summary,
+            payload,
+        })
+        .collect())
 }
 
 pub(crate) async fn refresh_statistics(pool: &PgPool) -> Result<()> {

@@ -2,7 +2,8 @@
 //! whether it changed, its nested part, and the columns filters use. Backend-neutral.
 
 use atsbridge_model::connector::Record;
-use atsbridge_model::{ModelKind, Timestamp};
+use atsbridge_model::{ApplicationCandidate, ModelKind, Timestamp};
+use serde::Deserialize as _;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -37,6 +38,9 @@ pub struct RecordInput {
     pub job_remote_id: Option<String>,
     pub current_stage_id: Option<String>,
     pub candidate_id: Option<String>,
+    /// A candidate's summary as applications embed it (Kombo's `application.candidate`),
+    /// JSON rendered once here. Not part of the hash: it is made from the payload.
+    pub summary: Option<String>,
 }
 
 /// JSON with object keys sorted at every level, whatever map type serde_json was built with.
@@ -201,6 +205,15 @@ impl RecordInput {
             .and_then(|t| Timestamp::parse(&t).ok())
             .map(millis);
         let payload_text = canonical(&payload);
+        // A candidate whose fields do not make a summary gets none; readers then parse
+        // its JSON as before.
+        let summary = (model == ModelKind::Candidate)
+            .then(|| {
+                ApplicationCandidate::deserialize(&payload)
+                    .ok()
+                    .and_then(|c| serde_json::to_string(&c).ok())
+            })
+            .flatten();
         let nested = nested.as_ref().map(canonical);
         let first_email = payload
             .get("email_addresses")
@@ -233,6 +246,7 @@ impl RecordInput {
             remote_id,
             payload: payload_text,
             nested,
+            summary,
         })
     }
 

@@ -110,6 +110,15 @@ impl BatchCounts {
     }
 }
 
+/// A candidate as applications embed it: its summary's JSON as stored, or, for a candidate
+/// written before summaries were stored, its own JSON to make the summary from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidateSummary {
+    pub id: String,
+    pub summary: Option<String>,
+    pub payload: Option<String>,
+}
+
 /// A live record as the deletion sweep sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveRecord {
@@ -622,6 +631,28 @@ impl Store {
             Db::Postgres(p) => {
                 pg::records::by_column(p, integration_id, model, column, values).await
             }
+        }
+    }
+
+    /// The summaries of the given candidates (see `CandidateSummary`), for a page of
+    /// applications.
+    pub async fn candidate_summaries(
+        &self,
+        integration_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<CandidateSummary>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        match &self.db {
+            Db::Sqlite(s) => {
+                let (integration_id, ids) = (integration_id.to_owned(), ids.to_vec());
+                s.read("reading candidates' summaries", move |tx| {
+                    sqlite::records::summaries(tx, &integration_id, &ids)
+                })
+                .await
+            }
+            Db::Postgres(p) => pg::records::summaries(p, integration_id, ids).await,
         }
     }
 

@@ -15,7 +15,8 @@ use super::sq;
 use crate::records::plan::{self, Existing, Touches};
 use crate::records::query::{self, Bind, Dialect, ListPlan};
 use crate::records::{
-    model_code, model_from_code, Along, BatchCounts, LiveRecord, PageQuery, RecordInput, Row,
+    model_code, model_from_code, Along, BatchCounts, CandidateSummary, LiveRecord, PageQuery,
+    RecordInput, Row,
 };
 use crate::runs::{Fence, RunCounts};
 use crate::{timestamp, Result};
@@ -72,10 +73,10 @@ impl ToSql for Bind {
     }
 }
 
-const COLUMNS: &str = "ikey, model, id, remote_id, payload, hash, changed_at, updated_at, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id";
+const COLUMNS: &str = "ikey, model, id, remote_id, payload, hash, changed_at, updated_at, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id, summary";
 
 fn insert_sql(or_ignore: bool) -> String {
-    let values = (1..=26)
+    let values = (1..=27)
         .map(|i| format!("?{i}"))
         .collect::<Vec<_>>()
         .join(", ");
@@ -128,6 +129,7 @@ fn insert(
             r.job_remote_id,
             r.current_stage_id,
             r.candidate_id,
+            r.summary,
         ])
         .map_err(sq("inserting records"))?;
     Ok(n == 1)
@@ -136,7 +138,7 @@ fn insert(
 fn update(tx: &Transaction<'_>, ikey: i64, r: &RecordInput, now: i64) -> Result<()> {
     let mut statement = tx
         .prepare_cached(
-            "UPDATE records SET remote_id = ?1, payload = ?2, hash = ?3, changed_at = ?4, updated_at = ?4, remote_created_at = ?5, remote_deleted_at = NULL, nested = ?6, nested_hash = ?7, parent_remote_id = ?8, name_lower = ?9, status = ?10, employment_type = ?11, visibility = ?12, job_code = ?13, post_url = ?14, email_lower = ?15, first_name_lower = ?16, last_name_lower = ?17, outcome = ?18, job_id = ?19, job_remote_id = ?20, current_stage_id = ?21, candidate_id = ?22 WHERE ikey = ?23 AND model = ?24 AND id = +?25",
+            "UPDATE records SET remote_id = ?1, payload = ?2, hash = ?3, changed_at = ?4, updated_at = ?4, remote_created_at = ?5, remote_deleted_at = NULL, nested = ?6, nested_hash = ?7, parent_remote_id = ?8, name_lower = ?9, status = ?10, employment_type = ?11, visibility = ?12, job_code = ?13, post_url = ?14, email_lower = ?15, first_name_lower = ?16, last_name_lower = ?17, outcome = ?18, job_id = ?19, job_remote_id = ?20, current_stage_id = ?21, candidate_id = ?22, summary = ?26 WHERE ikey = ?23 AND model = ?24 AND id = +?25",
         )
         .map_err(sq("updating a record"))?;
     statement
@@ -166,6 +168,7 @@ fn update(tx: &Transaction<'_>, ikey: i64, r: &RecordInput, now: i64) -> Result<
             ikey,
             model_code(r.model),
             r.id,
+            r.summary,
         ])
         .map_err(sq("updating a record"))?;
     Ok(())
@@ -453,6 +456,34 @@ pub(crate) fn by_column(
         out.extend(rows(tx, &sql, &binds, "reading records")?);
     }
     out.sort_unstable_by_key(|r| r.seq);
+    Ok(out)
+}
+
+/// Candidates' summaries by id; the candidate's JSON for one written before summaries were
+/// stored.
+pub(crate) fn summaries(
+    tx: &Transaction<'_>,
+    integration_id: &str,
+    ids: &[String],
+) -> Result<Vec<CandidateSummary>> {
+    let ikey = key_of(tx, integration_id)?.unwrap_or(NO_KEY);
+    let mut statement = tx
+        .prepare_cached("SELECT summary, CASE WHEN summary IS NULL THEN payload END FROM records WHERE ikey = ?1 AND model = 2 AND id = ?2")
+        .map_err(sq("reading candidates' summaries"))?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let found: Option<(Option<String>, Option<String>)> = statement
+            .query_row(params![ikey, id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(sq("reading candidates' summaries"))?;
+        if let Some((summary, payload)) = found {
+            out.push(CandidateSummary {
+                id: id.clone(),
+                summary,
+                payload,
+            });
+        }
+    }
     Ok(out)
 }
 

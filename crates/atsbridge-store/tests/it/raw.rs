@@ -195,3 +195,46 @@ async fn raw_records_by_id_hold_what_parsed_ones_hold() {
     })
     .await;
 }
+
+/// Candidates' summaries are rendered when the candidate is written and are what a summary
+/// made from the candidate's JSON would be; a candidate written before summaries were stored
+/// comes back with its JSON instead.
+#[tokio::test]
+async fn candidate_summaries_are_rendered_at_write_time_or_left_to_the_reader() {
+    each_backend(|store| async move {
+        tenant(&store).await;
+        let ids = vec![
+            id(A, Candidate, "c1"),
+            id(A, Candidate, "c2"),
+            id(A, Candidate, "missing"),
+        ];
+        let summaries = store.candidate_summaries(A, &ids).await.unwrap();
+        assert_eq!(summaries.len(), 2, "{summaries:?}");
+        for s in &summaries {
+            let stored = get(&store, A, Candidate, &s.id).await;
+            let expected: atsbridge_model::ApplicationCandidate =
+                serde_json::from_value(stored.payload.clone()).unwrap();
+            assert_eq!(
+                s.summary.as_deref(),
+                Some(serde_json::to_string(&expected).unwrap().as_str())
+            );
+            assert_eq!(s.payload, None);
+        }
+        // What a store written before this version holds.
+        store
+            .test_execute(
+                "UPDATE records SET summary = NULL WHERE id = $1",
+                &[&ids[0]],
+            )
+            .await
+            .unwrap();
+        let summaries = store.candidate_summaries(A, &ids[..1]).await.unwrap();
+        assert_eq!(summaries[0].summary, None);
+        let payload: Value =
+            serde_json::from_str(summaries[0].payload.as_deref().unwrap()).unwrap();
+        assert_eq!(payload, get(&store, A, Candidate, &ids[0]).await.payload);
+        // Other models have none, and another integration sees nothing.
+        assert!(store.candidate_summaries(B, &ids).await.unwrap().is_empty());
+    })
+    .await;
+}
