@@ -6,6 +6,7 @@
 //! (`atsbridge bench-child`), so its peak memory is its own and each starts cold.
 
 pub mod child;
+pub mod creates;
 pub mod figure;
 pub mod read_api;
 
@@ -381,6 +382,9 @@ async fn backend_figures(
     )
     .await?;
     figures.extend(read);
+
+    eprintln!("[{b}] 50 parallel creates during a sync");
+    figures.push(creates::figure(b, stores).await?);
     Ok(figures)
 }
 
