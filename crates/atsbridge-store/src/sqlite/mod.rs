@@ -236,3 +236,114 @@ fn closed(operation: &'static str) -> StoreError {
         source: DbError::Other("the store is closed".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_db() -> (PathBuf, Sqlite) {
+        let dir = std::env::temp_dir().join(format!(
+            "atsbridge-sqlite-writer-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.db");
+        let _ = std::fs::remove_file(&path);
+        let db = Sqlite::open(&path).unwrap();
+        (dir, db)
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_is_rolled_back_and_the_writer_goes_on() {
+        let (dir, db) = temp_db();
+        db.write("creating", |tx| {
+            tx.execute_batch("CREATE TABLE t (v INTEGER)")
+                .map_err(sq("creating"))
+        })
+        .await
+        .unwrap();
+        let panicked = db
+            .write("panicking", |tx| -> Result<()> {
+                tx.execute("INSERT INTO t VALUES (1)", [])
+                    .map_err(sq("inserting"))?;
+                panic!("a bug in a write");
+            })
+            .await;
+        assert!(
+            matches!(panicked, Err(StoreError::Database { .. })),
+            "{panicked:?}"
+        );
+        db.write("inserting", |tx| {
+            tx.execute("INSERT INTO t VALUES (2)", [])
+                .map_err(sq("inserting"))
+        })
+        .await
+        .unwrap();
+        let values: Vec<i64> = db
+            .read("reading", |tx| {
+                let mut s = tx
+                    .prepare("SELECT v FROM t ORDER BY v")
+                    .map_err(sq("reading"))?;
+                let rows = s
+                    .query_map([], |r| r.get(0))
+                    .and_then(Iterator::collect)
+                    .map_err(sq("reading"));
+                rows
+            })
+            .await
+            .unwrap();
+        assert_eq!(values, [2], "the panicking write left nothing behind");
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_all_land_and_writes_after_close_fail_clearly() {
+        let (dir, db) = temp_db();
+        db.write("creating", |tx| {
+            tx.execute_batch("CREATE TABLE t (v INTEGER)")
+                .map_err(sq("creating"))
+        })
+        .await
+        .unwrap();
+        // Many writers at once: each waits for its turn on the writer thread; none fails.
+        let writes: Vec<_> = (0..200)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    db.write("inserting", move |tx| {
+                        tx.execute("INSERT INTO t VALUES (?1)", [i])
+                            .map_err(sq("inserting"))
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for write in writes {
+            write.await.unwrap().unwrap();
+        }
+        let n: i64 = db
+            .read("counting", |tx| {
+                tx.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                    .map_err(sq("counting"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 200);
+        db.close().await;
+        let after = db
+            .write("inserting", |tx| {
+                tx.execute("INSERT INTO t VALUES (0)", [])
+                    .map_err(sq("inserting"))
+            })
+            .await;
+        match after {
+            Err(StoreError::Database { source, .. }) => {
+                assert!(source.to_string().contains("closed"), "{source}");
+            }
+            other => panic!("a write after close: {other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
