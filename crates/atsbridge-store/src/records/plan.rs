@@ -16,6 +16,9 @@ pub(crate) struct Existing {
     pub nested_hash: Option<String>,
     pub deleted: bool,
     pub candidate_id: Option<String>,
+    /// Whether the stored row lacks the candidate summary the record now has (rows written
+    /// before summaries were stored).
+    pub summary_missing: bool,
 }
 
 /// A batch's records by model, each once: a record listed twice in one batch (pages that
@@ -42,6 +45,9 @@ pub(crate) struct ModelWrites<'a> {
     pub update: Vec<&'a RecordInput>,
     /// Only their nested part changed.
     pub nested: Vec<&'a RecordInput>,
+    /// Unchanged, but stored without the summary they now have: it is filled in (nothing
+    /// else is written, nothing moves).
+    pub summary: Vec<&'a RecordInput>,
 }
 
 /// Whose `updated_at` moves after a batch, because something nested in them changed (Kombo's
@@ -107,7 +113,10 @@ pub(crate) fn decide<'a>(
                 *counts.unchanged.entry(m).or_default() += 1;
                 continue;
             }
-            Some(_) => {
+            Some(old) => {
+                if old.summary_missing && r.summary.is_some() {
+                    writes.summary.push(r);
+                }
                 *counts.unchanged.entry(m).or_default() += 1;
                 continue;
             }

@@ -233,6 +233,36 @@ async fn candidate_summaries_are_rendered_at_write_time_or_left_to_the_reader() 
         let payload: Value =
             serde_json::from_str(summaries[0].payload.as_deref().unwrap()).unwrap();
         assert_eq!(payload, get(&store, A, Candidate, &ids[0]).await.payload);
+        // The next sync of the unchanged candidate fills its summary in, writing nothing
+        // else: it stays unchanged, its times do not move.
+        let c9 = candidate(A, "c9", "Nia", "Okoro");
+        apply(&store, A, vec![candidate_in(c9.clone())], day(3)).await;
+        let c9_id = id(A, Candidate, "c9");
+        let before = get(&store, A, Candidate, &c9_id).await;
+        store
+            .test_execute("UPDATE records SET summary = NULL WHERE id = $1", &[&c9_id])
+            .await
+            .unwrap();
+        let counts = apply(&store, A, vec![candidate_in(c9)], day(4)).await;
+        assert_eq!(
+            counts.unchanged.get("ats_candidates"),
+            Some(&1),
+            "{counts:?}"
+        );
+        assert!(!counts.changed(), "{counts:?}");
+        let after = get(&store, A, Candidate, &c9_id).await;
+        assert_eq!(
+            (after.changed_at, after.updated_at),
+            (before.changed_at, before.updated_at)
+        );
+        let refilled = store
+            .candidate_summaries(A, std::slice::from_ref(&c9_id))
+            .await
+            .unwrap();
+        assert!(
+            refilled[0].summary.is_some() && refilled[0].payload.is_none(),
+            "{refilled:?}"
+        );
         // Other models have none, and another integration sees nothing.
         assert!(store.candidate_summaries(B, &ids).await.unwrap().is_empty());
     })

@@ -215,7 +215,7 @@ async fn existing(
     model: ModelKind,
     ids: Vec<String>,
 ) -> Result<HashMap<String, Existing>> {
-    let rows = sqlx::query("SELECT id, hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE ikey = $1 AND model = $2 AND id = ANY($3)")
+    let rows = sqlx::query("SELECT id, hash, nested_hash, remote_deleted_at, candidate_id, summary IS NULL FROM records WHERE ikey = $1 AND model = $2 AND id = ANY($3)")
         .bind(ikey)
         .bind(model_code(model))
         .bind(ids)
@@ -232,6 +232,7 @@ async fn existing(
                 nested_hash: row.try_get(2).map_err(e)?,
                 deleted: row.try_get::<Option<i64>, _>(3).map_err(e)?.is_some(),
                 candidate_id: row.try_get(4).map_err(e)?,
+                summary_missing: row.try_get(5).map_err(e)?,
             },
         );
     }
@@ -298,6 +299,18 @@ pub(crate) async fn apply_batch(
         }
         for r in writes.nested {
             set_nested(&mut tx, ikey, r, now).await?;
+        }
+        for r in writes.summary {
+            sqlx::query(
+                "UPDATE records SET summary = $1 WHERE ikey = $2 AND model = $3 AND id = $4",
+            )
+            .bind(&r.summary)
+            .bind(ikey)
+            .bind(model_code(r.model))
+            .bind(&r.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("storing a summary"))?;
         }
     }
     if !first_sync {

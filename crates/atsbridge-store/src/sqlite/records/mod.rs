@@ -193,7 +193,7 @@ fn existing<'a>(
     ids: impl Iterator<Item = &'a str>,
 ) -> Result<HashMap<String, Existing>> {
     let mut statement = tx
-        .prepare_cached("SELECT hash, nested_hash, remote_deleted_at, candidate_id FROM records WHERE ikey = ?1 AND model = ?2 AND id = +?3")
+        .prepare_cached("SELECT hash, nested_hash, remote_deleted_at, candidate_id, summary IS NULL FROM records WHERE ikey = ?1 AND model = ?2 AND id = +?3")
         .map_err(sq("reading stored hashes"))?;
     let mut out = HashMap::new();
     for id in ids {
@@ -204,6 +204,7 @@ fn existing<'a>(
                     nested_hash: row.get(1)?,
                     deleted: row.get::<_, Option<i64>>(2)?.is_some(),
                     candidate_id: row.get(3)?,
+                    summary_missing: row.get(4)?,
                 })
             })
             .optional()
@@ -273,6 +274,13 @@ pub(crate) fn apply_batch(
         }
         for r in writes.nested {
             set_nested(tx, ikey, r, now)?;
+        }
+        for r in writes.summary {
+            tx.prepare_cached(
+                "UPDATE records SET summary = ?1 WHERE ikey = ?2 AND model = ?3 AND id = +?4",
+            )
+            .and_then(|mut s| s.execute(params![r.summary, ikey, model_code(r.model), r.id]))
+            .map_err(sq("storing a summary"))?;
         }
     }
     if !first_sync {
