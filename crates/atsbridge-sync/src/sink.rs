@@ -90,12 +90,12 @@ impl StoreSink {
             .fetch_add(batch.len() as u64, std::sync::atomic::Ordering::Relaxed);
         let mut inputs = Vec::with_capacity(batch.len());
         let mut seen = Vec::with_capacity(batch.len());
-        for record in &batch {
-            if let Record::Job(job) = record {
+        for record in batch {
+            if let Record::Job(job) = &record {
                 self.job_remote_ids
                     .insert(job.id.clone(), job.remote_id.clone());
             }
-            let remote_id = match record {
+            let remote_id = match &record {
                 Record::Candidate(c) => Some(&c.profile.remote_id),
                 Record::Application(a) => a.core.remote_id.as_ref(),
                 _ => None,
@@ -106,14 +106,20 @@ impl StoreSink {
                 }
             }
             seen.push((record.model(), record.id().to_owned()));
-            let mut input = RecordInput::from_record(record)?;
-            if let Record::Application(a) = record {
-                let job_remote = a
-                    .core
-                    .job_id
-                    .as_ref()
-                    .and_then(|j| self.job_remote_ids.get(j))
-                    .cloned();
+            let job_remote = match &record {
+                Record::Application(a) => Some(
+                    a.core
+                        .job_id
+                        .as_ref()
+                        .and_then(|j| self.job_remote_ids.get(j))
+                        .cloned(),
+                ),
+                _ => None,
+            };
+            // The batch is the sink's to give away: the records' raw payloads move into the
+            // stored form instead of being copied.
+            let mut input = RecordInput::from_owned(record)?;
+            if let Some(job_remote) = job_remote {
                 input = input.with_job_remote_id(job_remote);
             }
             inputs.push(input);

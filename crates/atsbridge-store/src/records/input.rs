@@ -152,12 +152,35 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 impl RecordInput {
+    /// `from_record` for a record the caller gives away: its `remote_data` (often most of
+    /// it) is moved into the stored form instead of being copied by serialization. The
+    /// result is the same as `from_record`'s.
+    pub fn from_owned(mut record: Record) -> Result<Self> {
+        let remote = match &mut record {
+            Record::Job(j) => j.remote_data.take(),
+            Record::Candidate(c) => c.profile.remote_data.take(),
+            Record::Application(a) => a.core.remote_data.take(),
+            Record::ApplicationStage { stage, .. } => stage.remote_data.take(),
+        };
+        let (model, mut payload, parent) = Self::split(&record)?;
+        if let (Some(remote), Some(object)) = (remote, payload.as_object_mut()) {
+            object.insert("remote_data".into(), remote);
+        }
+        Self::from_parts(model, payload, parent)
+    }
+
     /// Splits a record into what is its own (hashed for `changed_at`) and what is nested.
     pub fn from_record(record: &Record) -> Result<Self> {
+        let (model, payload, parent) = Self::split(record)?;
+        Self::from_parts(model, payload, parent)
+    }
+
+    /// The record's model, its JSON and (for a stage) its job's remote id.
+    fn split(record: &Record) -> Result<(ModelKind, Value, Option<String>)> {
         let to_value = |r: Result<Value, serde_json::Error>| {
             r.map_err(|e| StoreError::Corrupt(format!("serializing a record: {e}")))
         };
-        let (model, mut payload, parent) = match record {
+        let (model, payload, parent) = match record {
             Record::Job(j) => (ModelKind::Job, to_value(serde_json::to_value(j))?, None),
             Record::Candidate(c) => (
                 ModelKind::Candidate,
@@ -178,6 +201,10 @@ impl RecordInput {
                 Some(job_remote_id.clone()),
             ),
         };
+        Ok((model, payload, parent))
+    }
+
+    fn from_parts(model: ModelKind, mut payload: Value, parent: Option<String>) -> Result<Self> {
         let object = payload
             .as_object_mut()
             .ok_or_else(|| StoreError::Corrupt("a record is not an object".into()))?;

@@ -181,3 +181,33 @@ async fn a_first_sync_batch_inserts_new_records_and_compares_stored_ones() {
     })
     .await;
 }
+
+/// A record given away is stored exactly as one lent (its raw payload is moved instead of
+/// copied, which must not change a byte of what is stored or hashed).
+#[test]
+fn owned_and_borrowed_records_store_the_same() {
+    use crate::fixtures::{application, candidate, job, pipeline_stage, stage, A};
+    let raw = serde_json::json!({"/recruitment/positions": {"id": 7, "title": "Line\nbreak \"q\"", "n": [1, 2.5, null]}});
+    let mut j = job(A, "j1", "Engineer");
+    j.stages = vec![pipeline_stage(A, "s1", "Applied", 0)];
+    let mut with_data = j.clone();
+    with_data.remote_data = Some(raw.clone());
+    let mut c = candidate(A, "c1", "Ann", "Lee");
+    c.profile.remote_data = Some(raw.clone());
+    let mut a = application(A, "a1", "c1", "j1", Some("s1"));
+    a.core.remote_data = Some(raw.clone());
+    let mut none = candidate(A, "c2", "Bo", "Li");
+    none.profile.remote_data = None;
+    for record in [
+        Record::Job(j),
+        Record::Job(with_data),
+        Record::Candidate(c),
+        Record::Candidate(none),
+        Record::Application(a),
+        stage(A, "s1", "Applied", "j1"),
+    ] {
+        let borrowed = RecordInput::from_record(&record).unwrap();
+        let owned = RecordInput::from_owned(record).unwrap();
+        assert_eq!(owned, borrowed);
+    }
+}
