@@ -113,6 +113,8 @@ pub enum Backend {
 pub struct Store {
     db: Db,
     key_cache: Arc<keys::KeyCache>,
+    /// PostgreSQL: how much `records` grew since its statistics were refreshed.
+    pg_growth: Arc<pg::records::Growth>,
     backend: Backend,
     keys: KeyRing,
 }
@@ -190,6 +192,7 @@ impl Store {
         Ok(Store {
             db,
             key_cache: Arc::default(),
+            pg_growth: Arc::default(),
             backend,
             keys,
         })

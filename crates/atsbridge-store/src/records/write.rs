@@ -107,7 +107,17 @@ impl Store {
                 .await
             }
             Db::Postgres(p) => {
-                pg::records::apply_batch(p, integration_id, batch, now, first_sync, &along).await
+                let counts =
+                    pg::records::apply_batch(p, integration_id, batch, now, first_sync, &along)
+                        .await?;
+                let inserted: u64 = counts.inserted.values().sum();
+                if !first_sync && inserted > 0 && self.pg_growth.add(inserted) {
+                    // The batch is committed: a failed refresh is only logged.
+                    if let Err(e) = pg::records::refresh_statistics(p, &self.pg_growth).await {
+                        tracing::warn!(error = %e, "could not refresh the statistics of records");
+                    }
+                }
+                Ok(counts)
             }
         }
     }
@@ -225,7 +235,7 @@ impl Store {
                 s.write("refreshing statistics", sqlite::records::refresh_statistics)
                     .await
             }
-            Db::Postgres(p) => pg::records::refresh_statistics(p).await,
+            Db::Postgres(p) => pg::records::refresh_statistics(p, &self.pg_growth).await,
         }
     }
 

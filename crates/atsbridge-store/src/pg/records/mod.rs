@@ -5,6 +5,7 @@
 //! statement prepared once per connection.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use atsbridge_model::ModelKind;
 use sqlx::{PgPool, Postgres, Row as _, Transaction};
@@ -380,12 +381,47 @@ pub(crate) async fn mark_deleted(
 /// `seq, id, remote_id, parent_remote_id, job_id, changed_at`.
 type LiveRow = (i64, String, String, Option<String>, Option<String>, i64);
 
-pub(crate) async fn refresh_statistics(pool: &PgPool) -> Result<()> {
+pub(crate) async fn refresh_statistics(pool: &PgPool, growth: &Growth) -> Result<()> {
     sqlx::query("ANALYZE records")
         .execute(pool)
         .await
         .map_err(db("refreshing statistics"))?;
+    let rows: i64 =
+        sqlx::query_scalar("SELECT reltuples::bigint FROM pg_class WHERE relname = 'records'")
+            .fetch_one(pool)
+            .await
+            .map_err(db("refreshing statistics"))?;
+    growth.refreshed(u64::try_from(rows).unwrap_or(0));
     Ok(())
+}
+
+/// Rows this process inserted outside first syncs since PostgreSQL's statistics of `records`
+/// were last refreshed, and the table's size then. With statistics made while the table was
+/// small, the planner finds records by id through whatever index of the integration looks
+/// smallest and filters the whole model (a batch of 1,000 lookups on a table grown to 100k
+/// records by such writes took 0.2 s instead of a few ms, and kept growing); autovacuum
+/// refreshes them, but minutes late. So a writer refreshes them itself once the table has
+/// grown by a fifth (at least `GROWTH_MIN` rows). A first sync does not count: it inserts
+/// without looking anything up, and the engine refreshes the statistics after it.
+#[derive(Debug, Default)]
+pub(crate) struct Growth {
+    since: AtomicU64,
+    at_last: AtomicU64,
+}
+
+const GROWTH_MIN: u64 = 10_000;
+
+impl Growth {
+    /// Adds `inserted` rows; true when the statistics should be refreshed now.
+    pub(crate) fn add(&self, inserted: u64) -> bool {
+        let since = self.since.fetch_add(inserted, Ordering::Relaxed) + inserted;
+        since >= GROWTH_MIN.max(self.at_last.load(Ordering::Relaxed) / 5)
+    }
+
+    fn refreshed(&self, rows: u64) {
+        self.since.store(0, Ordering::Relaxed);
+        self.at_last.store(rows, Ordering::Relaxed);
+    }
 }
 
 pub(crate) async fn mark_created(
@@ -422,4 +458,21 @@ pub(crate) async fn delete_all(tx: &mut Tx, integration_id: &str) -> Result<()> 
         .await
         .map_err(db("deleting an integration's records"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Growth;
+
+    #[test]
+    fn statistics_are_refreshed_once_the_table_grew_by_a_fifth() {
+        let g = Growth::default();
+        assert!(!g.add(9_999), "small tables wait for the minimum");
+        assert!(g.add(1));
+        g.refreshed(100_000);
+        assert!(!g.add(10_000), "a fifth of 100k is 20k");
+        assert!(g.add(10_000));
+        g.refreshed(1_000);
+        assert!(!g.add(5_000), "never under the minimum");
+    }
 }
