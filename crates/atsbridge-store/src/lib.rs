@@ -115,7 +115,6 @@ pub struct Store {
     key_cache: Arc<keys::KeyCache>,
     /// PostgreSQL: how much `records` grew since its statistics were refreshed.
     pg_growth: Arc<pg::records::Growth>,
-    backend: Backend,
     keys: KeyRing,
 }
 
@@ -193,13 +192,15 @@ impl Store {
             db,
             key_cache: Arc::default(),
             pg_growth: Arc::default(),
-            backend,
             keys,
         })
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
     }
 
     pub fn keys(&self) -> &KeyRing {

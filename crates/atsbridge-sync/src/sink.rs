@@ -153,15 +153,7 @@ impl StoreSink {
         for (model, id) in seen {
             self.seen.insert(model, &id);
         }
-        for (target, source) in [
-            (&mut self.counts.inserted, &counts.inserted),
-            (&mut self.counts.updated, &counts.updated),
-            (&mut self.counts.unchanged, &counts.unchanged),
-        ] {
-            for (model, n) in source {
-                *target.entry((*model).to_owned()).or_default() += n;
-            }
-        }
+        self.counts.add(&counts.run_delta());
         Ok(())
     }
 }

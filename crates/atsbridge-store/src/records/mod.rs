@@ -97,7 +97,7 @@ impl BatchCounts {
     }
 
     /// As a run counts them.
-    pub(crate) fn run_delta(&self) -> crate::runs::RunCounts {
+    pub fn run_delta(&self) -> crate::runs::RunCounts {
         let mut delta = crate::runs::RunCounts::default();
         for (target, source) in [
             (&mut delta.inserted, &self.inserted),

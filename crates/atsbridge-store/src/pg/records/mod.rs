@@ -90,8 +90,9 @@ async fn insert(
     if records.is_empty() {
         return Ok(HashSet::new());
     }
-    let text = |f: fn(&RecordInput) -> &Option<String>| -> Vec<Option<String>> {
-        records.iter().map(|r| f(r).clone()).collect()
+    // Columns of arrays borrowed from the records: the payloads are not copied again.
+    let text = |f: fn(&RecordInput) -> &Option<String>| -> Vec<Option<&str>> {
+        records.iter().map(|r| f(r).as_deref()).collect()
     };
     let sql = format!(
         "INSERT INTO records (ikey, model, changed_at, updated_at, id, remote_id, payload, hash, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id, summary) \
@@ -106,7 +107,7 @@ async fn insert(
         .bind(ikey)
         .bind(model_code(model))
         .bind(now)
-        .bind(records.iter().map(|r| r.id.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
         .bind(
             records
                 .iter()
@@ -119,7 +120,7 @@ async fn insert(
                 .map(|r| r.payload.clone())
                 .collect::<Vec<_>>(),
         )
-        .bind(records.iter().map(|r| r.hash.clone()).collect::<Vec<_>>())
+        .bind(records.iter().map(|r| r.hash.as_str()).collect::<Vec<_>>())
         .bind(
             records
                 .iter()

@@ -76,22 +76,10 @@ impl ToSql for Bind {
     }
 }
 
-const COLUMNS: &str = "ikey, model, id, remote_id, payload, hash, changed_at, updated_at, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id, summary";
-
-fn insert_sql(or_ignore: bool) -> String {
-    let values = (1..=27)
-        .map(|i| format!("?{i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        "INSERT INTO records ({COLUMNS}) VALUES ({values}){}",
-        if or_ignore {
-            " ON CONFLICT (ikey, model, id) DO NOTHING"
-        } else {
-            ""
-        }
-    )
-}
+/// The one-record insert (27 values), and the same leaving a stored record alone. Spelled
+/// out once: a batch runs it for every record.
+const INSERT: &str = "INSERT INTO records (ikey, model, id, remote_id, payload, hash, changed_at, updated_at, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)";
+const INSERT_NEW: &str = "INSERT INTO records (ikey, model, id, remote_id, payload, hash, changed_at, updated_at, remote_created_at, nested, nested_hash, parent_remote_id, name_lower, status, employment_type, visibility, job_code, post_url, email_lower, first_name_lower, last_name_lower, outcome, job_id, job_remote_id, current_stage_id, candidate_id, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27) ON CONFLICT (ikey, model, id) DO NOTHING";
 
 /// Inserts one record; false when `or_ignore` and it was stored already.
 fn insert(
@@ -102,7 +90,7 @@ fn insert(
     or_ignore: bool,
 ) -> Result<bool> {
     let mut statement = tx
-        .prepare_cached(&insert_sql(or_ignore))
+        .prepare_cached(if or_ignore { INSERT_NEW } else { INSERT })
         .map_err(sq("inserting records"))?;
     let n = statement
         .execute(params![
