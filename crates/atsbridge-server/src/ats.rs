@@ -291,10 +291,23 @@ async fn applications(
     scoped: Scoped,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let (records, next) =
-        raw_page(&state, &scoped, ModelKind::Application, query.as_deref()).await?;
-    let results = nested::applications_json(&state.store, &scoped.integration.id, &records).await?;
-    Ok(list_body(&results, next))
+    let q = page_query(&scoped, ModelKind::Application, query.as_deref())?;
+    let page = state
+        .store
+        .applications_page(
+            &scoped.integration.id,
+            &q.params.filter,
+            q.after,
+            q.params.page_size,
+        )
+        .await?;
+    let next = q.next(
+        page.records.last(),
+        page.more,
+        |r| r.seq,
+        RawRecord::order_key,
+    );
+    Ok(list_body(&nested::applications_json(&page)?, next))
 }
 
 async fn application_stages(

@@ -3,14 +3,17 @@
 //! filled from the store. Lookups are batched per page: one query per related model, never
 //! one per record.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
 use atsbridge_model::application::{Application, ApplicationCandidate, ApplicationCore};
 use atsbridge_model::candidate::{Candidate, CandidateApplication, CandidateProfile};
 use atsbridge_model::common::{JobRef, StageRef};
 use atsbridge_model::{ApplicationStage, Job, ModelKind, Stage};
-use atsbridge_store::{RawRecord, Store, StoreError, StoredRecord};
+use atsbridge_store::{ApplicationsPage, RawRecord, Store, StoreError, StoredRecord};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::ApiResult;
@@ -52,7 +55,8 @@ struct JobInfo {
 /// The jobs and stages that a page's applications point to, read in one query each.
 struct Related {
     jobs: HashMap<String, JobInfo>,
-    stages: HashMap<String, ApplicationStage>,
+    /// The stages' own fields (their `index` is the job's to say).
+    stages: HashMap<String, Stage>,
 }
 
 impl Related {
@@ -111,10 +115,63 @@ impl Related {
                 .await?
             {
                 let stage: ApplicationStage = decode(record.json(), &record)?;
-                stages.insert(record.id.clone(), stage);
+                stages.insert(
+                    record.id.clone(),
+                    Stage {
+                        id: stage.id,
+                        remote_id: stage.remote_id,
+                        name: stage.name,
+                        status: stage.status,
+                        custom_fields: stage.custom_fields,
+                        index: None,
+                    },
+                );
             }
         }
         Ok(Related { jobs, stages })
+    }
+
+    /// From the jobs and stages of an applications page, as stored: only a job's name and
+    /// pipeline and the stages' own fields are parsed.
+    fn from_raw(jobs: &[RawRecord], stages: &[RawRecord]) -> ApiResult<Related> {
+        /// What a job's reference needs of its JSON; the rest is skipped unparsed.
+        #[derive(Deserialize)]
+        struct Named<'a> {
+            #[serde(borrow, default)]
+            name: Option<Cow<'a, str>>,
+        }
+        let mut by_id = HashMap::with_capacity(jobs.len());
+        for record in jobs {
+            let named: Named<'_> =
+                serde_json::from_str(&record.payload).map_err(|e| corrupt(record, &e))?;
+            let pipeline: Vec<Stage> = match &record.nested {
+                Some(n) => serde_json::from_str(n).map_err(|e| corrupt(record, &e))?,
+                None => vec![],
+            };
+            let reference = JobRef {
+                id: record.id.clone(),
+                name: named.name.map(Cow::into_owned),
+                remote_id: record.remote_id.clone(),
+            };
+            by_id.insert(
+                record.id.clone(),
+                JobInfo {
+                    reference,
+                    stages: pipeline,
+                },
+            );
+        }
+        let mut stage_by_id = HashMap::with_capacity(stages.len());
+        for record in stages {
+            // The stage record's own fields; `index` comes from the job's pipeline.
+            let stage: Stage =
+                serde_json::from_str(&record.payload).map_err(|e| corrupt(record, &e))?;
+            stage_by_id.insert(record.id.clone(), stage);
+        }
+        Ok(Related {
+            jobs: by_id,
+            stages: stage_by_id,
+        })
     }
 
     fn job(&self, application: &ApplicationCore) -> Option<JobRef> {
@@ -248,53 +305,39 @@ pub async fn applications(
         .collect())
 }
 
+/// An application's job id and current stage id.
+type JobAndStage<'a> = (Option<&'a str>, Option<&'a str>);
+
 /// The `results` array of an applications page as JSON text. Each application's own fields
 /// are served as stored (the store keeps them as canonical JSON without `changed_at` and
 /// `remote_deleted_at`), spliced with those two and the nested candidate, stage and job;
-/// only the candidates' summaries are parsed. Through typed values a page of 250 took about
-/// 20 ms of CPU (the benchmark's profile), most of it parsing and copying JSON.
-pub async fn applications_json(
-    store: &Store,
-    integration_id: &str,
-    records: &[RawRecord],
-) -> ApiResult<String> {
-    let related = Related::load_for(
-        store,
-        integration_id,
-        records
-            .iter()
-            .map(|r| (r.job_id.as_deref(), r.current_stage_id.as_deref())),
-    )
-    .await?;
-    let candidate_ids: Vec<String> = records
-        .iter()
-        .filter_map(|r| r.candidate_id.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut candidates: HashMap<String, String> = HashMap::new();
-    for c in store
-        .candidate_summaries(integration_id, &candidate_ids)
-        .await?
-    {
-        let summary = match (c.summary, c.payload) {
-            (Some(summary), _) => summary,
+/// only the candidates' summaries of old stores, the jobs' names and the stages are parsed,
+/// and each (job, stage) pair is rendered once per page. Through typed values a page of 250
+/// took about 20 ms of CPU (the benchmark's profile), most of it parsing and copying JSON.
+pub fn applications_json(page: &ApplicationsPage) -> ApiResult<String> {
+    let related = Related::from_raw(&page.jobs, &page.stages)?;
+    let mut candidates: HashMap<&str, Cow<'_, str>> = HashMap::new();
+    for c in &page.candidates {
+        let summary = match (&c.summary, &c.payload) {
+            (Some(summary), _) => Cow::Borrowed(summary.as_str()),
             // Written before summaries were stored: made from the candidate's JSON (the
             // summary's fields are a subset of the candidate's; serde skips the rest).
             (None, Some(payload)) => {
-                let summary: ApplicationCandidate =
-                    serde_json::from_str(&payload).map_err(|e| {
-                        crate::error::ApiError::from(StoreError::Corrupt(format!(
-                            "candidate {}: {e}",
-                            c.id
-                        )))
-                    })?;
-                to_json(&summary)?
+                let summary: ApplicationCandidate = serde_json::from_str(payload).map_err(|e| {
+                    crate::error::ApiError::from(StoreError::Corrupt(format!(
+                        "candidate {}: {e}",
+                        c.id
+                    )))
+                })?;
+                Cow::Owned(to_json(&summary)?)
             }
             (None, None) => continue,
         };
-        candidates.insert(c.id, summary);
+        candidates.insert(&c.id, summary);
     }
+    // Applications of one job in one stage share both nested objects.
+    let mut nested: HashMap<JobAndStage<'_>, (String, String)> = HashMap::new();
+    let records = &page.records;
     let mut out = String::with_capacity(records.iter().map(|r| r.payload.len() + 600).sum());
     out.push('[');
     for (i, r) in records.iter().enumerate() {
@@ -303,18 +346,24 @@ pub async fn applications_json(
         }
         let candidate = r
             .candidate_id
-            .as_ref()
+            .as_deref()
             .and_then(|id| candidates.get(id))
-            .map_or("null", String::as_str);
-        let stage = to_json(&related.stage_of(r.job_id.as_deref(), r.current_stage_id.as_deref()))?;
-        let job = to_json(&related.job_of(r.job_id.as_deref()))?;
+            .map_or("null", |c| c.as_ref());
+        let (job_id, stage_id) = (r.job_id.as_deref(), r.current_stage_id.as_deref());
+        let (stage, job) = match nested.entry((job_id, stage_id)) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert((
+                to_json(&related.stage_of(job_id, stage_id))?,
+                to_json(&related.job_of(job_id))?,
+            )),
+        };
         push_object(
             &mut out,
             r,
             &[
                 ("candidate", candidate),
-                ("current_stage", &stage),
-                ("job", &job),
+                ("current_stage", stage),
+                ("job", job),
             ],
         )?;
     }

@@ -43,7 +43,8 @@ pub use filter::{Cursor, Filter};
 pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
 pub use records::{
-    BatchCounts, CandidateSummary, LiveRecord, Position, RawRecord, RecordInput, StoredRecord,
+    ApplicationsPage, BatchCounts, CandidateSummary, LiveRecord, Position, RawRecord, RecordInput,
+    StoredRecord,
 };
 pub use runs::{Fence, RunCounts, RunRow, RunState};
 pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};

@@ -112,6 +112,39 @@ impl BatchCounts {
     }
 }
 
+/// A page of applications and what their nested objects are made from (`Store::applications_page`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplicationsPage {
+    pub records: Vec<RawRecord>,
+    /// Whether more records follow the page.
+    pub more: bool,
+    /// The summaries of the page's candidates.
+    pub candidates: Vec<CandidateSummary>,
+    /// The jobs the page's applications are for (any state).
+    pub jobs: Vec<RawRecord>,
+    /// The page's current stages (any state).
+    pub stages: Vec<RawRecord>,
+}
+
+impl ApplicationsPage {
+    fn new(
+        rows: Vec<Row>,
+        more: bool,
+        candidates: Vec<CandidateSummary>,
+        jobs: Vec<Row>,
+        stages: Vec<Row>,
+    ) -> Result<Self> {
+        let raw = |rows: Vec<Row>| rows.into_iter().map(Row::raw).collect::<Result<Vec<_>>>();
+        Ok(ApplicationsPage {
+            records: raw(rows)?,
+            more,
+            candidates,
+            jobs: raw(jobs)?,
+            stages: raw(stages)?,
+        })
+    }
+}
+
 /// A candidate as applications embed it: its summary's JSON as stored, or, for a candidate
 /// written before summaries were stored, its own JSON to make the summary from.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,6 +173,7 @@ pub struct LiveRecord {
 pub struct RawRecord {
     pub seq: i64,
     pub id: String,
+    pub remote_id: String,
     pub payload: String,
     /// The nested objects kept beside the record (a job's stages), as JSON text.
     pub nested: Option<String>,
@@ -231,6 +265,7 @@ impl Row {
         Ok(RawRecord {
             seq: self.seq,
             id: self.id,
+            remote_id: self.remote_id,
             payload: self.payload,
             nested: self.nested,
             changed_at: timestamp(self.changed_at)?,

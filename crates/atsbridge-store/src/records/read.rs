@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use atsbridge_model::{ModelKind, Timestamp};
 
-use super::{CandidateSummary, PageQuery, Position, RawRecord, Row, StoredRecord};
+use super::{
+    ApplicationsPage, CandidateSummary, PageQuery, Position, RawRecord, Row, StoredRecord,
+};
 use crate::filter::Filter;
 use crate::{millis, pg, sqlite, Db, Result, Store};
 
@@ -101,6 +103,73 @@ impl Store {
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         Ok((rows, more))
+    }
+
+    /// A page of applications (as `list_raw_after`) with the records its nested objects are
+    /// made from: its candidates' summaries, its jobs and its current stages. SQLite reads
+    /// them in one read transaction on one reader (a page and three lookups used to cost four
+    /// trips to the blocking pool); PostgreSQL runs the three lookups at once.
+    pub async fn applications_page(
+        &self,
+        integration_id: &str,
+        filter: &Filter,
+        after: Option<Position>,
+        limit: u32,
+    ) -> Result<ApplicationsPage> {
+        let model = ModelKind::Application;
+        let q = PageQuery {
+            integration_id: integration_id.to_owned(),
+            model,
+            filter: filter.clone(),
+            after,
+            limit,
+            key: filter.order_column(model),
+        };
+        match &self.db {
+            Db::Sqlite(s) => {
+                s.read("listing applications", move |tx| {
+                    let rows = sqlite::records::page(tx, &q)?;
+                    let (rows, more, related) = RelatedIds::of_page(rows, limit);
+                    let id = &q.integration_id;
+                    let candidates = sqlite::records::summaries(tx, id, &related.candidates)?;
+                    let jobs =
+                        sqlite::records::by_column(tx, id, ModelKind::Job, "id", &related.jobs)?;
+                    let stages = sqlite::records::by_column(
+                        tx,
+                        id,
+                        ModelKind::ApplicationStage,
+                        "id",
+                        &related.stages,
+                    )?;
+                    ApplicationsPage::new(rows, more, candidates, jobs, stages)
+                })
+                .await
+            }
+            Db::Postgres(p) => {
+                let rows = pg::records::page(p, &q).await?;
+                let (rows, more, related) = RelatedIds::of_page(rows, limit);
+                let by_id = |model, ids: &[String]| {
+                    let ids = ids.to_vec();
+                    async move {
+                        if ids.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        pg::records::by_column(p, integration_id, model, "id", &ids).await
+                    }
+                };
+                let (candidates, jobs, stages) = tokio::try_join!(
+                    async {
+                        if related.candidates.is_empty() {
+                            return Ok(Vec::new());
+                        }
+                        pg::records::summaries(p, integration_id, &related.candidates).await
+                    },
+                    by_id(ModelKind::Job, &related.jobs),
+                    by_id(ModelKind::ApplicationStage, &related.stages),
+                )?;
+                ApplicationsPage::new(rows, more, candidates, jobs, stages)
+            }
+        }
     }
 
     /// Records of a model by id (any state), for assembling nested objects.
@@ -243,5 +312,34 @@ impl Store {
             }
             Db::Postgres(p) => pg::records::created_remote_ids(p, integration_id).await,
         }
+    }
+}
+
+/// The distinct ids a page of applications points to.
+struct RelatedIds {
+    candidates: Vec<String>,
+    jobs: Vec<String>,
+    stages: Vec<String>,
+}
+
+impl RelatedIds {
+    /// The page's rows (at most `limit`), whether more follow, and the ids they point to.
+    fn of_page(mut rows: Vec<Row>, limit: u32) -> (Vec<Row>, bool, RelatedIds) {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let distinct = |column: fn(&Row) -> Option<&String>| -> Vec<String> {
+            rows.iter()
+                .filter_map(column)
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .cloned()
+                .collect()
+        };
+        let related = RelatedIds {
+            candidates: distinct(|r| r.candidate_id.as_ref()),
+            jobs: distinct(|r| r.job_id.as_ref()),
+            stages: distinct(|r| r.current_stage_id.as_ref()),
+        };
+        (rows, more, related)
     }
 }

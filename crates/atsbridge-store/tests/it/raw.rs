@@ -268,3 +268,63 @@ async fn candidate_summaries_are_rendered_at_write_time_or_left_to_the_reader() 
     })
     .await;
 }
+
+/// A page of applications comes with exactly the records its nested objects are made from:
+/// the summaries of its candidates, its jobs and its current stages (deleted ones included),
+/// and pages the same way `list_raw_after` does.
+#[tokio::test]
+async fn an_applications_page_brings_its_candidates_jobs_and_stages() {
+    each_backend(|store| async move {
+        tenant(&store).await;
+        let filter = Filter {
+            include_deleted: true,
+            ..Filter::default()
+        };
+        let (all, _) = store
+            .list_raw_after(A, Application, &filter, None, 100)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 5);
+        let first = store.applications_page(A, &filter, None, 3).await.unwrap();
+        assert!(first.more);
+        let seqs = |records: &[RawRecord]| records.iter().map(|r| r.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(&first.records), seqs(&all[..3]));
+        let mut candidates: Vec<&str> = first.candidates.iter().map(|c| c.id.as_str()).collect();
+        candidates.sort_unstable();
+        let mut expected: Vec<String> =
+            (0..3).map(|i| id(A, Candidate, &format!("c{i}"))).collect();
+        expected.sort_unstable();
+        assert_eq!(candidates, expected);
+        assert!(first.candidates.iter().all(|c| c.summary.is_some()));
+        let jobs: Vec<&str> = first.jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(jobs, [id(A, Job, "j1")]);
+        assert_eq!(first.jobs[0].remote_id, "j1");
+        assert!(first.jobs[0].nested.is_some(), "the pipeline comes along");
+        // a0 and a2 are in s2, a1 was moved to s1 (which is deleted: still served).
+        let mut stages: Vec<&str> = first.stages.iter().map(|s| s.id.as_str()).collect();
+        stages.sort_unstable();
+        let mut expected = vec![id(A, ApplicationStage, "s1"), id(A, ApplicationStage, "s2")];
+        expected.sort_unstable();
+        assert_eq!(stages, expected);
+        let last = store
+            .applications_page(
+                A,
+                &filter,
+                Some(Position {
+                    seq: first.records[2].seq,
+                    key: None,
+                }),
+                3,
+            )
+            .await
+            .unwrap();
+        assert!(!last.more);
+        assert_eq!(seqs(&last.records), seqs(&all[3..]));
+        // a4 (deleted) points to c4 (deleted) in no stage.
+        assert_eq!(last.stages.len(), 1, "{:?}", last.stages);
+        // Another integration's page is empty.
+        let other = store.applications_page(B, &filter, None, 3).await.unwrap();
+        assert!(other.records.is_empty() && other.candidates.is_empty() && !other.more);
+    })
+    .await;
+}
