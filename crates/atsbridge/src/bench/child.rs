@@ -14,7 +14,7 @@ use atsbridge_model::connector::{BoxFuture, Connector, ConnectorError, Record, R
 use atsbridge_model::integration::EndUser;
 use atsbridge_model::Timestamp;
 use atsbridge_sagehr::{Config, SageHr};
-use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, Store};
+use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, RecordInput, Store};
 use atsbridge_sync::{Engine, EngineConfig, Outcome};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,10 @@ pub const INTEGRATION: &str = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
 pub enum Mode {
     Fetch,
     Sync,
+    /// Fetches every record first (untimed), then times converting them to the store's
+    /// form and writing them into a fresh store as a first sync does: what storing costs
+    /// with nothing fetched alongside, the floor of a sync's cost beyond the fetch.
+    Store,
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +77,26 @@ pub struct ChildReport {
     pub stored_records: u64,
     #[serde(default)]
     pub json_bytes: u64,
+    /// CPU seconds (user and system) this process spent on the fetch or the first sync.
+    #[serde(default)]
+    pub cpu_s: f64,
+    /// `store` mode: seconds converting the records, and seconds writing them.
+    #[serde(default)]
+    pub convert_s: f64,
+    #[serde(default)]
+    pub write_s: f64,
+}
+
+/// CPU seconds this process has used (user and system), from `/proc/self/stat` (in clock
+/// ticks, 100 a second on Linux).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The command name (field 2) may hold spaces; fields after its `)` are plain.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the `)`.
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 fn peak_rss_kib() -> u64 {
@@ -111,6 +135,7 @@ pub async fn run(args: ChildArgs) -> anyhow::Result<()> {
     let report = match args.mode {
         Mode::Fetch => fetch(&args).await?,
         Mode::Sync => sync(&args).await?,
+        Mode::Store => store_only(&args).await?,
     };
     #[allow(clippy::print_stdout)]
     {
@@ -124,11 +149,12 @@ async fn fetch(args: &ChildArgs) -> anyhow::Result<ChildReport> {
     let connector = SageHr::new(INTEGRATION, &config)?;
     let count = Arc::new(AtomicU64::new(0));
     let mut sink = Discard(count.clone());
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), cpu_seconds());
     let summary = connector.read_all(&mut sink).await?;
     let elapsed = started.elapsed().as_secs_f64();
     Ok(ChildReport {
         first_s: elapsed,
+        cpu_s: cpu_seconds() - cpu,
         records: count.load(Ordering::Relaxed),
         requests: summary.requests,
         peak_rss_kib_first: peak_rss_kib(),
@@ -137,11 +163,8 @@ async fn fetch(args: &ChildArgs) -> anyhow::Result<ChildReport> {
     })
 }
 
-async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
-    let url = args
-        .store_url
-        .as_deref()
-        .context("--store-url is required for --mode sync")?;
+/// A fresh store at `url` holding the bench's integration of the simulated account.
+async fn open_with_integration(url: &str, args: &ChildArgs) -> anyhow::Result<Store> {
     let store = Store::open(url, bench_keys()).await?;
     store
         .create_integration(
@@ -160,11 +183,85 @@ async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
             Timestamp::now(),
         )
         .await?;
+    Ok(store)
+}
+
+/// Keeps every record.
+struct Collect(Vec<Vec<Record>>);
+
+impl RecordSink for Collect {
+    fn accept(&mut self, batch: Vec<Record>) -> BoxFuture<'_, Result<(), ConnectorError>> {
+        self.0.push(batch);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Records per transaction, as a sync's storing task joins them (`COALESCE_RECORDS`).
+const WRITE_BATCH: usize = 2000;
+
+async fn store_only(args: &ChildArgs) -> anyhow::Result<ChildReport> {
+    let url = args
+        .store_url
+        .as_deref()
+        .context("--store-url is required for --mode store")?;
+    let config = Config::from_credentials(&credentials(args).0);
+    let connector = SageHr::new(INTEGRATION, &config)?;
+    let mut fetched = Collect(Vec::new());
+    let summary = connector.read_all(&mut fetched).await?;
+    let store = open_with_integration(url, args).await?;
+    // Converted as the sync's sink does: an application's hash includes its job's remote id.
+    let started = Instant::now();
+    let mut job_remote_ids = std::collections::HashMap::new();
+    let mut inputs = Vec::new();
+    for record in fetched.0.into_iter().flatten() {
+        if let Record::Job(job) = &record {
+            job_remote_ids.insert(job.id.clone(), job.remote_id.clone());
+        }
+        let job_remote = match &record {
+            Record::Application(a) => Some(
+                a.core
+                    .job_id
+                    .as_ref()
+                    .and_then(|j| job_remote_ids.get(j))
+                    .cloned(),
+            ),
+            _ => None,
+        };
+        let mut input = RecordInput::from_owned(record)?;
+        if let Some(job_remote) = job_remote {
+            input = input.with_job_remote_id(job_remote);
+        }
+        inputs.push(input);
+    }
+    let convert_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    for batch in inputs.chunks(WRITE_BATCH) {
+        store
+            .apply_batch_with(INTEGRATION, batch, Timestamp::now(), true)
+            .await?;
+    }
+    let write_s = started.elapsed().as_secs_f64();
+    Ok(ChildReport {
+        first_s: convert_s + write_s,
+        records: inputs.len() as u64,
+        requests: summary.requests,
+        convert_s,
+        write_s,
+        ..ChildReport::default()
+    })
+}
+
+async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
+    let url = args
+        .store_url
+        .as_deref()
+        .context("--store-url is required for --mode sync")?;
+    let store = open_with_integration(url, args).await?;
     let engine = Engine::new(store.clone(), connectors(), EngineConfig::default());
     let mut report = ChildReport::default();
     for pass in 0..2 {
         let started_at = Timestamp::now();
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), cpu_seconds());
         let outcome = engine
             .run_once(INTEGRATION, "FULL", &CancellationToken::new())
             .await?;
@@ -183,6 +280,7 @@ async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
             .sum();
         if pass == 0 {
             report.first_s = elapsed;
+            report.cpu_s = cpu_seconds() - cpu;
             report.requests = run.upstream_requests as u64;
             report.records = written;
             report.peak_rss_kib_first = peak_rss_kib();

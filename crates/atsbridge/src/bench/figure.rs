@@ -80,6 +80,19 @@ impl Figure {
         )
     }
 
+    /// A figure that explains others instead of having a goal of its own (e.g. what one
+    /// part of a sync costs against the same limit); `met` is true so that it never counts
+    /// as a missed goal, and the table shows no verdict.
+    pub fn bound(
+        name: impl Into<String>,
+        backend: &str,
+        value: f64,
+        unit: &str,
+        limit: f64,
+    ) -> Self {
+        Figure::new(name, backend, value, unit, limit, BOUND.to_owned(), true)
+    }
+
     /// A figure with its verdict: the `goal` it was held to and whether it `met` it.
     fn new(
         name: impl Into<String>,
@@ -102,6 +115,9 @@ impl Figure {
         }
     }
 }
+
+/// The `goal` of a figure that has none (`Figure::bound`).
+const BOUND: &str = "(a bound)";
 
 fn ratio(value: f64, limit: f64) -> f64 {
     if limit == 0.0 {
@@ -130,7 +146,13 @@ pub fn markdown(figures: &[Figure]) -> String {
             num(f.limit),
             f.ratio,
             f.goal,
-            if f.met { "yes" } else { "**no**" }
+            if f.goal == BOUND {
+                "—"
+            } else if f.met {
+                "yes"
+            } else {
+                "**no**"
+            }
         ));
     }
     out
