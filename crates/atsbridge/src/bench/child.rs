@@ -94,7 +94,12 @@ fn cpu_seconds() -> f64 {
     // The command name (field 2) may hold spaces; fields after its `)` are plain.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the `)`.
     (ticks(11) + ticks(12)) as f64 / 100.0
 }

@@ -478,6 +478,11 @@ async fn throughput(
     }
     real_load.finish();
     baseline_load.finish();
+    let store_alone = store_alone(server, plan.clients, plan.phase / 2).await?;
+    eprintln!(
+        "[{backend}] read API {size}: the store's reads alone {store_alone:.0} pages/s ({} at once, no HTTP)",
+        plan.clients
+    );
     eprintln!(
         "[{backend}] read API {size}: real {:.0} pages/s (p50 {:.2} ms, p99 {:.2} ms), baseline {:.0} pages/s (p50 {:.2} ms, p99 {:.2} ms)",
         real_load.pages_per_second(),
@@ -488,6 +493,15 @@ async fn throughput(
         baseline_load.quantile_ms(0.99),
     );
     Ok(vec![
+        // What bounds the figure below: the same pages read from the store as the handler
+        // reads them, without HTTP, routing or rendering.
+        Figure::bound(
+            format!("read API: the store's reads alone (page and nested records, no HTTP), pages/s ({size})"),
+            backend,
+            round(store_alone, 1),
+            "pages/s",
+            round(baseline_load.pages_per_second(), 1),
+        ),
         Figure::at_least(
             format!("read API: applications page_size={PAGE_SIZE}, pages/s ({size})"),
             backend,
@@ -667,4 +681,39 @@ async fn filtered(
 fn median_ms(times: &mut [Duration]) -> f64 {
     times.sort_unstable();
     times.get(times.len() / 2).copied().map_or(0.0, ms)
+}
+
+/// Pages per second of `Store::applications_page` alone (what the applications handler
+/// reads), `clients` walks at once for `duration`, each walk starting over at the end.
+async fn store_alone(server: &Server, clients: usize, duration: Duration) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (store, id) = (server.store.clone(), server.integration_id.clone());
+        tasks.push(tokio::spawn(async move {
+            let filter = atsbridge_store::Filter::default();
+            let (mut after, mut pages) = (None, 0u64);
+            while Instant::now() < deadline {
+                let page = store
+                    .applications_page(&id, &filter, after, PAGE_SIZE as u32)
+                    .await?;
+                pages += 1;
+                after =
+                    page.records
+                        .last()
+                        .filter(|_| page.more)
+                        .map(|r| atsbridge_store::Position {
+                            seq: r.seq,
+                            key: None,
+                        });
+            }
+            anyhow::Ok(pages)
+        }));
+    }
+    let mut pages = 0;
+    for task in tasks {
+        pages += task.await??;
+    }
+    Ok(pages as f64 / started.elapsed().as_secs_f64().max(1e-9))
 }
