@@ -30,7 +30,7 @@ fn the_benchmark_runs_end_to_end_and_writes_its_results() {
     } else {
         vec!["sqlite"]
     };
-    assert_eq!(figures.len(), 21 * backends.len(), "{figures:#?}");
+    assert_eq!(figures.len(), 28 * backends.len(), "{figures:#?}");
     for f in &figures {
         for key in [
             "name", "backend", "value", "unit", "limit", "ratio", "goal", "met",
@@ -54,12 +54,14 @@ fn the_benchmark_runs_end_to_end_and_writes_its_results() {
                 })
                 .count()
         };
-        assert_eq!(of("full sync"), 4, "{backend}");
+        // Wall time, CPU time and requests, per size.
+        assert_eq!(of("full sync"), 6, "{backend}");
+        assert_eq!(of("storing alone"), 4, "{backend}");
         assert_eq!(of("unchanged resync"), 4, "{backend}");
         assert_eq!(of("peak RSS"), 2, "{backend}");
         assert_eq!(of("database "), 2, "{backend}");
         assert_eq!(of("latency-bound sync"), 1, "{backend}");
-        assert_eq!(of("read API"), 7, "{backend}");
+        assert_eq!(of("read API"), 8, "{backend}");
         assert_eq!(of("50 parallel creates during a sync"), 1, "{backend}");
         // Even tiny syncs read every page exactly once and leave an unchanged resync alone,
         // and no create during a sync fails with a 5xx.
