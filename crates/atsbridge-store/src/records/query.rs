@@ -24,8 +24,6 @@ pub(crate) struct Dialect {
     pub plain: &'static str,
     /// `ORDER BY` seq without walking the page index.
     pub seq_unindexed: &'static str,
-    /// An id comparison that does not use the id index.
-    pub id_unindexed: &'static str,
 }
 
 /// A value bound to a statement, in order.
@@ -200,14 +198,18 @@ pub(crate) fn list_query(
                 } else {
                     let inner_integration = p.next();
                     let list = p.list(jobs.len());
-                    let id = if plan.walk_candidates {
-                        d.id_unindexed
-                    } else {
-                        "id"
-                    };
-                    sql.push_str(&format!(
-                            " AND {id} IN (SELECT candidate_id FROM records WHERE ikey = {inner_integration} AND model = 3 AND job_id IN ({list}))"
+                    if plan.walk_candidates {
+                        // Per candidate walked: its applications on the (integration,
+                        // candidate, job) index, the job tested from the index entry.
+                        sql.push_str(&format!(
+                            " AND EXISTS (SELECT 1 FROM records a WHERE a.ikey = {inner_integration} AND a.model = 3 AND a.candidate_id = records.id AND {}a.job_id IN ({list}))",
+                            d.plain
                         ));
+                    } else {
+                        sql.push_str(&format!(
+                            " AND id IN (SELECT candidate_id FROM records WHERE ikey = {inner_integration} AND model = 3 AND job_id IN ({list}))"
+                        ));
+                    }
                     binds.push(Bind::Int(ikey));
                     binds.extend(jobs.iter().cloned().map(Bind::Text));
                 }

@@ -26,7 +26,6 @@ pub(crate) const DIALECT: Dialect = Dialect {
     numbered: true,
     plain: "",
     seq_unindexed: "seq",
-    id_unindexed: "id",
 };
 
 type Tx = Transaction<'static, Postgres>;

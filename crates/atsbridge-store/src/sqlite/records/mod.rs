@@ -35,7 +35,6 @@ pub(crate) const DIALECT: Dialect = Dialect {
     numbered: false,
     plain: "+",
     seq_unindexed: "+seq",
-    id_unindexed: "+id",
 };
 
 /// Matching applications above which a `job_ids` filter on candidates walks the candidates
