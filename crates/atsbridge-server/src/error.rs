@@ -2,7 +2,7 @@
 //! from the code; 5xx details are logged, never sent.
 
 use atsbridge_model::{ErrorCode, ErrorResponse};
-use atsbridge_store::StoreError;
+use atsbridge_store::{Missing, StoreError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -52,7 +52,14 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::InvalidCursor(m) => ApiError::invalid("cursor", m),
-            StoreError::NotFound(m) => ApiError::new(ErrorCode::PlatformIntegrationNotFound, m),
+            e @ StoreError::NotFound {
+                what: Missing::Integration,
+                ..
+            } => ApiError::new(ErrorCode::PlatformIntegrationNotFound, e.to_string()),
+            // The request asked for something the stored state no longer allows (an id taken,
+            // a key revoked): the caller's to change, not a server failure.
+            StoreError::Conflict(m) => ApiError::new(ErrorCode::PlatformInputInvalid, m),
+            // Anything else missing (a sync run) is ours: logged below like any failure.
             other => {
                 // Logged with its cause chain once, here; the client gets a generic message.
                 tracing::error!(error = ?other, "storage failed");
@@ -66,3 +73,53 @@ impl From<StoreError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use atsbridge_model::ErrorCode;
+    use atsbridge_store::{Missing, StoreError};
+
+    use super::ApiError;
+
+    /// Each kind of storage error keeps its meaning at the edge: only a missing integration
+    /// is `INTEGRATION_NOT_FOUND`, a conflict is the caller's input, and the rest is a logged
+    /// internal error whose details are not sent.
+    #[test]
+    fn store_errors_keep_their_kind_in_the_api() {
+        let cases = [
+            (
+                StoreError::integration_not_found("sagehr:x"),
+                ErrorCode::PlatformIntegrationNotFound,
+                "integration sagehr:x not found",
+            ),
+            (
+                StoreError::NotFound {
+                    what: Missing::SyncRun,
+                    id: "sync_1".into(),
+                },
+                ErrorCode::PlatformUnknownError,
+                "an internal error occurred; it has been logged",
+            ),
+            (
+                StoreError::Conflict("that API key is revoked".into()),
+                ErrorCode::PlatformInputInvalid,
+                "that API key is revoked",
+            ),
+            (
+                StoreError::InvalidCursor("stale".into()),
+                ErrorCode::PlatformInputInvalid,
+                "cursor: stale",
+            ),
+            (
+                StoreError::Corrupt("bad row".into()),
+                ErrorCode::PlatformUnknownError,
+                "an internal error occurred; it has been logged",
+            ),
+        ];
+        for (error, code, message) in cases {
+            let what = format!("{error:?}");
+            let api = ApiError::from(error);
+            assert_eq!((api.code, api.message.as_str()), (code, message), "{what}");
+        }
+    }
+}

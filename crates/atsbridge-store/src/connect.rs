@@ -315,7 +315,7 @@ impl Store {
         const OPERATION: &str = "completing a relink";
         let sealed = self.seal_credentials(credentials)?;
         let claim = LinkClaim::new(token_hash, integration_id, completion, now);
-        let not_found = || StoreError::NotFound(format!("integration {integration_id}"));
+        let not_found = || StoreError::integration_not_found(integration_id);
         match &self.db {
             Db::Sqlite(s) => {
                 let not_found = not_found();

@@ -190,7 +190,7 @@ impl Store {
             }
         };
         stored
-            .ok_or_else(|| StoreError::NotFound(new.id.clone()))?
+            .ok_or_else(|| StoreError::integration_not_found(new.id.clone()))?
             .into_row()
     }
 
@@ -282,7 +282,7 @@ impl Store {
             Db::Postgres(p) => pg::integrations::update(p, id, field, value).await?,
         };
         if !updated {
-            return Err(StoreError::NotFound(format!("integration {id}")));
+            return Err(StoreError::integration_not_found(id));
         }
         Ok(())
     }
@@ -306,7 +306,7 @@ impl Store {
             }
         };
         if !replaced {
-            return Err(StoreError::NotFound(format!("integration {id}")));
+            return Err(StoreError::integration_not_found(id));
         }
         Ok(())
     }
@@ -324,7 +324,7 @@ impl Store {
             Db::Postgres(p) => pg::integrations::credentials(p, id).await?,
         };
         let sealed = sealed
-            .ok_or_else(|| StoreError::NotFound(format!("integration {id}")))?
+            .ok_or_else(|| StoreError::integration_not_found(id))?
             .ok_or_else(|| StoreError::Crypto("the integration has no credentials".into()))?;
         serde_json::from_slice(&self.keys.decrypt(&sealed)?)
             .map_err(|e| StoreError::Corrupt(format!("credentials: {e}")))

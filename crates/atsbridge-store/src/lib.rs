@@ -49,10 +49,27 @@ pub use records::{
 pub use runs::{Fence, RunCounts, RunRow, RunState};
 pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};
 
+/// What a `StoreError::NotFound` did not find: the API answers each differently (a missing
+/// integration is the caller's `PLATFORM.INTEGRATION_NOT_FOUND`; a missing sync run is ours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Integration,
+    SyncRun,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Missing::Integration => "integration",
+            Missing::SyncRun => "sync run",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("not found: {0}")]
-    NotFound(String),
+    #[error("{what} {id} not found")]
+    NotFound { what: Missing, id: String },
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("invalid cursor: {0}")]
@@ -87,6 +104,16 @@ pub enum DbError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    /// `NotFound` for the integration `id`.
+    pub fn integration_not_found(id: impl Into<String>) -> Self {
+        StoreError::NotFound {
+            what: Missing::Integration,
+            id: id.into(),
+        }
+    }
+}
 
 /// Wraps a sqlx error with the operation that failed.
 pub(crate) fn db(operation: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -118,7 +118,12 @@ impl Fence {
             Some(text) => {
                 serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))?
             }
-            None => return Err(StoreError::NotFound(format!("sync run {}", self.run_id))),
+            None => {
+                return Err(StoreError::NotFound {
+                    what: crate::Missing::SyncRun,
+                    id: self.run_id.clone(),
+                })
+            }
         };
         counts.add(delta);
         serde_json::to_string(&counts).map_err(|e| StoreError::Corrupt(e.to_string()))

@@ -190,9 +190,7 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
         let Some(integration) = self.store.integration(integration_id).await? else {
-            return Err(StoreError::NotFound(format!(
-                "integration {integration_id}"
-            )));
+            return Err(StoreError::integration_not_found(integration_id));
         };
         if integration.status == IntegrationStatus::Inactive {
             return Ok(Outcome::Skipped("the integration is disabled"));

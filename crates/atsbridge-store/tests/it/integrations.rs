@@ -157,7 +157,7 @@ async fn settings_and_statuses_are_updated_in_place() {
         );
 
         let missing = "sagehr:unknown";
-        let not_found = |r: Result<(), StoreError>| matches!(r, Err(StoreError::NotFound(_)));
+        let not_found = |r: Result<(), StoreError>| matches!(r, Err(StoreError::NotFound { .. }));
         assert!(not_found(store.update_settings(missing, &settings).await));
         assert!(not_found(
             store
@@ -174,7 +174,7 @@ async fn settings_and_statuses_are_updated_in_place() {
         ));
         assert!(matches!(
             store.credentials(missing).await,
-            Err(StoreError::NotFound(_))
+            Err(StoreError::NotFound { .. })
         ));
     })
     .await;
