@@ -9,7 +9,7 @@
 
 use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
 use atsbridge_model::{Candidate, ErrorCode, ListResponse, ModelKind};
-use atsbridge_store::{Cursor, IntegrationRow, Position, RawRecord, StoredRecord};
+use atsbridge_store::{Cursor, IntegrationRow, OrderColumn, Position, RawRecord, StoredRecord};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue};
@@ -141,7 +141,7 @@ struct PageQuery {
     binding: String,
     after: Option<Position>,
     /// The column pages are ordered by before seq, if any.
-    key: Option<&'static str>,
+    key: Option<OrderColumn>,
 }
 
 fn page_query(scoped: &Scoped, model: ModelKind, query: Option<&str>) -> ApiResult<PageQuery> {
@@ -177,7 +177,7 @@ impl PageQuery {
         last: Option<&R>,
         more: bool,
         seq: impl Fn(&R) -> i64,
-        key_of: impl Fn(&R, &str) -> Option<i64>,
+        key_of: impl Fn(&R, OrderColumn) -> Option<i64>,
     ) -> Option<String> {
         let last = last.filter(|_| more)?;
         Some(

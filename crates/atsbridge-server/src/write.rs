@@ -132,6 +132,15 @@ impl Action {
             Action::CreateCandidate => "create_candidate",
         }
     }
+
+    /// Where the request names its job: the path's `job_id` or the body's
+    /// `application.job_id`.
+    fn job_field(self) -> &'static str {
+        match self {
+            Action::CreateApplication => "job_id",
+            Action::CreateCandidate => "application.job_id",
+        }
+    }
 }
 
 /// `POST /ats/jobs/{job_id}/applications`
@@ -215,9 +224,10 @@ struct Plan {
     candidate: CandidateInput,
     attachments: Vec<AttachmentInput>,
     source: Option<SourceInput>,
-    /// The job reference and the field it came from (`job_id` or `application.job_id`).
+    /// The endpoint: which field named the job (`Action::job_field`) and which object the
+    /// answer is (the application, or the candidate with its applications).
+    action: Action,
     job: JobIdRef,
-    job_field: &'static str,
     /// The ignored inputs that were given, each with its path and why Sage HR drops it.
     unsupported: Vec<(String, &'static str)>,
 }
@@ -228,7 +238,7 @@ fn plan(action: Action, path_job: Option<String>, body: &[u8]) -> ApiResult<Plan
         ApiError::new(ErrorCode::PlatformInputInvalid, describe(&violations))
     };
     let mut unsupported: Vec<(String, &'static str)> = Vec::new();
-    let (candidate, attachments, source, job, job_field) = match action {
+    let (candidate, attachments, source, job) = match action {
         Action::CreateApplication => {
             let req: CreateApplicationRequest = parse_json(body, false)?;
             let mut violations = Vec::new();
@@ -236,7 +246,7 @@ fn plan(action: Action, path_job: Option<String>, body: &[u8]) -> ApiResult<Plan
                 Some(j) => Some(j),
                 None => {
                     violations.push(Violation {
-                        path: "job_id".into(),
+                        path: action.job_field().into(),
                         message: "must be a job id or `remote:<id>` with a non-empty id".into(),
                     });
                     None
@@ -263,7 +273,6 @@ fn plan(action: Action, path_job: Option<String>, body: &[u8]) -> ApiResult<Plan
                 req.attachments.unwrap_or_default(),
                 req.source,
                 job,
-                "job_id",
             )
         }
         Action::CreateCandidate => {
@@ -290,11 +299,10 @@ fn plan(action: Action, path_job: Option<String>, body: &[u8]) -> ApiResult<Plan
                 req.attachments.unwrap_or_default(),
                 req.source,
                 application.job_id.as_deref().and_then(JobIdRef::parse),
-                "application.job_id",
             )
         }
     };
-    let job = job.ok_or_else(|| ApiError::invalid(job_field, "is required"))?;
+    let job = job.ok_or_else(|| ApiError::invalid(action.job_field(), "is required"))?;
     let c = &candidate;
     let given = [
         ("candidate.company", c.company.is_some(), COMPANY),
@@ -347,8 +355,8 @@ fn plan(action: Action, path_job: Option<String>, body: &[u8]) -> ApiResult<Plan
         candidate,
         attachments,
         source,
+        action,
         job,
-        job_field,
         unsupported: candidate_fields,
     })
 }
@@ -638,7 +646,7 @@ fn chosen_attachment(attachments: &[AttachmentInput]) -> Option<usize> {
 
 /// Everything after validation: the upstream create, the read-back, and the answer's JSON.
 async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> ApiResult<Value> {
-    let job_remote_id = resolve_job(state, integration, &plan.job, plan.job_field).await?;
+    let job_remote_id = resolve_job(state, integration, &plan.job, plan.action.job_field()).await?;
     let mut warnings: Vec<Warning> = plan
         .unsupported
         .iter()
@@ -692,7 +700,7 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
             tracing::info!(integration_id = %integration.id, error = %e.message, "creating an applicant failed");
             return Err(match &e.kind {
                 ConnectorErrorKind::NotFound => ApiError::invalid(
-                    plan.job_field,
+                    plan.action.job_field(),
                     format!("Sage HR has no position `{job_remote_id}`"),
                 ),
                 ConnectorErrorKind::InvalidInput(messages) if !messages.is_empty() => {
@@ -869,7 +877,7 @@ async fn answer_from_store(
                     "candidate {candidate_id} vanished after it was stored"
                 ))
             })?;
-    let value = if plan.job_field == "job_id" {
+    let value = if plan.action == Action::CreateApplication {
         let application_records = state
             .store
             .by_ids(
@@ -909,7 +917,7 @@ fn answer_from_read_back(
     records: atsbridge_model::connector::ApplicationRecords,
     warnings: Vec<Warning>,
 ) -> ApiResult<Value> {
-    let value = if plan.job_field == "job_id" {
+    let value = if plan.action == Action::CreateApplication {
         let current_stage = match &records.stage {
             // Its place in the job's pipeline is only known to the store.
             Some(Record::ApplicationStage { stage, .. }) => {

@@ -36,18 +36,35 @@ pub struct Filter {
     pub current_stage_ids: Option<Vec<String>>,
 }
 
+/// A column a filtered page is ordered by before `seq` (`Filter::order_column`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderColumn {
+    UpdatedAt,
+    RemoteCreatedAt,
+}
+
+impl OrderColumn {
+    /// The column's name in `records`.
+    pub fn column(self) -> &'static str {
+        match self {
+            OrderColumn::UpdatedAt => "updated_at",
+            OrderColumn::RemoteCreatedAt => "remote_created_at",
+        }
+    }
+}
+
 impl Filter {
     /// The column a page of `model` is ordered by before `seq`, when the filter is a range
     /// on it: `updated_at` with `updated_after`, else `remote_created_at` with
     /// `remote_created_after` (jobs and applications have it). Walking such a range in its
     /// own order reads only matching rows; walking it in `seq` order could read them all.
-    pub fn order_column(&self, model: ModelKind) -> Option<&'static str> {
+    pub fn order_column(&self, model: ModelKind) -> Option<OrderColumn> {
         if self.updated_after.is_some() {
-            Some("updated_at")
+            Some(OrderColumn::UpdatedAt)
         } else if self.remote_created_after.is_some()
             && matches!(model, ModelKind::Job | ModelKind::Application)
         {
-            Some("remote_created_at")
+            Some(OrderColumn::RemoteCreatedAt)
         } else {
             None
         }

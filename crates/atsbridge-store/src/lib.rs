@@ -39,7 +39,7 @@ pub use connect::{Completion, ConnectLink, LinkPurpose, NewConnectLink};
 pub use crypto::KeyRing;
 pub use diagnostics::{PageOrder, PagePlan};
 pub use events::NewEvent;
-pub use filter::{Cursor, Filter};
+pub use filter::{Cursor, Filter, OrderColumn};
 pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
 pub use records::{

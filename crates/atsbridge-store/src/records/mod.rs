@@ -25,7 +25,7 @@ use serde_json::Value;
 pub use input::{canonical, RecordInput};
 
 use crate::events::NewEvent;
-use crate::filter::Filter;
+use crate::filter::{Filter, OrderColumn};
 use crate::runs::Fence;
 use crate::{opt_timestamp, timestamp, Result, StoreError};
 
@@ -50,7 +50,7 @@ pub struct StoredRecord {
 
 impl StoredRecord {
     /// The value of a page's order column (`Filter::order_column`) for this record.
-    pub fn order_key(&self, column: &str) -> Option<i64> {
+    pub fn order_key(&self, column: OrderColumn) -> Option<i64> {
         order_key(column, self.updated_at, self.remote_created_at)
     }
 
@@ -188,16 +188,19 @@ pub struct RawRecord {
 
 impl RawRecord {
     /// The value of a page's order column (`Filter::order_column`) for this record.
-    pub fn order_key(&self, column: &str) -> Option<i64> {
+    pub fn order_key(&self, column: OrderColumn) -> Option<i64> {
         order_key(column, self.updated_at, self.remote_created_at)
     }
 }
 
-fn order_key(column: &str, updated_at: Timestamp, remote_created_at: Option<i64>) -> Option<i64> {
+fn order_key(
+    column: OrderColumn,
+    updated_at: Timestamp,
+    remote_created_at: Option<i64>,
+) -> Option<i64> {
     match column {
-        "updated_at" => Some(updated_at.unix_millis()),
-        "remote_created_at" => remote_created_at,
-        _ => None,
+        OrderColumn::UpdatedAt => Some(updated_at.unix_millis()),
+        OrderColumn::RemoteCreatedAt => remote_created_at,
     }
 }
 
@@ -298,5 +301,5 @@ pub(crate) struct PageQuery {
     pub after: Option<Position>,
     pub limit: u32,
     /// The order column besides seq (`Filter::order_column`), if any.
-    pub key: Option<&'static str>,
+    pub key: Option<OrderColumn>,
 }

@@ -64,6 +64,24 @@ pub(crate) struct Touches {
 }
 
 impl Touches {
+    /// Adds what embeds a record of `model` that changed or was deleted: the one place
+    /// Kombo's nesting is written down. A candidate embeds its applications (so a changed
+    /// application moves its candidate, given as `candidate_id`); an application embeds its
+    /// candidate and its current stage (so a changed candidate or stage `id` moves their
+    /// applications). A job's stages are its nested part, hashed with it.
+    pub(crate) fn embedders_of(&mut self, model: ModelKind, id: &str, candidate_id: Option<&str>) {
+        match model {
+            ModelKind::Application => self.candidates.extend(candidate_id.map(str::to_owned)),
+            ModelKind::Candidate => {
+                self.applications_of_candidates.insert(id.to_owned());
+            }
+            ModelKind::ApplicationStage => {
+                self.applications_of_stages.insert(id.to_owned());
+            }
+            ModelKind::Job => {}
+        }
+    }
+
     /// `(model, column, values)` for each touch an engine runs.
     pub(crate) fn each(&self) -> [(ModelKind, &'static str, &BTreeSet<String>); 3] {
         [
@@ -121,16 +139,7 @@ pub(crate) fn decide<'a>(
                 continue;
             }
         }
-        match model {
-            ModelKind::Application => touches.candidates.extend(r.candidate_id.clone()),
-            ModelKind::Candidate => {
-                touches.applications_of_candidates.insert(r.id.clone());
-            }
-            ModelKind::ApplicationStage => {
-                touches.applications_of_stages.insert(r.id.clone());
-            }
-            ModelKind::Job => {}
-        }
+        touches.embedders_of(model, &r.id, r.candidate_id.as_deref());
     }
     writes
 }

@@ -4,7 +4,7 @@
 
 use atsbridge_model::ModelKind;
 
-use crate::filter::Filter;
+use crate::filter::{Filter, OrderColumn};
 use crate::records::{model_code, Position};
 use crate::{Result, StoreError};
 
@@ -81,7 +81,7 @@ pub(crate) fn list_query(
     filter: &Filter,
     after: Option<Position>,
     limit: u32,
-    key: Option<&'static str>,
+    key: Option<OrderColumn>,
 ) -> Result<(String, Vec<Bind>)> {
     let d = plan.dialect;
     let mut p = Params::new(d);
@@ -107,7 +107,8 @@ pub(crate) fn list_query(
         }
     };
     match (after, key) {
-        (Some(Position { seq, key: Some(k) }), Some(column)) => {
+        (Some(Position { seq, key: Some(k) }), Some(order)) => {
+            let column = order.column();
             let (a, b, c, d) = (p.next(), p.next(), p.next(), p.next());
             // The first condition gives the index range its start; the second is the
             // exact keyset position.
@@ -242,7 +243,7 @@ pub(crate) fn list_query(
     // With an id list the result is at most as long as the list: sorting it is cheaper than
     // walking the page index and testing every row.
     let order = if let Some(column) = key {
-        format!("{column}, seq")
+        format!("{}, seq", column.column())
     } else if filter.ids.is_some() || filter.remote_ids.is_some() {
         d.seq_unindexed.to_owned()
     } else {

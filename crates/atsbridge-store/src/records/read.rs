@@ -8,7 +8,7 @@ use atsbridge_model::{ModelKind, Timestamp};
 use super::{
     ApplicationsPage, CandidateSummary, PageQuery, Position, RawRecord, Row, StoredRecord,
 };
-use crate::filter::Filter;
+use crate::filter::{Filter, OrderColumn};
 use crate::{millis, pg, sqlite, Db, Result, Store};
 
 impl Store {
@@ -83,7 +83,7 @@ impl Store {
         filter: &Filter,
         after: Option<Position>,
         limit: u32,
-        key: Option<&'static str>,
+        key: Option<OrderColumn>,
     ) -> Result<(Vec<Row>, bool)> {
         let q = PageQuery {
             integration_id: integration_id.to_owned(),

@@ -3,7 +3,7 @@
 
 use atsbridge_model::enums::{EmploymentType, JobStatus, Visibility};
 use atsbridge_model::ModelKind::{Candidate, Job};
-use atsbridge_store::{Filter, Position, Store};
+use atsbridge_store::{Filter, OrderColumn, Position, Store};
 
 use crate::fixtures::*;
 use crate::harness::each_backend;
@@ -374,7 +374,7 @@ async fn remote_created_after_pages_follow_remote_created_at() {
             remote_created_after: Some(t("2026-03-04T12:00:00Z").unix_millis()),
             ..Filter::default()
         };
-        assert_eq!(filter.order_column(Job), Some("remote_created_at"));
+        assert_eq!(filter.order_column(Job), Some(OrderColumn::RemoteCreatedAt));
         // One record a page, each page continuing from the last one's (remote_created_at, seq).
         let mut after = None;
         let mut seen = Vec::new();
@@ -387,7 +387,7 @@ async fn remote_created_after_pages_follow_remote_created_at() {
             seen.push(last.remote_id.clone());
             after = Some(Position {
                 seq: last.seq,
-                key: last.order_key("remote_created_at"),
+                key: last.order_key(OrderColumn::RemoteCreatedAt),
             });
             if !more {
                 break;

@@ -4,7 +4,7 @@
 //! go in as one array (`= ANY($n)`), new records as columns of arrays (`UNNEST`), each
 //! statement prepared once per connection.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use atsbridge_model::ModelKind;
@@ -355,23 +355,23 @@ pub(crate) async fn mark_deleted(
         delta.deleted.insert(model.as_str().to_owned(), marked);
         super::runs::hold_fence(&mut tx, fence, &delta, now).await?;
     }
-    let set: BTreeSet<String> = ids.iter().cloned().collect();
     let mut touches = Touches::default();
-    match model {
-        ModelKind::Application => {
-            let candidates: Vec<Option<String>> = sqlx::query_scalar(
-                "SELECT candidate_id FROM records WHERE ikey = $1 AND model = 3 AND id = ANY($2)",
-            )
-            .bind(ikey)
-            .bind(ids.to_vec())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db("reading records"))?;
-            touches.candidates = candidates.into_iter().flatten().collect();
+    if model == ModelKind::Application {
+        let candidates: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT candidate_id FROM records WHERE ikey = $1 AND model = 3 AND id = ANY($2)",
+        )
+        .bind(ikey)
+        .bind(ids.to_vec())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db("reading records"))?;
+        for candidate in candidates.iter().flatten() {
+            touches.embedders_of(model, "", Some(candidate));
         }
-        ModelKind::Candidate => touches.applications_of_candidates = set,
-        ModelKind::ApplicationStage => touches.applications_of_stages = set,
-        ModelKind::Job => {}
+    } else {
+        for id in ids {
+            touches.embedders_of(model, id, None);
+        }
     }
     touch(&mut tx, ikey, &touches, now).await?;
     tx.commit().await.map_err(db("marking deletions"))?;

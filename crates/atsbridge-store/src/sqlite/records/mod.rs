@@ -306,26 +306,24 @@ pub(crate) fn mark_deleted(
         delta.deleted.insert(model.as_str().to_owned(), marked);
         super::runs::hold_fence(tx, fence, &delta, now)?;
     }
-    let set: BTreeSet<String> = ids.iter().cloned().collect();
+    let set: BTreeSet<&String> = ids.iter().collect();
     let mut touches = Touches::default();
-    match model {
-        ModelKind::Application => {
-            let mut lookup = tx
-                .prepare_cached(
-                    "SELECT candidate_id FROM records WHERE ikey = ?1 AND model = 3 AND id = +?2",
-                )
-                .map_err(sq("reading records"))?;
-            for id in &set {
-                let candidate: Option<Option<String>> = lookup
-                    .query_row(params![ikey, id], |r| r.get(0))
-                    .optional()
-                    .map_err(sq("reading records"))?;
-                touches.candidates.extend(candidate.flatten());
-            }
-        }
-        ModelKind::Candidate => touches.applications_of_candidates = set,
-        ModelKind::ApplicationStage => touches.applications_of_stages = set,
-        ModelKind::Job => {}
+    let mut lookup = tx
+        .prepare_cached(
+            "SELECT candidate_id FROM records WHERE ikey = ?1 AND model = 3 AND id = +?2",
+        )
+        .map_err(sq("reading records"))?;
+    for id in set {
+        let candidate: Option<String> = if model == ModelKind::Application {
+            lookup
+                .query_row(params![ikey, id], |r| r.get(0))
+                .optional()
+                .map_err(sq("reading records"))?
+                .flatten()
+        } else {
+            None
+        };
+        touches.embedders_of(model, id, candidate.as_deref());
     }
     touch(tx, ikey, &touches, now)?;
     Ok(marked)
