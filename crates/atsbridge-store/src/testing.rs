@@ -54,38 +54,85 @@ pub async fn sqlite() -> (Store, TempDir) {
     (Store::open(&url, keys()).await.expect("open sqlite"), dir)
 }
 
-/// The URL of a new, empty PostgreSQL database, or `None` (with a loud message) when
-/// `ATSBRIDGE_TEST_PG_URL` is not set. In CI a missing server is a failure, not a skip.
-pub async fn postgres_url() -> Option<String> {
-    let Ok(base) = std::env::var("ATSBRIDGE_TEST_PG_URL") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must set ATSBRIDGE_TEST_PG_URL (see scripts/pg-test-cluster)"
-        );
-        eprintln!("\n*** SKIPPING the PostgreSQL half of this test: ATSBRIDGE_TEST_PG_URL is not set (see README) ***\n");
-        return None;
-    };
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = format!(
-        "atsb_t_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .expect("connect to ATSBRIDGE_TEST_PG_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .expect("create a test database");
-    admin.close().await;
-    let (prefix, _) = base.rsplit_once('/').expect("a database URL");
-    Some(format!("{prefix}/{name}"))
+/// A fresh PostgreSQL database for one test, made from `ATSBRIDGE_TEST_PG_URL`. Dropping the
+/// guard drops the database (closing connections still open to it), unless the thread is
+/// panicking: a failed test keeps its database for inspection, and says which it is.
+#[derive(Debug)]
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
 }
 
-pub async fn postgres() -> Option<Store> {
-    let url = postgres_url().await?;
-    Some(Store::open(&url, keys()).await.expect("open postgres"))
+impl PgDatabase {
+    /// A new, empty database, or `None` (with a loud message) when `ATSBRIDGE_TEST_PG_URL`
+    /// is not set. In CI a missing server is a failure, not a skip.
+    pub async fn create() -> Option<Self> {
+        let Ok(base) = std::env::var("ATSBRIDGE_TEST_PG_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must set ATSBRIDGE_TEST_PG_URL (see scripts/pg-test-cluster)"
+            );
+            eprintln!("\n*** SKIPPING the PostgreSQL half of this test: ATSBRIDGE_TEST_PG_URL is not set (see README) ***\n");
+            return None;
+        };
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        // The time as well as the pid: pids are reused, and a failed test keeps its database.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!(
+            "atsb_t_{}_{}_{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = sqlx::PgPool::connect(&base)
+            .await
+            .expect("connect to ATSBRIDGE_TEST_PG_URL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create a test database");
+        admin.close().await;
+        let (prefix, _) = base.rsplit_once('/').expect("a database URL");
+        Some(PgDatabase {
+            url: format!("{prefix}/{name}"),
+            admin_url: base,
+            name,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("keeping the database {} of the failed test", self.name);
+            return;
+        }
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop cannot await, and the test's runtime may be a current-thread one that is busy
+        // running this very drop: the database is dropped from a thread with its own runtime.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop a test database");
+            runtime.block_on(async {
+                let admin = sqlx::PgPool::connect(&admin_url).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&admin)
+                    .await?;
+                admin.close().await;
+                Ok::<_, sqlx::Error>(())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop the test database {}: {e}", self.name),
+            Err(_) => eprintln!("dropping the test database {} panicked", self.name),
+        }
+    }
 }
 
 /// Statements of tests that look at or tamper with stored rows directly (to prove what is

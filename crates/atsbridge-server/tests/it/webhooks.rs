@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use atsbridge_model::Timestamp;
 use atsbridge_server::ServerConfig;
-use atsbridge_store::testing::{keys, postgres_url};
+use atsbridge_store::testing::{keys, PgDatabase};
 use atsbridge_store::Store;
 use atsbridge_sync::webhooks::{sign, SIGNATURE_HEADER};
 use atsbridge_sync::{Deliverer, DelivererConfig};
@@ -132,11 +132,12 @@ fn options(database_url: Option<String>) -> Options {
     }
 }
 
-/// The SQLite run, then the PostgreSQL one when a server is configured.
-async fn backends() -> Vec<Option<String>> {
+/// The SQLite run (`None`), then the PostgreSQL one when a server is configured; the
+/// database goes when its run passed.
+async fn backends() -> Vec<Option<PgDatabase>> {
     let mut out = vec![None];
-    if let Some(url) = postgres_url().await {
-        out.push(Some(url));
+    if let Some(db) = PgDatabase::create().await {
+        out.push(Some(db));
     }
     out
 }
@@ -201,8 +202,8 @@ async fn move_some_application(app: &TestApp) {
 
 #[tokio::test]
 async fn a_stage_move_sends_one_signed_data_changed_and_an_unchanged_resync_none() {
-    for database_url in backends().await {
-        let app = spawn_app(options(database_url)).await;
+    for db in backends().await {
+        let app = spawn_app(options(db.as_ref().map(|d| d.url.clone()))).await;
         let receiver = Receiver::start(0, Duration::ZERO).await;
         let (webhook, secret) = subscribe(&app, &receiver.url, None).await;
         let d = deliverer(&app.store, "node-a");
@@ -268,8 +269,8 @@ async fn a_stage_move_sends_one_signed_data_changed_and_an_unchanged_resync_none
 
 #[tokio::test]
 async fn a_receiver_failing_twice_gets_the_same_event_three_times_then_the_next() {
-    for database_url in backends().await {
-        let app = spawn_app(options(database_url)).await;
+    for db in backends().await {
+        let app = spawn_app(options(db.as_ref().map(|d| d.url.clone()))).await;
         let receiver = Receiver::start(2, Duration::ZERO).await;
         let (webhook, _) = subscribe(&app, &receiver.url, Some(&["sync-finished"])).await;
         let d = deliverer(&app.store, "node-a");
@@ -303,8 +304,8 @@ async fn a_receiver_failing_twice_gets_the_same_event_three_times_then_the_next(
 
 #[tokio::test]
 async fn a_delivery_outlives_a_restart_between_attempts() {
-    for database_url in backends().await {
-        let app = spawn_app(options(database_url)).await;
+    for db in backends().await {
+        let app = spawn_app(options(db.as_ref().map(|d| d.url.clone()))).await;
         let receiver = Receiver::start(1, Duration::ZERO).await;
         let (webhook, _) = subscribe(&app, &receiver.url, Some(&["sync-finished"])).await;
         app.sync().await;
@@ -333,8 +334,8 @@ async fn a_delivery_outlives_a_restart_between_attempts() {
 
 #[tokio::test]
 async fn deliveries_that_keep_failing_end_failed_after_the_max_age() {
-    for database_url in backends().await {
-        let app = spawn_app(options(database_url)).await;
+    for db in backends().await {
+        let app = spawn_app(options(db.as_ref().map(|d| d.url.clone()))).await;
         let receiver = Receiver::start(usize::MAX, Duration::ZERO).await;
         let (webhook, _) = subscribe(&app, &receiver.url, Some(&["sync-finished"])).await;
         app.sync().await;
@@ -362,8 +363,8 @@ async fn deliveries_that_keep_failing_end_failed_after_the_max_age() {
 
 #[tokio::test]
 async fn two_deliverers_never_send_one_delivery_twice() {
-    for database_url in backends().await {
-        let app = spawn_app(options(database_url)).await;
+    for db in backends().await {
+        let app = spawn_app(options(db.as_ref().map(|d| d.url.clone()))).await;
         let receiver = Receiver::start(0, Duration::from_millis(5)).await;
         subscribe(&app, &receiver.url, None).await;
         // 24 events of 4 integrations.

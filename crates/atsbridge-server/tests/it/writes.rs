@@ -774,9 +774,9 @@ async fn the_concurrency_cap_answers_429() {
 
 #[tokio::test]
 async fn parallel_creates_during_a_sync_all_succeed_once_with_one_event_each() {
-    for database_url in [None, atsbridge_store::testing::postgres_url().await] {
+    for db in [None, atsbridge_store::testing::PgDatabase::create().await] {
         let app = spawn_app(Options {
-            database_url,
+            database_url: db.as_ref().map(|d| d.url.clone()),
             ..Options::default()
         })
         .await;

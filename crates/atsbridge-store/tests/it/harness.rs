@@ -2,86 +2,13 @@
 //! created from `ATSBRIDGE_TEST_PG_URL`.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use atsbridge_store::{KeyRing, Store};
-
-pub fn keys() -> KeyRing {
-    KeyRing::new("test", [42; 32])
-}
-
-/// A new SQLite store in its own temporary directory (kept alive by the returned guard).
-pub async fn sqlite() -> (Store, tempdir::Guard) {
-    let dir = tempdir::Guard::new();
-    let url = sqlite_url(&dir);
-    (Store::open(&url, keys()).await.expect("open sqlite"), dir)
-}
+pub use atsbridge_store::testing::{keys, sqlite, PgDatabase, TempDir};
+use atsbridge_store::Store;
 
 /// The URL of a new SQLite database file in `dir`.
-pub fn sqlite_url(dir: &tempdir::Guard) -> String {
-    format!("sqlite://{}/store.db", dir.path())
-}
-
-/// A fresh PostgreSQL database created for one test, dropped again by [`PgDatabase::drop`].
-pub struct PgDatabase {
-    admin_url: String,
-    name: String,
-    pub url: String,
-}
-
-impl PgDatabase {
-    /// A new database, or `None` (with a loud message) when no server is configured.
-    /// In CI a missing server is a failure, not a skip.
-    pub async fn create() -> Option<Self> {
-        let Ok(base) = std::env::var("ATSBRIDGE_TEST_PG_URL") else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI must set ATSBRIDGE_TEST_PG_URL (see scripts/pg-test-cluster)"
-            );
-            eprintln!("\n*** SKIPPING the PostgreSQL half of this test: ATSBRIDGE_TEST_PG_URL is not set (see README) ***\n");
-            return None;
-        };
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        // The time as well as the pid: pids are reused, and a failed test keeps its database.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let name = format!(
-            "atsb_t_{}_{}_{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let admin = sqlx::PgPool::connect(&base)
-            .await
-            .expect("connect to ATSBRIDGE_TEST_PG_URL");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .expect("create a test database");
-        admin.close().await;
-        let (prefix, _) = base.rsplit_once('/').expect("a database URL");
-        Some(PgDatabase {
-            url: format!("{prefix}/{name}"),
-            admin_url: base,
-            name,
-        })
-    }
-
-    /// Drops the database (closing whatever connections are still open to it). Only reached
-    /// when the test passed: a failed test leaves its database behind for inspection.
-    pub async fn drop(self) {
-        let admin = sqlx::PgPool::connect(&self.admin_url)
-            .await
-            .expect("connect to ATSBRIDGE_TEST_PG_URL");
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&admin)
-        .await
-        .expect("drop a test database");
-        admin.close().await;
-    }
+pub fn sqlite_url(dir: &TempDir) -> String {
+    format!("sqlite://{}/store.db", dir.path().display())
 }
 
 /// Runs `test` against each available backend.
@@ -96,7 +23,7 @@ where
         let store = Store::open(&db.url, keys()).await.expect("open postgres");
         test(store.clone()).await;
         store.close().await;
-        db.drop().await;
+        drop(db);
     }
 }
 
@@ -107,38 +34,58 @@ where
     F: Fn(String) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let dir = tempdir::Guard::new();
+    let dir = TempDir::new();
     test(sqlite_url(&dir)).await;
     if let Some(db) = PgDatabase::create().await {
         test(db.url.clone()).await;
-        db.drop().await;
+        drop(db);
     }
 }
 
-pub mod tempdir {
-    use std::path::PathBuf;
-
-    /// A directory removed when dropped.
-    pub struct Guard(PathBuf);
-
-    impl Guard {
-        pub fn new() -> Self {
-            static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let dir =
-                std::env::temp_dir().join(format!("atsbridge-test-{}-{n}", std::process::id()));
-            std::fs::create_dir_all(&dir).expect("create a temporary directory");
-            Guard(dir)
+/// A passing test's database is gone once its guard is dropped; a failing one's stays for
+/// inspection (the guard is dropped while the test panics).
+#[tokio::test]
+async fn test_databases_are_dropped_after_passing_tests_and_kept_after_failing_ones() {
+    let Some(admin_url) = std::env::var("ATSBRIDGE_TEST_PG_URL").ok() else {
+        return;
+    };
+    let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();
+    let exists = |name: String| {
+        let admin = admin.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM pg_database WHERE datname = $1")
+                .bind(name)
+                .fetch_one(&admin)
+                .await
+                .unwrap()
+                == 1
         }
+    };
+    let name_of = |db: &PgDatabase| db.url.rsplit('/').next().unwrap().to_owned();
 
-        pub fn path(&self) -> String {
-            self.0.display().to_string()
-        }
-    }
+    let passing = PgDatabase::create().await.unwrap();
+    let name = name_of(&passing);
+    let store = Store::open(&passing.url, keys()).await.unwrap();
+    assert!(exists(name.clone()).await);
+    // Still connected when the guard goes: the drop closes the connections.
+    drop(passing);
+    assert!(!exists(name).await, "a passing test's database is dropped");
+    store.close().await;
 
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    let failing = PgDatabase::create().await.unwrap();
+    let name = name_of(&failing);
+    let panicked = std::thread::spawn(move || {
+        let _guard = failing;
+        panic!("a failing test");
+    })
+    .join();
+    assert!(panicked.is_err());
+    assert!(
+        exists(name.clone()).await,
+        "a failing test's database is kept"
+    );
+    sqlx::query(&format!("DROP DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
 }

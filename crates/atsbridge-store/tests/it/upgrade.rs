@@ -121,8 +121,8 @@ async fn check_upgraded(url: &str, before: &[Before]) {
 
 #[tokio::test]
 async fn a_sqlite_file_from_before_integer_keys_is_migrated_in_place() {
-    let dir = crate::harness::tempdir::Guard::new();
-    let path = format!("{}/store.db", dir.path());
+    let dir = crate::harness::TempDir::new();
+    let path = format!("{}/store.db", dir.path().display());
     std::fs::copy(
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schema7.sqlite"),
         &path,
@@ -147,5 +147,5 @@ async fn a_postgres_database_from_before_integer_keys_is_migrated_in_place() {
     let before: Vec<Before> =
         serde_json::from_str(include_str!("../fixtures/schema10.postgres.records.json")).unwrap();
     check_upgraded(&db.url, &before).await;
-    db.drop().await;
+    drop(db);
 }

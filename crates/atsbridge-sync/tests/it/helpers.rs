@@ -7,7 +7,7 @@ use atsbridge_model::connector::Connector;
 use atsbridge_model::integration::EndUser;
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_sagehr::{Config, RetryPolicy, SageHr};
-use atsbridge_store::testing::{postgres_url, sqlite};
+use atsbridge_store::testing::{sqlite, PgDatabase};
 use atsbridge_store::{
     Credentials, Filter, IntegrationSettings, NewIntegration, RunRow, Store, StoredRecord,
 };
@@ -55,11 +55,11 @@ where
     let url = format!("sqlite://{}/store.db", dir.path().display());
     test(env(store, url, positions, applicants).await).await;
     drop(dir);
-    if let Some(url) = postgres_url().await {
-        let store = Store::open(&url, atsbridge_store::testing::keys())
+    if let Some(db) = PgDatabase::create().await {
+        let store = Store::open(&db.url, atsbridge_store::testing::keys())
             .await
             .unwrap();
-        test(env(store, url, positions, applicants).await).await;
+        test(env(store, db.url.clone(), positions, applicants).await).await;
     }
 }
 
