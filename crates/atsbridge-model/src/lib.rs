@@ -17,6 +17,7 @@ pub mod connector;
 pub mod enums;
 pub mod envelope;
 pub mod error;
+pub mod event;
 pub mod id;
 pub mod integration;
 pub mod job;
@@ -30,6 +31,7 @@ pub use envelope::{
     DataResponse, ErrorBody, ErrorResponse, ListResponse, Page, Warning, WriteResponse,
 };
 pub use error::ErrorCode;
+pub use event::{event_id, Event, EventIdOf};
 pub use id::{record_id, user_id, IntegrationId, JobIdRef, ModelKind};
 pub use job::Job;
 pub use stage::{ApplicationStage, Stage};

@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use atsbridge_model::connector::{ConnectorError, ConnectorErrorKind, PassthroughRequest};
+use atsbridge_model::event::{Event, IntegrationDeleted, IntegrationStateChanged, QaStatus};
 use atsbridge_model::integration::CoverageStatus::{self, Supported as S, Unsupported as U};
 use atsbridge_model::integration::{
     ApiKeyCheck, Category, Integration, IntegrationStatus, ReadModel, ReadModelField, ScopeConfig,
     ScopeConfigSetting, Tool, WriteAction, WriteActionField,
 };
 use atsbridge_model::{DataResponse, ErrorCode, Timestamp, Warning, WriteResponse};
-use atsbridge_store::{Credentials, IntegrationRow, IntegrationSettings, RunRow, RunState};
+use atsbridge_store::{Credentials, IntegrationSettings, NewEvent, RunRow, RunState};
 use atsbridge_sync::Outcome;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -22,7 +23,6 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use rand::Rng as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -515,19 +515,6 @@ fn empty_data() -> Json<DataResponse<Map<String, Value>>> {
     Json(DataResponse::new(Map::new()))
 }
 
-fn random_hex() -> String {
-    let n: u64 = rand::rng().random();
-    format!("{n:016x}")
-}
-
-fn end_user_json(row: &IntegrationRow) -> Value {
-    json!({
-        "organization_name": row.end_user.organization_name,
-        "creator_email": row.end_user.creator_email,
-        "origin_id": row.end_user.origin_id,
-    })
-}
-
 fn connector_error(e: ConnectorError) -> ApiError {
     ApiError::new(e.code(), e.message)
 }
@@ -669,26 +656,19 @@ async fn delete_integration(
         ));
     }
     let now = Timestamp::now();
-    let payload = json!({
-        "id": row.id,
-        "tool": row.tool,
-        "category": Category::Ats.as_str(),
-        "end_user": end_user_json(&row),
-        "deleted_at": now.to_string(),
+    let event = Event::IntegrationDeleted(IntegrationDeleted {
+        id: row.id.clone(),
+        tool: row.tool.clone(),
+        category: Category::Ats,
+        end_user: row.end_user.clone(),
+        deleted_at: now,
     });
     // The store deletes and enqueues in two steps (it has no call doing both in one
     // transaction). The deletion is what the caller asked for, so a failed event write is
     // logged rather than turned into an error for a deletion that happened.
     if let Err(e) = state
         .store
-        .enqueue_event_in(
-            Some(&row.environment_id),
-            &format!("evt_{}", random_hex()),
-            Some(&row.id),
-            "integration-deleted",
-            &payload,
-            now,
-        )
+        .enqueue_event_in(&row.environment_id, &NewEvent::new(event, now))
         .await
     {
         tracing::error!(error = ?e, integration_id = %row.id, "the integration-deleted event could not be written");
@@ -719,25 +699,19 @@ async fn set_enabled(
     if status != row.status {
         state.store.set_integration_status(&row.id, status).await?;
         let now = Timestamp::now();
-        let payload = json!({
-            "integration_tool": row.tool,
-            "integration_id": row.id,
-            "integration_category": Category::Ats.as_str(),
-            "end_user": end_user_json(&row),
-            "qa_status": "PASSED",
-            "setup_status": row.setup_status.as_str(),
-            "state": status.as_str(),
-            "updated_at": now.to_string(),
+        let event = Event::IntegrationStateChanged(IntegrationStateChanged {
+            integration_tool: row.tool.clone(),
+            integration_id: row.id.clone(),
+            integration_category: Category::Ats,
+            end_user: row.end_user.clone(),
+            qa_status: QaStatus::Passed,
+            setup_status: row.setup_status,
+            state: status,
+            updated_at: now,
         });
         state
             .store
-            .enqueue_event(
-                &format!("evt_{}", random_hex()),
-                Some(&row.id),
-                "integration-state-changed",
-                &payload,
-                now,
-            )
+            .enqueue_event(&NewEvent::new(event, now))
             .await?;
         tracing::info!(integration_id = %row.id, from = row.status.as_str(), to = status.as_str(), "integration status changed");
     }

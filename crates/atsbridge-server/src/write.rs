@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use atsbridge_model::connector::{ConnectorErrorKind, FileUpload, NewApplicant, Record};
-use atsbridge_model::integration::IntegrationStatus;
+use atsbridge_model::event::{ChangedModel, DataChanged, Event};
+use atsbridge_model::integration::{Category, IntegrationStatus};
 use atsbridge_model::write::{
     describe, is_content_type, AttachmentInput, CandidateInput, CreateApplicationRequest,
     CreateCandidateRequest, SourceInput, Violation, MAX_ATTACHMENTS_BYTES,
@@ -762,22 +763,19 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
     }
     // The create is announced with the records, in one transaction, also when a sync
     // stored the same applicant first: every create has its `data-changed`.
-    let payload = serde_json::json!({
-        "integration_id": integration.id,
-        "integration_tool": integration.tool,
-        "integration_category": "ATS",
-        "changed_models": [
-            {"name": ModelKind::Application.as_str()},
-            {"name": ModelKind::Candidate.as_str()},
-        ],
-    });
-    let event = NewEvent {
-        id: format!("evt_{:016x}", rand::random::<u64>()),
-        integration_id: Some(integration.id.clone()),
-        kind: "data-changed".into(),
-        payload,
-        created_at: now,
-    };
+    let event = NewEvent::new(
+        Event::DataChanged(DataChanged {
+            integration_id: integration.id.clone(),
+            integration_tool: integration.tool.clone(),
+            integration_category: Category::Ats,
+            changed_models: [ModelKind::Application, ModelKind::Candidate]
+                .map(|m| ChangedModel {
+                    name: m.as_str().to_owned(),
+                })
+                .into(),
+        }),
+        now,
+    );
     if let Err(e) = retrying("storing a created applicant", || {
         state
             .store
@@ -788,13 +786,7 @@ async fn perform(state: &AppState, integration: &IntegrationRow, plan: Plan) -> 
         tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "could not store a created applicant; it is stored by the next sync");
         warnings.push(Warning::new("The applicant was created in Sage HR, but atsbridge could not store it yet; it is readable after the next sync."));
         if let Err(e) = retrying("announcing a created applicant", || {
-            state.store.enqueue_event(
-                &event.id,
-                event.integration_id.as_deref(),
-                &event.kind,
-                &event.payload,
-                now,
-            )
+            state.store.enqueue_event(&event)
         })
         .await
         {

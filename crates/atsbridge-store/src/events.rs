@@ -1,11 +1,15 @@
 //! The event outbox: events are written in the same store as the data they describe and
 //! delivered later (webhooks), so none is lost when a process stops.
 
-use atsbridge_model::Timestamp;
+use atsbridge_model::event::{event_id, EventError, EventIdOf, IntegrationCreated};
+use atsbridge_model::integration::Category;
+use atsbridge_model::{self as model, Timestamp};
 use serde_json::Value;
 
 use crate::{db, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
+/// An outbox row as stored: the event's `type` and `data` (`payload`) as written, read back
+/// as they are so rows of any version can be looked at; `typed` reads the event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub seq: i64,
@@ -16,27 +20,53 @@ pub struct Event {
     pub created_at: Timestamp,
 }
 
+impl Event {
+    /// The event the row holds; an error for a type or payload this version does not know.
+    pub fn typed(&self) -> std::result::Result<model::Event, EventError> {
+        model::Event::from_stored(&self.kind, self.payload.clone())
+    }
+}
+
 /// An event to write, with what it changes (a run's end, a batch, an API write).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
     pub id: String,
+    /// The integration whose deliveries it joins (sent in order per integration).
     pub integration_id: Option<String>,
-    pub kind: String,
-    pub payload: Value,
+    pub event: model::Event,
     pub created_at: Timestamp,
 }
 
 impl NewEvent {
-    /// The event as written at `seq`, which the database chose.
-    pub(crate) fn stored(&self, seq: i64) -> Event {
-        Event {
-            seq,
-            id: self.id.clone(),
-            integration_id: self.integration_id.clone(),
-            kind: self.kind.clone(),
-            payload: self.payload.clone(),
-            created_at: self.created_at,
+    /// `event`, made at `now`, with a new id (`event_id`) and the integration its data names.
+    pub fn new(event: model::Event, now: Timestamp) -> Self {
+        let id = event_id(EventIdOf::Outbox {
+            event: &event,
+            entropy: rand::random(),
+        });
+        NewEvent {
+            id,
+            integration_id: event.integration_id().map(str::to_owned),
+            event,
+            created_at: now,
         }
+    }
+
+    /// With `integration_id` as the integration it belongs to (for events whose data names
+    /// none, such as `connection-flow-failed` of a link that has one).
+    pub fn for_integration(mut self, integration_id: Option<&str>) -> Self {
+        self.integration_id = integration_id.map(str::to_owned);
+        self
+    }
+
+    /// The event's `type` column.
+    pub(crate) fn kind(&self) -> &'static str {
+        self.event.kind()
+    }
+
+    /// The event's `payload` column.
+    pub(crate) fn payload(&self) -> String {
+        self.event.payload().to_string()
     }
 }
 
@@ -58,41 +88,23 @@ pub(crate) fn event_from_row(
 }
 
 impl Store {
-    /// Writes an event of an integration's environment (looked up from the integration) and
+    /// Writes an event of an integration's environment (looked up from its integration) and
     /// the webhook deliveries it leads to, in one transaction.
-    pub async fn enqueue_event(
-        &self,
-        id: &str,
-        integration_id: Option<&str>,
-        kind: &str,
-        payload: &Value,
-        now: Timestamp,
-    ) -> Result<()> {
-        self.enqueue_event_in(None, id, integration_id, kind, payload, now)
-            .await
+    pub async fn enqueue_event(&self, event: &NewEvent) -> Result<()> {
+        self.enqueue(None, event).await
     }
 
-    /// Like `enqueue_event`, with the environment given (for events of integrations that no
-    /// longer exist, such as `integration-deleted`); `None` looks it up.
-    pub async fn enqueue_event_in(
-        &self,
-        environment_id: Option<&str>,
-        id: &str,
-        integration_id: Option<&str>,
-        kind: &str,
-        payload: &Value,
-        now: Timestamp,
-    ) -> Result<()> {
-        let event = NewEvent {
-            id: id.to_owned(),
-            integration_id: integration_id.map(str::to_owned),
-            kind: kind.to_owned(),
-            payload: payload.clone(),
-            created_at: now,
-        };
+    /// Like `enqueue_event`, in `environment_id` (for events of integrations that no longer
+    /// exist, such as `integration-deleted`, or not yet, such as `connection-flow-failed`).
+    pub async fn enqueue_event_in(&self, environment_id: &str, event: &NewEvent) -> Result<()> {
+        self.enqueue(Some(environment_id), event).await
+    }
+
+    async fn enqueue(&self, environment_id: Option<&str>, event: &NewEvent) -> Result<()> {
         match &self.db {
             Db::Sqlite(s) => {
                 let environment_id = environment_id.map(str::to_owned);
+                let event = event.clone();
                 s.write("writing an event", move |tx| {
                     sqlite::events::insert_event(tx, environment_id.as_deref(), &event)
                 })
@@ -100,7 +112,7 @@ impl Store {
             }
             Db::Postgres(p) => {
                 let mut tx = p.begin().await.map_err(db("writing an event"))?;
-                pg::events::insert_event(&mut tx, environment_id, &event).await?;
+                pg::events::insert_event(&mut tx, environment_id, event).await?;
                 tx.commit().await.map_err(db("writing an event"))
             }
         }
@@ -112,28 +124,14 @@ impl Store {
         row: &crate::IntegrationRow,
         now: Timestamp,
     ) -> Result<()> {
-        let mut entropy = [0u8; 8];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut entropy);
-        let hex: String = entropy.iter().map(|b| format!("{b:02x}")).collect();
-        let payload = serde_json::json!({
-            "id": row.id,
-            "tool": row.tool,
-            "category": "ATS",
-            "end_user": {
-                "organization_name": row.end_user.organization_name,
-                "creator_email": row.end_user.creator_email,
-                "origin_id": row.end_user.origin_id,
-            },
+        let event = model::Event::IntegrationCreated(IntegrationCreated {
+            id: row.id.clone(),
+            tool: row.tool.clone(),
+            category: Category::Ats,
+            end_user: row.end_user.clone(),
         });
-        self.enqueue_event_in(
-            Some(&row.environment_id),
-            &format!("evt_{hex}"),
-            Some(&row.id),
-            "integration-created",
-            &payload,
-            now,
-        )
-        .await
+        self.enqueue_event_in(&row.environment_id, &NewEvent::new(event, now))
+            .await
     }
 
     /// One event by its sequence number.

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use atsbridge_model::event::SyncState;
 use atsbridge_model::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,18 @@ impl RunState {
             RunState::PartiallyFailed => "PARTIALLY_FAILED",
             RunState::AuthenticationFailed => "AUTHENTICATION_FAILED",
             RunState::Cancelled => "CANCELLED",
+        }
+    }
+
+    /// What `sync-finished` says of a run that ended so. A run is announced once it ended;
+    /// one still `RUNNING` (never announced) would be a run that did not finish: `FAILED`.
+    pub fn sync_state(self) -> SyncState {
+        match self {
+            RunState::Running | RunState::Failed => SyncState::Failed,
+            RunState::Succeeded => SyncState::Succeeded,
+            RunState::PartiallyFailed => SyncState::PartiallyFailed,
+            RunState::AuthenticationFailed => SyncState::AuthenticationFailed,
+            RunState::Cancelled => SyncState::Cancelled,
         }
     }
 

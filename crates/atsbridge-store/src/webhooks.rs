@@ -1,60 +1,31 @@
 //! Webhook subscriptions and their deliveries.
 //!
 //! When an event is written to the outbox (`enqueue_event`), the same transaction creates one
-//! delivery per webhook event it becomes (`webhook_types`) and per subscription of its
+//! delivery per webhook event it becomes (`Event::webhook_types`) and per subscription of its
 //! environment that wants that type. Deliverers claim due deliveries with a lease, one
 //! conditional UPDATE per delivery, so with several nodes sharing a database each delivery
 //! is sent by one node at a time; a delivery is only claimed when no older undelivered one
 //! of the same integration and webhook exists (in order per integration).
 
+use atsbridge_model::event::{event_id, EventIdOf};
 use atsbridge_model::Timestamp;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use rand::RngCore as _;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use crate::events::Event;
+use crate::events::{Event, NewEvent};
 use crate::{millis, opt_timestamp, pg, sqlite, timestamp, Db, Result, Store, StoreError};
 
 /// The webhook event types atsbridge sends.
-pub const EVENT_TYPES: &[&str] = &[
-    "data-changed",
-    "sync-finished",
-    "integration-created",
-    "integration-deleted",
-    "integration-state-changed",
-    "connection-flow-failed",
-];
+pub use atsbridge_model::event::WEBHOOK_TYPES as EVENT_TYPES;
 
-/// The webhook events an outbox event becomes, in sending order: a `sync-finished` outbox
-/// event (written once per run, with the models it changed) is a `data-changed` webhook when
-/// it changed something, then a `sync-finished` webhook; every other known type is itself.
-pub fn webhook_types(kind: &str, payload: &Value) -> Vec<&'static str> {
-    if kind == "sync-finished" {
-        let changed = payload
-            .get("changed_models")
-            .and_then(Value::as_array)
-            .is_some_and(|m| !m.is_empty());
-        return if changed {
-            vec!["data-changed", "sync-finished"]
-        } else {
-            vec!["sync-finished"]
-        };
-    }
-    EVENT_TYPES.iter().copied().filter(|t| *t == kind).collect()
-}
-
-/// The id of webhook event `ty` made from outbox event `outbox_id` (of type `outbox_kind`):
-/// the outbox id itself when the types match, else derived from both, so every retry of a
-/// delivery carries the same id.
-pub fn webhook_event_id(outbox_id: &str, outbox_kind: &str, ty: &str) -> String {
-    if ty == outbox_kind {
-        return outbox_id.to_owned();
-    }
-    let digest = Sha256::digest(format!("{outbox_id}\n{ty}").as_bytes());
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("evt_{hex}")
+/// The id of webhook event `ty` made from outbox event `event` (`event_id`).
+pub(crate) fn outbox_webhook_id(event: &NewEvent, ty: &str) -> String {
+    event_id(EventIdOf::Webhook {
+        outbox_id: &event.id,
+        outbox_type: event.kind(),
+        webhook_type: ty,
+    })
 }
 
 /// A new webhook secret: 32 random bytes, base64url without padding.
@@ -467,44 +438,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-
-    #[test]
-    fn sync_finished_becomes_data_changed_only_with_changes() {
-        assert_eq!(
-            webhook_types("sync-finished", &json!({"changed_models": ["ats_jobs"]})),
-            ["data-changed", "sync-finished"]
-        );
-        assert_eq!(
-            webhook_types("sync-finished", &json!({"changed_models": []})),
-            ["sync-finished"]
-        );
-        assert_eq!(
-            webhook_types("integration-deleted", &json!({})),
-            ["integration-deleted"]
-        );
-        assert!(webhook_types("something-else", &json!({})).is_empty());
-    }
-
-    #[test]
-    fn webhook_event_ids_are_stable_and_distinct() {
-        let a = webhook_event_id("evt_1", "sync-finished", "data-changed");
-        assert_eq!(
-            a,
-            webhook_event_id("evt_1", "sync-finished", "data-changed")
-        );
-        assert_ne!(a, "evt_1");
-        assert_eq!(
-            webhook_event_id("evt_1", "sync-finished", "sync-finished"),
-            "evt_1"
-        );
-        assert_ne!(
-            a,
-            webhook_event_id("evt_2", "sync-finished", "data-changed")
-        );
-    }
 
     #[test]
     fn secrets_are_random_base64url() {

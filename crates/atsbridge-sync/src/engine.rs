@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use atsbridge_model::connector::{
     Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing,
 };
-use atsbridge_model::integration::IntegrationStatus;
+use atsbridge_model::event::{Event, IntegrationStateChanged, QaStatus, SyncFinished};
+use atsbridge_model::integration::{Category, IntegrationStatus};
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::{
     Credentials, Fence, IntegrationRow, LiveRecord, NewEvent, RunCounts, RunRow, RunState, Store,
     StoreError,
 };
 use rand::Rng as _;
-use serde_json::json;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -633,36 +633,22 @@ impl Engine {
         Ok(deleted)
     }
 
-    fn end_user(integration: &IntegrationRow) -> serde_json::Value {
-        json!({
-            "organization_name": integration.end_user.organization_name,
-            "creator_email": integration.end_user.creator_email,
-            "origin_id": integration.end_user.origin_id,
-        })
-    }
-
     /// One event per run: its state, timing and the models whose data changed (what its
     /// batches and deletions committed).
     fn finished_event(integration: &IntegrationRow, run: &RunRow, elapsed: Duration) -> NewEvent {
-        let payload = json!({
-            "sync_id": run.id,
-            "sync_state": run.state.as_str(),
-            "sync_started_at": run.started_at.to_string(),
-            "sync_ended_at": run.ended_at.map(|t| t.to_string()),
-            "sync_duration_seconds": elapsed.as_secs(),
-            "integration_id": integration.id,
-            "integration_tool": integration.tool,
-            "integration_category": "ATS",
-            "end_user": Self::end_user(integration),
-            "changed_models": run.counts.changed_models(),
+        let event = Event::SyncFinished(SyncFinished {
+            sync_id: run.id.clone(),
+            sync_state: run.state.sync_state(),
+            sync_started_at: run.started_at,
+            sync_ended_at: run.ended_at,
+            sync_duration_seconds: elapsed.as_secs(),
+            integration_id: integration.id.clone(),
+            integration_tool: integration.tool.clone(),
+            integration_category: Category::Ats,
+            end_user: integration.end_user.clone(),
+            changed_models: run.counts.changed_models(),
         });
-        NewEvent {
-            id: format!("evt_{}", run.id.trim_start_matches("sync_")),
-            integration_id: Some(integration.id.clone()),
-            kind: "sync-finished".into(),
-            payload,
-            created_at: Timestamp::now(),
-        }
+        NewEvent::new(event, Timestamp::now())
     }
 
     async fn state_changed_event(
@@ -670,26 +656,18 @@ impl Engine {
         integration: &IntegrationRow,
         state: IntegrationStatus,
     ) -> Result<(), StoreError> {
-        let payload = json!({
-            "integration_tool": integration.tool,
-            "integration_id": integration.id,
-            "integration_category": "ATS",
-            "end_user": Self::end_user(integration),
-            "qa_status": "PASSED",
-            "setup_status": integration.setup_status.as_str(),
-            "state": state.as_str(),
-            "updated_at": Timestamp::now().to_string(),
+        let now = Timestamp::now();
+        let event = Event::IntegrationStateChanged(IntegrationStateChanged {
+            integration_tool: integration.tool.clone(),
+            integration_id: integration.id.clone(),
+            integration_category: Category::Ats,
+            end_user: integration.end_user.clone(),
+            qa_status: QaStatus::Passed,
+            setup_status: integration.setup_status,
+            state,
+            updated_at: now,
         });
-        let n: u64 = rand::rng().random();
-        self.store
-            .enqueue_event(
-                &format!("evt_{n:016x}"),
-                Some(&integration.id),
-                "integration-state-changed",
-                &payload,
-                Timestamp::now(),
-            )
-            .await
+        self.store.enqueue_event(&NewEvent::new(event, now)).await
     }
 }
 

@@ -11,9 +11,8 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use atsbridge_model::event::{event_id, Event, EventIdOf};
 use atsbridge_model::Timestamp;
-use atsbridge_store::events::Event;
-use atsbridge_store::webhooks::{webhook_event_id, webhook_types};
 use atsbridge_store::{Attempt, ClaimedDelivery, DeliveryState, Store, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -49,51 +48,44 @@ impl WebhookEvent {
     }
 }
 
-/// The webhook events an outbox event becomes (see `webhook_types`), with Kombo's payload
-/// shapes: the engine's single `sync-finished` event becomes `data-changed` (when it changed
-/// models) and `sync-finished` without the `changed_models` list.
-pub fn webhook_events(event: &Event) -> Vec<WebhookEvent> {
-    let p = &event.payload;
-    webhook_types(&event.kind, p)
-        .into_iter()
-        .map(|kind| {
-            let data = match (event.kind.as_str(), kind) {
-                ("sync-finished", "data-changed") => json!({
-                    "integration_id": p["integration_id"],
-                    "integration_tool": p["integration_tool"],
-                    "integration_category": p["integration_category"],
-                    "changed_models": with_nesting(
-                        p["changed_models"].as_array().into_iter().flatten().filter_map(Value::as_str),
-                    )
-                    .into_iter()
-                    .map(|m| json!({"name": m}))
-                    .collect::<Vec<_>>(),
-                }),
-                ("sync-finished", _) => json!({
-                    "sync_id": p["sync_id"],
-                    "sync_state": p["sync_state"],
-                    "sync_started_at": p["sync_started_at"],
-                    "sync_ended_at": match &p["sync_ended_at"] {
-                        Value::Null => Value::String(event.created_at.to_string()),
-                        v => v.clone(),
-                    },
-                    "sync_duration_seconds": p["sync_duration_seconds"],
-                    "integration_id": p["integration_id"],
-                    "integration_tool": p["integration_tool"],
-                    "integration_category": p["integration_category"],
-                    "end_user": p["end_user"],
-                    // atsbridge has no log viewer; the run is in the store under `sync_id`.
-                    "log_url": p.get("log_url").cloned().unwrap_or_else(|| json!("")),
-                }),
-                _ => p.clone(),
-            };
-            WebhookEvent {
-                id: webhook_event_id(&event.id, &event.kind, kind),
-                kind,
-                data,
-            }
+/// The webhook events outbox event `event` (id `outbox_id`, written at `made_at`) becomes, in
+/// `Event::webhook_types` order, with Kombo's payload shapes: a run's `sync-finished` becomes
+/// `data-changed` (when it changed models, named with the models that embed them) and
+/// `sync-finished` without the list; every other event is sent as it is.
+pub fn webhook_events(outbox_id: &str, made_at: Timestamp, event: &Event) -> Vec<WebhookEvent> {
+    let id = |kind: &'static str| {
+        event_id(EventIdOf::Webhook {
+            outbox_id,
+            outbox_type: event.kind(),
+            webhook_type: kind,
         })
-        .collect()
+    };
+    let data = |value: Result<Value, serde_json::Error>| value.unwrap_or(Value::Null);
+    match event {
+        Event::SyncFinished(s) => event
+            .webhook_types()
+            .iter()
+            .map(|&kind| WebhookEvent {
+                id: id(kind),
+                kind,
+                data: if kind == "data-changed" {
+                    let models = with_nesting(s.changed_models.iter().map(String::as_str));
+                    data(serde_json::to_value(s.data_changed(models)))
+                } else {
+                    data(serde_json::to_value(s.webhook_data(made_at)))
+                },
+            })
+            .collect(),
+        Event::DataChanged(_)
+        | Event::IntegrationCreated(_)
+        | Event::IntegrationDeleted(_)
+        | Event::IntegrationStateChanged(_)
+        | Event::ConnectionFlowFailed(_) => vec![WebhookEvent {
+            id: id(event.kind()),
+            kind: event.kind(),
+            data: event.payload(),
+        }],
+    }
 }
 
 /// The models whose read answers changed when `changed` did: the stored models themselves
@@ -211,19 +203,23 @@ impl Deliverer {
 
     async fn attempt(&self, claimed: ClaimedDelivery, now: Timestamp) -> Result<(), StoreError> {
         let d = &claimed.delivery;
-        let event = webhook_events(&claimed.event)
-            .into_iter()
-            .find(|e| e.kind == d.event_type);
+        let stored = &claimed.event;
+        let event = stored.typed().map(|event| {
+            webhook_events(&stored.id, stored.created_at, &event)
+                .into_iter()
+                .find(|e| e.kind == d.event_type)
+        });
         let started = Instant::now();
         let result = match event {
-            Some(event) => {
+            Ok(Some(event)) => {
                 let body = event.envelope().to_string();
                 self.post(&claimed.url, &claimed.secret, body).await
             }
-            None => Err((
+            Ok(None) => Err((
                 None,
                 format!("`{}` is not an event atsbridge sends", d.event_type),
             )),
+            Err(e) => Err((None, e.to_string())),
         };
         let latency_ms = started.elapsed().as_millis() as i64;
         let at = Timestamp::now();
@@ -463,35 +459,38 @@ fn is_internal_v4(v4: std::net::Ipv4Addr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use atsbridge_model::event::{IntegrationDeleted, SyncFinished, SyncState};
+    use atsbridge_model::integration::{Category, EndUser};
+
     use super::*;
 
-    fn event(kind: &str, payload: Value) -> Event {
-        Event {
-            seq: 7,
-            id: "evt_0123456789abcdef".into(),
-            integration_id: Some("sagehr:x".into()),
-            kind: kind.into(),
-            payload,
-            created_at: Timestamp::from_unix_millis(1_700_000_000_000).unwrap(),
+    const ID: &str = "evt_0123456789abcdef";
+
+    fn made_at() -> Timestamp {
+        Timestamp::from_unix_millis(1_700_000_000_000).unwrap()
+    }
+
+    fn end_user() -> EndUser {
+        EndUser {
+            organization_name: "Acme".into(),
+            creator_email: None,
+            origin_id: None,
         }
     }
 
     fn sync_finished(changed: &[&str]) -> Event {
-        event(
-            "sync-finished",
-            json!({
-                "sync_id": "sync_0123456789abcdef",
-                "sync_state": "SUCCEEDED",
-                "sync_started_at": "2023-11-14T22:13:10.000Z",
-                "sync_ended_at": "2023-11-14T22:13:20.000Z",
-                "sync_duration_seconds": 10,
-                "integration_id": "sagehr:x",
-                "integration_tool": "sagehr",
-                "integration_category": "ATS",
-                "end_user": {"organization_name": "Acme", "creator_email": null, "origin_id": null},
-                "changed_models": changed,
-            }),
-        )
+        Event::SyncFinished(SyncFinished {
+            sync_id: "sync_0123456789abcdef".into(),
+            sync_state: SyncState::Succeeded,
+            sync_started_at: Timestamp::parse("2023-11-14T22:13:10.000Z").unwrap(),
+            sync_ended_at: Some(Timestamp::parse("2023-11-14T22:13:20.000Z").unwrap()),
+            sync_duration_seconds: 10,
+            integration_id: "sagehr:x".into(),
+            integration_tool: "sagehr".into(),
+            integration_category: Category::Ats,
+            end_user: end_user(),
+            changed_models: changed.iter().map(|m| (*m).to_owned()).collect(),
+        })
     }
 
     #[test]
@@ -506,7 +505,11 @@ mod tests {
 
     #[test]
     fn a_sync_that_changed_data_becomes_data_changed_and_sync_finished() {
-        let events = webhook_events(&sync_finished(&["ats_applications", "ats_candidates"]));
+        let events = webhook_events(
+            ID,
+            made_at(),
+            &sync_finished(&["ats_applications", "ats_candidates"]),
+        );
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].kind, "data-changed");
         assert_eq!(
@@ -519,7 +522,16 @@ mod tests {
             })
         );
         assert_eq!(events[1].kind, "sync-finished");
-        assert_eq!(events[1].id, "evt_0123456789abcdef");
+        assert_eq!(events[1].id, ID);
+        // The derived id the previous version gave this webhook event.
+        assert_eq!(
+            events[0].id,
+            event_id(EventIdOf::Webhook {
+                outbox_id: ID,
+                outbox_type: "sync-finished",
+                webhook_type: "data-changed"
+            })
+        );
         assert_ne!(events[0].id, events[1].id);
         let data = &events[1].data;
         assert!(data.get("changed_models").is_none());
@@ -546,7 +558,7 @@ mod tests {
     #[test]
     fn changed_models_include_the_models_that_embed_them() {
         let names = |changed: &[&str]| -> Vec<String> {
-            webhook_events(&sync_finished(changed))[0].data["changed_models"]
+            webhook_events(ID, made_at(), &sync_finished(changed))[0].data["changed_models"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -565,30 +577,43 @@ mod tests {
 
     #[test]
     fn an_unchanged_sync_is_only_sync_finished() {
-        let events = webhook_events(&sync_finished(&[]));
+        let events = webhook_events(ID, made_at(), &sync_finished(&[]));
         assert_eq!(
             events.iter().map(|e| e.kind).collect::<Vec<_>>(),
             ["sync-finished"]
         );
         // The ids do not change between calls (retries carry the same id).
         assert_eq!(
-            webhook_events(&sync_finished(&["ats_jobs"]))[0].id,
-            webhook_events(&sync_finished(&["ats_jobs"]))[0].id
+            webhook_events(ID, made_at(), &sync_finished(&["ats_jobs"]))[0].id,
+            webhook_events(ID, made_at(), &sync_finished(&["ats_jobs"]))[0].id
         );
     }
 
     #[test]
     fn other_events_pass_through() {
-        let e = event(
-            "integration-deleted",
-            json!({"id": "sagehr:x", "deleted_at": "t"}),
-        );
-        let out = webhook_events(&e);
+        let e = Event::IntegrationDeleted(IntegrationDeleted {
+            id: "sagehr:x".into(),
+            tool: "sagehr".into(),
+            category: Category::Ats,
+            end_user: end_user(),
+            deleted_at: made_at(),
+        });
+        let out = webhook_events(ID, made_at(), &e);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].kind, "integration-deleted");
-        assert_eq!(out[0].data, e.payload);
-        assert_eq!(out[0].id, e.id);
-        assert!(webhook_events(&event("nonsense", json!({}))).is_empty());
+        assert_eq!(out[0].data, e.payload());
+        assert_eq!(out[0].id, ID);
+    }
+
+    #[test]
+    fn a_sync_finished_without_its_end_says_when_it_was_made() {
+        let Event::SyncFinished(mut s) = sync_finished(&[]) else {
+            unreachable!()
+        };
+        s.sync_ended_at = None;
+        let out = webhook_events(ID, made_at(), &Event::SyncFinished(s));
+        assert_eq!(out[0].data["sync_ended_at"], "2023-11-14T22:13:20.000Z");
+        assert_eq!(out[0].data["log_url"], "");
     }
 
     #[test]

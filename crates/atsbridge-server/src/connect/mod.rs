@@ -17,12 +17,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use atsbridge_model::connector::ConnectorErrorKind;
+use atsbridge_model::event::{ConnectionFlowFailed, Event, IntegrationStateChanged, QaStatus};
 use atsbridge_model::integration::{Category, EndUser, IntegrationStatus, SetupStatus};
 use atsbridge_model::{DataResponse, ErrorCode, IntegrationId, Timestamp};
-use atsbridge_store::connect::token_digest;
 use atsbridge_store::{
     Completion, ConnectLink, Credentials, IntegrationSettings, LinkPurpose, NewConnectLink,
-    NewIntegration, StoreError,
+    NewEvent, NewIntegration, StoreError,
 };
 use axum::body::{Bytes, HttpBody as _};
 use axum::extract::{Path, Request, State};
@@ -34,7 +34,7 @@ use base64::Engine as _;
 use maud::Markup;
 use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use tracing::Instrument as _;
 
 use self::page::{FormState, PageContext};
@@ -1233,41 +1233,26 @@ async fn check_credentials(
     }
 }
 
-fn end_user_json(end_user: &EndUser) -> Value {
-    json!({
-        "organization_name": end_user.organization_name,
-        "creator_email": end_user.creator_email,
-        "origin_id": end_user.origin_id,
-    })
-}
-
 /// The `connection-flow-failed` webhook, sent once per link (at its first failed attempt).
 async fn connection_flow_failed(
     state: &AppState,
     link: &ConnectLink,
     integration_id: Option<&str>,
 ) {
-    let payload = json!({
-        "integration_tool": link.tool,
-        "integration_category": Category::Ats.as_str(),
-        "end_user": end_user_json(&EndUser {
+    let event = Event::ConnectionFlowFailed(ConnectionFlowFailed {
+        integration_tool: link.tool.clone(),
+        integration_category: Category::Ats,
+        end_user: EndUser {
             organization_name: link.organization_name.clone(),
             creator_email: link.end_user_email.clone(),
             origin_id: link.origin_id.clone(),
-        }),
-        "log_url": "",
+        },
+        log_url: String::new(),
     });
-    let id = format!("evt_{}", &token_digest(&new_token())[..16]);
+    let event = NewEvent::new(event, Timestamp::now()).for_integration(integration_id);
     if let Err(e) = state
         .store
-        .enqueue_event_in(
-            Some(&link.environment_id),
-            &id,
-            integration_id,
-            "connection-flow-failed",
-            &payload,
-            Timestamp::now(),
-        )
+        .enqueue_event_in(&link.environment_id, &event)
         .await
     {
         tracing::error!(error = ?e, "the connection-flow-failed event could not be written");
@@ -1292,27 +1277,17 @@ async fn after_completion(
     let event = match before {
         None => state.store.enqueue_integration_created(&row, now).await,
         Some(old) if old.status != row.status => {
-            let payload = json!({
-                "integration_tool": row.tool,
-                "integration_id": row.id,
-                "integration_category": Category::Ats.as_str(),
-                "end_user": end_user_json(&row.end_user),
-                "qa_status": "PASSED",
-                "setup_status": row.setup_status.as_str(),
-                "state": row.status.as_str(),
-                "updated_at": now.to_string(),
+            let event = Event::IntegrationStateChanged(IntegrationStateChanged {
+                integration_tool: row.tool.clone(),
+                integration_id: row.id.clone(),
+                integration_category: Category::Ats,
+                end_user: row.end_user.clone(),
+                qa_status: QaStatus::Passed,
+                setup_status: row.setup_status,
+                state: row.status,
+                updated_at: now,
             });
-            let id = format!("evt_{}", &token_digest(&new_token())[..16]);
-            state
-                .store
-                .enqueue_event(
-                    &id,
-                    Some(&row.id),
-                    "integration-state-changed",
-                    &payload,
-                    now,
-                )
-                .await
+            state.store.enqueue_event(&NewEvent::new(event, now)).await
         }
         Some(_) => Ok(()),
     };

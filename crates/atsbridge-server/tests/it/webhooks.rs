@@ -7,10 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use atsbridge_model::event::{Event, IntegrationDeleted};
+use atsbridge_model::integration::{Category, EndUser};
 use atsbridge_model::Timestamp;
 use atsbridge_server::ServerConfig;
 use atsbridge_store::testing::{keys, PgDatabase};
-use atsbridge_store::Store;
+use atsbridge_store::{NewEvent, Store};
 use atsbridge_sync::webhooks::{sign, SIGNATURE_HEADER};
 use atsbridge_sync::{Deliverer, DelivererConfig};
 use axum::body::Bytes;
@@ -369,15 +371,24 @@ async fn two_deliverers_never_send_one_delivery_twice() {
         subscribe(&app, &receiver.url, None).await;
         // 24 events of 4 integrations.
         for n in 0..24 {
+            let event = Event::IntegrationDeleted(IntegrationDeleted {
+                id: format!("sagehr:other{}", n % 4),
+                tool: "sagehr".into(),
+                category: Category::Ats,
+                end_user: EndUser {
+                    organization_name: "Other".into(),
+                    creator_email: None,
+                    origin_id: None,
+                },
+                deleted_at: Timestamp::now(),
+            });
+            // Ids in the order the events are written.
+            let event = NewEvent {
+                id: format!("evt_test_{n:02}"),
+                ..NewEvent::new(event, Timestamp::now())
+            };
             app.store
-                .enqueue_event_in(
-                    Some(ENVIRONMENT),
-                    &format!("evt_test_{n:02}"),
-                    Some(&format!("sagehr:other{}", n % 4)),
-                    "integration-deleted",
-                    &json!({"id": format!("sagehr:other{}", n % 4), "n": n}),
-                    Timestamp::now(),
-                )
+                .enqueue_event_in(ENVIRONMENT, &event)
                 .await
                 .unwrap();
         }
@@ -388,7 +399,7 @@ async fn two_deliverers_never_send_one_delivery_twice() {
         tokio::join!(deliver_until(&a, done), deliver_until(&b, done));
         let got = receiver.got();
         let mut count: BTreeMap<String, usize> = BTreeMap::new();
-        let mut order: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        let mut order: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for r in &got {
             let v = r.json();
             *count
@@ -397,7 +408,7 @@ async fn two_deliverers_never_send_one_delivery_twice() {
             order
                 .entry(v["data"]["id"].as_str().unwrap().to_owned())
                 .or_default()
-                .push(v["data"]["n"].as_i64().unwrap());
+                .push(v["id"].as_str().unwrap().to_owned());
         }
         assert_eq!(count.len(), 24);
         assert!(count.values().all(|&n| n == 1), "{count:?}");
@@ -562,4 +573,128 @@ async fn a_created_application_is_a_data_changed_event() {
         v["data"]["changed_models"],
         json!([{"name": "ats_applications"}, {"name": "ats_candidates"}])
     );
+}
+
+/// An outbox row and its deliveries as the version before the typed events wrote them (a run's
+/// `sync-finished` with its changed models, here without an end) are delivered after an
+/// upgrade, with the bodies that version sent.
+#[tokio::test]
+async fn an_outbox_row_of_the_previous_version_is_delivered() {
+    for db in backends().await {
+        let app = spawn_app(Options {
+            sync: false,
+            ..options(db.as_ref().map(|d| d.url.clone()))
+        })
+        .await;
+        let receiver = Receiver::start(0, Duration::ZERO).await;
+        let (webhook, secret) = subscribe(&app, &receiver.url, None).await;
+        let made_at = 1_700_000_000_000_i64; // 2023-11-14T22:13:20.000Z
+        let payload = json!({
+            "sync_id": "sync_00000000000000a1",
+            "sync_state": "PARTIALLY_FAILED",
+            "sync_started_at": "2023-11-14T22:13:10.000Z",
+            "sync_ended_at": null,
+            "sync_duration_seconds": 10,
+            "integration_id": INTEGRATION,
+            "integration_tool": "sagehr",
+            "integration_category": "ATS",
+            "end_user": {"organization_name": "Acme Ltd", "creator_email": null, "origin_id": "o-1"},
+            "changed_models": ["ats_applications"],
+        });
+        app.store
+            .test_execute(
+                "INSERT INTO events (id, integration_id, type, payload, created_at, environment_id) \
+                 VALUES ($1, $2, 'sync-finished', $3, CAST($4 AS BIGINT), $5)",
+                &[
+                    "evt_00000000000000a1",
+                    INTEGRATION,
+                    &payload.to_string(),
+                    &made_at.to_string(),
+                    ENVIRONMENT,
+                ],
+            )
+            .await
+            .unwrap();
+        let seq = app
+            .store
+            .test_i64(
+                "SELECT seq FROM events WHERE id = $1",
+                &["evt_00000000000000a1"],
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        // The derived id the previous version computed for the data-changed webhook.
+        let derived = "evt_bbb42dbfc2d74fa63ac67bf2";
+        for (n, (id, ty)) in [
+            (derived, "data-changed"),
+            ("evt_00000000000000a1", "sync-finished"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            app.store
+                .test_execute(
+                    "INSERT INTO deliveries (id, event_seq, event_id, event_type, webhook_id, integration_id, state, attempts, next_attempt_at, created_at) \
+                     VALUES ($1, CAST($2 AS BIGINT), $3, $4, $5, $6, 'PENDING', 0, CAST($7 AS BIGINT), CAST($7 AS BIGINT))",
+                    &[
+                        &format!("dlv_old{n}"),
+                        &seq.to_string(),
+                        id,
+                        ty,
+                        &webhook,
+                        INTEGRATION,
+                        &made_at.to_string(),
+                    ],
+                )
+                .await
+                .unwrap();
+        }
+        deliverer(&app.store, "node-a")
+            .deliver_due(Timestamp::now())
+            .await
+            .unwrap();
+        let got = receiver.got();
+        let bodies: Vec<Value> = got.iter().map(Received::json).collect();
+        assert_eq!(
+            bodies,
+            [
+                json!({
+                    "id": derived,
+                    "type": "data-changed",
+                    "data": {
+                        "integration_id": INTEGRATION,
+                        "integration_tool": "sagehr",
+                        "integration_category": "ATS",
+                        "changed_models": [{"name": "ats_applications"}, {"name": "ats_candidates"}],
+                    },
+                }),
+                json!({
+                    "id": "evt_00000000000000a1",
+                    "type": "sync-finished",
+                    "data": {
+                        "sync_id": "sync_00000000000000a1",
+                        "sync_state": "PARTIALLY_FAILED",
+                        "sync_started_at": "2023-11-14T22:13:10.000Z",
+                        "sync_ended_at": "2023-11-14T22:13:20.000Z",
+                        "sync_duration_seconds": 10,
+                        "integration_id": INTEGRATION,
+                        "integration_tool": "sagehr",
+                        "integration_category": "ATS",
+                        "end_user": {"organization_name": "Acme Ltd", "creator_email": null, "origin_id": "o-1"},
+                        "log_url": "",
+                    },
+                }),
+            ]
+        );
+        assert!(got
+            .iter()
+            .all(|r| r.signature.as_deref() == Some(sign(&secret, &r.body).as_str())));
+        let states: Vec<Value> = deliveries(&app, &webhook)
+            .await
+            .into_iter()
+            .map(|d| d["state"].clone())
+            .collect();
+        assert_eq!(states, [json!("DELIVERED"), json!("DELIVERED")]);
+    }
 }

@@ -26,15 +26,15 @@ pub(crate) async fn insert_event(
     let seq: i64 = sqlx::query_scalar("INSERT INTO events (id, integration_id, type, payload, created_at, environment_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq")
         .bind(&event.id)
         .bind(&event.integration_id)
-        .bind(&event.kind)
-        .bind(event.payload.to_string())
+        .bind(event.kind())
+        .bind(event.payload())
         .bind(millis(event.created_at))
         .bind(&environment_id)
         .fetch_one(&mut **tx)
         .await
         .map_err(db("writing an event"))?;
     if let Some(env) = &environment_id {
-        super::webhooks::fan_out(tx, &event.stored(seq), env).await?;
+        super::webhooks::fan_out(tx, seq, event, env).await?;
     }
     Ok(())
 }

@@ -3,10 +3,10 @@
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, Row as _, Transaction};
 
-use crate::events::Event;
+use crate::events::NewEvent;
 use crate::webhooks::{
-    delivery_id, webhook_event_id, webhook_from_row, webhook_types, AttemptRow, ClaimRow,
-    DeliveryRow, Webhook, WebhookRow,
+    delivery_id, outbox_webhook_id, webhook_from_row, AttemptRow, ClaimRow, DeliveryRow, Webhook,
+    WebhookRow,
 };
 use crate::{db, millis, Result};
 
@@ -132,10 +132,11 @@ pub(crate) async fn deliveries(
 /// Inside `tx`: creates the deliveries of a new outbox event.
 pub(crate) async fn fan_out(
     tx: &mut Transaction<'static, Postgres>,
-    event: &Event,
+    seq: i64,
+    event: &NewEvent,
     environment_id: &str,
 ) -> Result<()> {
-    let types = webhook_types(&event.kind, &event.payload);
+    let types = event.event.webhook_types();
     if types.is_empty() {
         return Ok(());
     }
@@ -152,9 +153,9 @@ pub(crate) async fn fan_out(
         for hook in hooks.iter().filter(|h| h.wants(ty)) {
             sqlx::query("INSERT INTO deliveries (id, event_seq, event_id, event_type, webhook_id, integration_id, state, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', 0, $7, $7) ON CONFLICT (event_seq, event_type, webhook_id) DO NOTHING")
                 .bind(delivery_id())
-                .bind(event.seq)
-                .bind(webhook_event_id(&event.id, &event.kind, ty))
-                .bind(ty)
+                .bind(seq)
+                .bind(outbox_webhook_id(event, ty))
+                .bind(*ty)
                 .bind(&hook.id)
                 .bind(&event.integration_id)
                 .bind(millis(event.created_at))

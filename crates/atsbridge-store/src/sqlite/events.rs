@@ -39,8 +39,8 @@ pub(crate) fn insert_event(
                 params![
                     event.id,
                     event.integration_id,
-                    event.kind,
-                    event.payload.to_string(),
+                    event.kind(),
+                    event.payload(),
                     millis(event.created_at),
                     environment_id
                 ],
@@ -49,7 +49,7 @@ pub(crate) fn insert_event(
         })
         .map_err(sq("writing an event"))?;
     if let Some(env) = &environment_id {
-        super::webhooks::fan_out(tx, &event.stored(seq), env)?;
+        super::webhooks::fan_out(tx, seq, event, env)?;
     }
     Ok(())
 }

@@ -3,10 +3,10 @@
 use rusqlite::{params, OptionalExtension as _, Row, Transaction};
 
 use super::sq;
-use crate::events::Event;
+use crate::events::NewEvent;
 use crate::webhooks::{
-    delivery_id, webhook_event_id, webhook_from_row, webhook_types, AttemptRow, ClaimRow,
-    DeliveryRow, Webhook, WebhookRow,
+    delivery_id, outbox_webhook_id, webhook_from_row, AttemptRow, ClaimRow, DeliveryRow, Webhook,
+    WebhookRow,
 };
 use crate::{millis, Result};
 
@@ -117,8 +117,13 @@ pub(crate) fn deliveries(
 }
 
 /// Inside a write: creates the deliveries of a new outbox event.
-pub(crate) fn fan_out(tx: &Transaction<'_>, event: &Event, environment_id: &str) -> Result<()> {
-    let types = webhook_types(&event.kind, &event.payload);
+pub(crate) fn fan_out(
+    tx: &Transaction<'_>,
+    seq: i64,
+    event: &NewEvent,
+    environment_id: &str,
+) -> Result<()> {
+    let types = event.event.webhook_types();
     if types.is_empty() {
         return Ok(());
     }
@@ -131,8 +136,8 @@ pub(crate) fn fan_out(tx: &Transaction<'_>, event: &Event, environment_id: &str)
             insert
                 .execute(params![
                     delivery_id(),
-                    event.seq,
-                    webhook_event_id(&event.id, &event.kind, ty),
+                    seq,
+                    outbox_webhook_id(event, ty),
                     ty,
                     hook.id,
                     event.integration_id,

@@ -3,14 +3,17 @@
 use atsbridge_model::candidate::EmailAddress;
 use atsbridge_model::connector::Record;
 use atsbridge_model::enums::{EmploymentType, JobStatus, Outcome, Visibility};
-use atsbridge_model::integration::EndUser;
+use atsbridge_model::event::{
+    ConnectionFlowFailed, Event, IntegrationStateChanged, QaStatus, SyncFinished, SyncState,
+};
+use atsbridge_model::integration::{Category, EndUser, IntegrationStatus, SetupStatus};
 use atsbridge_model::{
     record_id, Application, ApplicationCore, ApplicationStage, Candidate, CandidateProfile, Job,
     ModelKind, Stage, Timestamp,
 };
 use atsbridge_store::{
-    BatchCounts, Credentials, Filter, IntegrationRow, IntegrationSettings, NewIntegration,
-    RecordInput, Store, StoredRecord,
+    BatchCounts, Credentials, Filter, IntegrationRow, IntegrationSettings, NewEvent,
+    NewIntegration, RecordInput, Store, StoredRecord,
 };
 use serde_json::json;
 
@@ -360,4 +363,69 @@ pub async fn seeded(store: &Store) {
 pub async fn times(store: &Store, model: ModelKind, remote: &str) -> (Timestamp, Timestamp) {
     let r = get(store, A, model, &id(A, model, remote)).await;
     (r.changed_at, r.updated_at)
+}
+
+fn end_user() -> EndUser {
+    EndUser {
+        organization_name: "Acme".into(),
+        creator_email: None,
+        origin_id: None,
+    }
+}
+
+/// A `sync-finished` outbox event `id` of `integration`'s run changing `changed`, at `at`.
+pub fn sync_finished(id: &str, integration: &str, changed: &[&str], at: Timestamp) -> NewEvent {
+    let event = Event::SyncFinished(SyncFinished {
+        sync_id: format!("sync_{id}"),
+        sync_state: SyncState::Succeeded,
+        sync_started_at: at,
+        sync_ended_at: Some(at),
+        sync_duration_seconds: 0,
+        integration_id: integration.into(),
+        integration_tool: "sagehr".into(),
+        integration_category: Category::Ats,
+        end_user: end_user(),
+        changed_models: changed.iter().map(|m| (*m).to_owned()).collect(),
+    });
+    NewEvent {
+        id: id.into(),
+        ..NewEvent::new(event, at)
+    }
+}
+
+/// An `integration-state-changed` outbox event `id` of `integration`, to `state`, at `at`.
+pub fn state_changed(
+    id: &str,
+    integration: &str,
+    state: IntegrationStatus,
+    at: Timestamp,
+) -> NewEvent {
+    let event = Event::IntegrationStateChanged(IntegrationStateChanged {
+        integration_tool: "sagehr".into(),
+        integration_id: integration.into(),
+        integration_category: Category::Ats,
+        end_user: end_user(),
+        qa_status: QaStatus::Passed,
+        setup_status: SetupStatus::Completed,
+        state,
+        updated_at: at,
+    });
+    NewEvent {
+        id: id.into(),
+        ..NewEvent::new(event, at)
+    }
+}
+
+/// A `connection-flow-failed` outbox event `id` of no integration, at `at`.
+pub fn flow_failed(id: &str, at: Timestamp) -> NewEvent {
+    let event = Event::ConnectionFlowFailed(ConnectionFlowFailed {
+        integration_tool: "sagehr".into(),
+        integration_category: Category::Ats,
+        end_user: end_user(),
+        log_url: String::new(),
+    });
+    NewEvent {
+        id: id.into(),
+        ..NewEvent::new(event, at)
+    }
 }

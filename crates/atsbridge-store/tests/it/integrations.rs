@@ -293,13 +293,12 @@ async fn deleting_an_integration_removes_its_records_runs_and_created_marks_only
             store.finish_run(&r, None).await.unwrap();
             store.mark_created(i, "a1", day(2)).await.unwrap();
             store
-                .enqueue_event(
+                .enqueue_event(&state_changed(
                     &format!("ev-{i}"),
-                    Some(i),
-                    "data-changed",
-                    &json!({}),
+                    i,
+                    IntegrationStatus::Active,
                     day(2),
-                )
+                ))
                 .await
                 .unwrap();
         }

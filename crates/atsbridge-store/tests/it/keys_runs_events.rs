@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use atsbridge_model::integration::IntegrationStatus;
 use atsbridge_store::{RunCounts, RunRow, RunState, Store};
-use serde_json::json;
 
 use crate::fixtures::*;
 use crate::harness::{each_backend, each_database, keys};
@@ -276,19 +276,18 @@ async fn a_running_run_reads_back_before_it_finishes() {
 #[tokio::test]
 async fn events_are_read_back_in_order_after_a_seq() {
     each_backend(|store| async move {
-        for n in 0..5 {
-            let integration = (n % 2 == 0).then_some(A);
-            let payload = json!({"n": n, "models": ["ats_jobs"]});
-            store
-                .enqueue_event(
-                    &format!("ev-{n}"),
-                    integration,
-                    "data-changed",
-                    &payload,
-                    day(n + 1),
-                )
-                .await
-                .unwrap();
+        let events: Vec<_> = (0..5)
+            .map(|n| {
+                let id = format!("ev-{n}");
+                if n % 2 == 0 {
+                    state_changed(&id, A, IntegrationStatus::Active, day(n + 1))
+                } else {
+                    flow_failed(&id, day(n + 1))
+                }
+            })
+            .collect();
+        for event in &events {
+            store.enqueue_event(event).await.unwrap();
         }
         let all = store.events(0, 100).await.unwrap();
         let ids: Vec<&str> = all.iter().map(|e| e.id.as_str()).collect();
@@ -298,16 +297,15 @@ async fn events_are_read_back_in_order_after_a_seq() {
         assert_eq!(all[1].integration_id, None);
         assert_eq!(
             (all[2].kind.as_str(), all[2].created_at),
-            ("data-changed", day(3))
+            ("integration-state-changed", day(3))
         );
-        assert_eq!(all[3].payload, json!({"n": 3, "models": ["ats_jobs"]}));
+        assert_eq!(all[3].payload, events[3].event.payload());
+        assert_eq!(all[3].typed().unwrap(), events[3].event);
 
         let rest = store.events(all[1].seq, 2).await.unwrap();
         assert_eq!(rest, all[2..4].to_vec());
         assert!(store.events(all[4].seq, 10).await.unwrap().is_empty());
-        let duplicate = store
-            .enqueue_event("ev-0", None, "x", &json!({}), day(9))
-            .await;
+        let duplicate = store.enqueue_event(&flow_failed("ev-0", day(9))).await;
         assert!(duplicate.is_err(), "event ids are unique");
     })
     .await;

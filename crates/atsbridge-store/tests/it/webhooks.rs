@@ -1,8 +1,8 @@
 //! Webhook subscriptions and deliveries: fan-out by environment and event type, secrets at
 //! rest, claiming with leases and in order per integration, attempts, removal.
 
+use atsbridge_model::integration::IntegrationStatus;
 use atsbridge_store::{Attempt, DeliveryState};
-use serde_json::json;
 
 use crate::fixtures::*;
 use crate::harness::each_backend;
@@ -32,24 +32,12 @@ async fn events_fan_out_to_the_matching_webhooks_of_their_environment() {
             .unwrap();
         // A changing sync of A: data-changed + sync-finished.
         store
-            .enqueue_event(
-                "evt_1",
-                Some(A),
-                "sync-finished",
-                &json!({"changed_models": ["ats_jobs"]}),
-                day(2),
-            )
+            .enqueue_event(&sync_finished("evt_1", A, &["ats_jobs"], day(2)))
             .await
             .unwrap();
         // Unchanged: sync-finished only.
         store
-            .enqueue_event(
-                "evt_2",
-                Some(A),
-                "sync-finished",
-                &json!({"changed_models": []}),
-                day(3),
-            )
+            .enqueue_event(&sync_finished("evt_2", A, &[], day(3)))
             .await
             .unwrap();
         let types = |list: Vec<atsbridge_store::Delivery>| {
@@ -97,17 +85,12 @@ async fn deliveries_are_claimed_once_in_order_and_recorded() {
             .create_webhook("env-1", "http://a.example/hook", None, "secret", day(1))
             .await
             .unwrap();
-        for n in 1..=2 {
-            store
-                .enqueue_event(
-                    &format!("evt_{n}"),
-                    Some(A),
-                    "integration-state-changed",
-                    &json!({"n": n}),
-                    day(2),
-                )
-                .await
-                .unwrap();
+        let events = [
+            state_changed("evt_1", A, IntegrationStatus::Inactive, day(2)),
+            state_changed("evt_2", A, IntegrationStatus::Active, day(2)),
+        ];
+        for event in &events {
+            store.enqueue_event(event).await.unwrap();
         }
         let now = day(3);
         let lease = day(4);
@@ -120,7 +103,7 @@ async fn deliveries_are_claimed_once_in_order_and_recorded() {
         assert_eq!(claimed[0].delivery.event_id, "evt_1");
         assert_eq!(claimed[0].secret, "secret");
         assert_eq!(claimed[0].url, "http://a.example/hook");
-        assert_eq!(claimed[0].event.payload, json!({"n": 1}));
+        assert_eq!(claimed[0].event.typed().unwrap(), events[0].event);
         // Leased: nobody else gets it.
         assert!(store
             .claim_deliveries("node-2", now, lease, 10)

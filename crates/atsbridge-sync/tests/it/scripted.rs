@@ -146,6 +146,8 @@ pub async fn api_create(
     job_remote_id: &str,
     email: &str,
 ) -> String {
+    use atsbridge_model::event::{ChangedModel, DataChanged, Event};
+    use atsbridge_model::integration::Category;
     use atsbridge_store::{NewEvent, RecordInput};
     let remote_id = connector
         .create_applicant(&NewApplicant {
@@ -178,10 +180,17 @@ pub async fn api_create(
     }
     let event = NewEvent {
         id: format!("evt_api_{remote_id}"),
-        integration_id: Some(integration_id.into()),
-        kind: "data-changed".into(),
-        payload: serde_json::json!({"changed_models": [{"name": "ats_applications"}]}),
-        created_at: now,
+        ..NewEvent::new(
+            Event::DataChanged(DataChanged {
+                integration_id: integration_id.into(),
+                integration_tool: "sagehr".into(),
+                integration_category: Category::Ats,
+                changed_models: vec![ChangedModel {
+                    name: "ats_applications".into(),
+                }],
+            }),
+            now,
+        )
     };
     store
         .apply_batch_announced(integration_id, &inputs, now, &event)
