@@ -16,5 +16,5 @@ mod sink;
 pub mod webhooks;
 
 pub use engine::{ConnectorFactory, Engine, EngineConfig, Outcome};
-pub use scheduler::Scheduler;
+pub use scheduler::{Scheduler, DEFAULT_CONCURRENCY};
 pub use webhooks::{Deliverer, DelivererConfig};
