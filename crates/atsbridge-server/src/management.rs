@@ -653,14 +653,17 @@ async fn tools(
     Ok(Json(DataResponse::new(json!({ "tools": tools }))))
 }
 
-/// `DELETE /integrations/{integration_id}`: removes the integration with its records, runs
-/// and credentials, and emits `integration-deleted`.
+/// `DELETE /integrations/{integration_id}`: stops a sync of it in progress, removes the
+/// integration with its records, runs and credentials, and emits `integration-deleted`.
 async fn delete_integration(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DataResponse<Map<String, Value>>>> {
     let row = auth::integration_of(&state, &caller, &id).await?;
+    // A run of this node ends (CANCELLED) before the records go; a run that starts after
+    // this, or runs on another node, fails at its next write, which finds no integration.
+    state.engine.stop(&row.id).await;
     if !state.store.delete_integration(&row.id).await? {
         // Deleted by a concurrent request.
         return Err(ApiError::new(
@@ -698,7 +701,8 @@ async fn delete_integration(
 }
 
 /// `PUT /integrations/{integration_id}/enabled` `{"value": bool}`. Disabling makes the
-/// integration INACTIVE (no syncs, no passthrough; credentials kept). Enabling makes it
+/// integration INACTIVE (no syncs, no passthrough; credentials kept) and stops a sync of it
+/// in progress (it ends CANCELLED, sweeping nothing). Enabling makes it
 /// ACTIVE again, unless its current credentials were rejected: then it is INVALID until
 /// new credentials arrive.
 async fn set_enabled(
@@ -740,6 +744,11 @@ async fn set_enabled(
             )
             .await?;
         tracing::info!(integration_id = %row.id, from = row.status.as_str(), to = status.as_str(), "integration status changed");
+    }
+    if status == IntegrationStatus::Inactive {
+        // A run of this node ends (CANCELLED) before the answer; one on another node stops
+        // at its next lease renewal.
+        state.engine.stop(&row.id).await;
     }
     Ok(empty_data())
 }
