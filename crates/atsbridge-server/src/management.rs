@@ -856,10 +856,10 @@ async fn live_run(state: &AppState, integration_id: &str) -> ApiResult<Option<Ru
 /// in the store (or found queued: `already_queued: true`) and a run is started at once in
 /// the background to serve it; the scheduler would also pick the request up.
 ///
-/// About `sync_id`: the engine makes a run's id when the run starts, and neither the store
-/// nor the engine lets us choose it. So after starting the run we wait briefly
-/// (`RUN_START_WAIT`) for its row and answer its id, which then matches the run log and
-/// the `sync-finished` event. When no run starts in that time (another worker holds the
+/// About `sync_id`: the run started here gets an id chosen here, so the answer is that run's
+/// id, never another run's that happened to start meanwhile (the scheduler's). We wait
+/// briefly (`RUN_START_WAIT`) to learn whether the run starts; when it does, its id matches
+/// the run log and the `sync-finished` event. When no run starts in that time (another worker holds the
 /// lease, or the request stays queued), the answer is an id derived from the queued request
 /// (`queued_sync_id`): stable across calls, but the run that later serves the request gets
 /// an id of its own. Closing that gap needs the store to keep a request id that the run
@@ -898,13 +898,6 @@ async fn force_sync(
     if let Some(run) = live_run(&state, &id).await? {
         return Ok(answer(true, run.id));
     }
-    let newest_before = state
-        .store
-        .runs(&id, 1)
-        .await?
-        .into_iter()
-        .next()
-        .map(|r| r.id);
     let now = Timestamp::now();
     let queued_now = state.store.request_sync(&id, requested, now).await?;
     // A request queued earlier (another call, or the replacement of a run whose worker died)
@@ -926,7 +919,8 @@ async fn force_sync(
     let span = tracing::info_span!("force_sync", integration_id = %id);
     // Owned by the engine, not the request: the run continues after the answer is sent, and
     // a shutdown cancels it, records it and releases its lease.
-    let run = engine.spawn_run(run_for, requested.to_owned());
+    let named = atsbridge_sync::new_run_id();
+    let run = engine.spawn_run_as(run_for, requested.to_owned(), named.clone());
     tokio::spawn(
         async move {
             let outcome = run.await.unwrap_or_else(|e| {
@@ -951,18 +945,17 @@ async fn force_sync(
         }
         .instrument(span),
     );
-    let sync_id = wait_for_run(&state, &id, newest_before.as_deref(), done_rx)
+    let sync_id = wait_for_run(&state, &named, done_rx)
         .await
         .unwrap_or_else(|| queued_sync_id(&id, queued_at));
     Ok(answer(!queued_now, sync_id))
 }
 
-/// The id of the first run of `integration_id` newer than `before`, once it is recorded or
-/// the background run ended; `None` if neither happens within `RUN_START_WAIT`.
+/// `run_id` once the run of that id (started by the caller) is recorded, or the id of the
+/// run the background task reports; `None` if neither happens within `RUN_START_WAIT`.
 async fn wait_for_run(
     state: &AppState,
-    integration_id: &str,
-    before: Option<&str>,
+    run_id: &str,
     mut done: oneshot::Receiver<Option<String>>,
 ) -> Option<String> {
     let deadline = tokio::time::Instant::now() + RUN_START_WAIT;
@@ -972,14 +965,8 @@ async fn wait_for_run(
             ran = &mut done => return ran.ok().flatten(),
             () = tokio::time::sleep(pause) => {}
         }
-        if let Ok(runs) = state.store.runs(integration_id, 1).await {
-            if let Some(run) = runs
-                .into_iter()
-                .next()
-                .filter(|r| Some(r.id.as_str()) != before)
-            {
-                return Some(run.id);
-            }
+        if let Ok(Some(run)) = state.store.run(run_id).await {
+            return Some(run.id);
         }
         if tokio::time::Instant::now() >= deadline {
             return None;

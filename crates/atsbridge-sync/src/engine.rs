@@ -153,7 +153,8 @@ pub(crate) fn later(t: Timestamp, d: Duration) -> Timestamp {
     Timestamp::from_unix_millis(t.unix_millis().saturating_add(d.as_millis() as i64)).unwrap_or(t)
 }
 
-fn run_id() -> String {
+/// A new run id, for a caller that names a run before it starts (`spawn_run_as`).
+pub fn new_run_id() -> String {
     let n: u64 = rand::rng().random();
     format!("sync_{n:016x}")
 }
@@ -230,11 +231,31 @@ impl Engine {
         integration_id: String,
         requested_kind: String,
     ) -> JoinHandle<Result<Outcome, StoreError>> {
+        self.spawn(integration_id, requested_kind, None)
+    }
+
+    /// `spawn_run`, the run (if it happens) with id `run_id`, so the caller can name it
+    /// before it starts.
+    pub fn spawn_run_as(
+        &self,
+        integration_id: String,
+        requested_kind: String,
+        run_id: String,
+    ) -> JoinHandle<Result<Outcome, StoreError>> {
+        self.spawn(integration_id, requested_kind, Some(run_id))
+    }
+
+    fn spawn(
+        &self,
+        integration_id: String,
+        requested_kind: String,
+        run_id: Option<String>,
+    ) -> JoinHandle<Result<Outcome, StoreError>> {
         let engine = self.clone();
         let cancel = self.stopping.child_token();
         self.tasks.spawn(async move {
             engine
-                .run_once(&integration_id, &requested_kind, &cancel)
+                .claim_and_run(&integration_id, &requested_kind, None, run_id, &cancel)
                 .await
         })
     }
@@ -256,7 +277,7 @@ impl Engine {
         requested_kind: &str,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
-        self.claim_and_run(integration_id, requested_kind, None, cancel)
+        self.claim_and_run(integration_id, requested_kind, None, None, cancel)
             .await
     }
 
@@ -269,8 +290,14 @@ impl Engine {
         due_before: Timestamp,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
-        self.claim_and_run(integration_id, requested_kind, Some(due_before), cancel)
-            .await
+        self.claim_and_run(
+            integration_id,
+            requested_kind,
+            Some(due_before),
+            None,
+            cancel,
+        )
+        .await
     }
 
     async fn claim_and_run(
@@ -278,6 +305,7 @@ impl Engine {
         integration_id: &str,
         requested_kind: &str,
         due_before: Option<Timestamp>,
+        run_id: Option<String>,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
         // Registered before the integration is read: see `Active`.
@@ -320,7 +348,8 @@ impl Engine {
         let result = async {
             // Holding the lease, any run of this integration still marked RUNNING is dead.
             self.reap_abandoned(Some(integration_id)).await?;
-            self.run_leased(&integration, requested_kind, cancel).await
+            self.run_leased(&integration, requested_kind, run_id, cancel)
+                .await
         }
         .await;
         // Released whatever happened, so the next run need not wait for the lease to expire.
@@ -365,11 +394,12 @@ impl Engine {
         &self,
         integration: &IntegrationRow,
         requested_kind: &str,
+        run_id: Option<String>,
         cancel: &CancellationToken,
     ) -> Result<RunRow, StoreError> {
         let started = Instant::now();
         let mut run = RunRow {
-            id: run_id(),
+            id: run_id.unwrap_or_else(new_run_id),
             integration_id: integration.id.clone(),
             kind: "FULL".into(),
             requested_kind: requested_kind.to_owned(),

@@ -135,3 +135,27 @@ async fn three_nodes_share_twenty_integrations_without_overlap_or_starvation() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_background_run_started_under_a_chosen_id_is_recorded_under_it() {
+    each_backend(2, 1, |env| async move {
+        // The whole `Env`, simulator included, lives as long as the test.
+        let env = &env;
+        let id = atsbridge_sync::new_run_id();
+        let handle = env
+            .engine
+            .spawn_run_as(INTEGRATION.into(), "FULL".into(), id.clone());
+        let Ok(Ok(Outcome::Ran(run))) = handle.await else {
+            panic!("the run ran")
+        };
+        assert_eq!(run.id, id);
+        assert_eq!(run.state, RunState::Succeeded, "{run:?}");
+        assert_eq!(
+            env.store.run(&id).await.unwrap().unwrap().state,
+            RunState::Succeeded
+        );
+        let events = env.store.events(0, 1000).await.unwrap();
+        assert!(events.iter().any(|e| e.payload["sync_id"] == id.as_str()));
+    })
+    .await;
+}
