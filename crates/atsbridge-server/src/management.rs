@@ -640,14 +640,17 @@ async fn tools(
     Ok(Json(DataResponse::new(json!({ "tools": tools }))))
 }
 
-/// `DELETE /integrations/{integration_id}`: removes the integration with its records, runs
-/// and credentials, and emits `integration-deleted`.
+/// `DELETE /integrations/{integration_id}`: stops a sync of it in progress, removes the
+/// integration with its records, runs and credentials, and emits `integration-deleted`.
 async fn delete_integration(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DataResponse<Map<String, Value>>>> {
     let row = auth::integration_of(&state, &caller, &id).await?;
+    // A run of this node ends (CANCELLED) before the records go; a run that starts after
+    // this, or runs on another node, fails at its next write, which finds no integration.
+    state.engine.stop(&row.id).await;
     if !state.store.delete_integration(&row.id).await? {
         // Deleted by a concurrent request.
         return Err(ApiError::new(
@@ -678,7 +681,8 @@ async fn delete_integration(
 }
 
 /// `PUT /integrations/{integration_id}/enabled` `{"value": bool}`. Disabling makes the
-/// integration INACTIVE (no syncs, no passthrough; credentials kept). Enabling makes it
+/// integration INACTIVE (no syncs, no passthrough; credentials kept) and stops a sync of it
+/// in progress (it ends CANCELLED, sweeping nothing). Enabling makes it
 /// ACTIVE again, unless its current credentials were rejected: then it is INVALID until
 /// new credentials arrive.
 async fn set_enabled(
@@ -714,6 +718,11 @@ async fn set_enabled(
             .enqueue_event(&NewEvent::new(event, now))
             .await?;
         tracing::info!(integration_id = %row.id, from = row.status.as_str(), to = status.as_str(), "integration status changed");
+    }
+    if status == IntegrationStatus::Inactive {
+        // A run of this node ends (CANCELLED) before the answer; one on another node stops
+        // at its next lease renewal.
+        state.engine.stop(&row.id).await;
     }
     Ok(empty_data())
 }
@@ -821,10 +830,10 @@ async fn live_run(state: &AppState, integration_id: &str) -> ApiResult<Option<Ru
 /// in the store (or found queued: `already_queued: true`) and a run is started at once in
 /// the background to serve it; the scheduler would also pick the request up.
 ///
-/// About `sync_id`: the engine makes a run's id when the run starts, and neither the store
-/// nor the engine lets us choose it. So after starting the run we wait briefly
-/// (`RUN_START_WAIT`) for its row and answer its id, which then matches the run log and
-/// the `sync-finished` event. When no run starts in that time (another worker holds the
+/// About `sync_id`: the run started here gets an id chosen here, so the answer is that run's
+/// id, never another run's that happened to start meanwhile (the scheduler's). We wait
+/// briefly (`RUN_START_WAIT`) to learn whether the run starts; when it does, its id matches
+/// the run log and the `sync-finished` event. When no run starts in that time (another worker holds the
 /// lease, or the request stays queued), the answer is an id derived from the queued request
 /// (`queued_sync_id`): stable across calls, but the run that later serves the request gets
 /// an id of its own. Closing that gap needs the store to keep a request id that the run
@@ -863,13 +872,6 @@ async fn force_sync(
     if let Some(run) = live_run(&state, &id).await? {
         return Ok(answer(true, run.id));
     }
-    let newest_before = state
-        .store
-        .runs(&id, 1)
-        .await?
-        .into_iter()
-        .next()
-        .map(|r| r.id);
     let now = Timestamp::now();
     let queued_now = state.store.request_sync(&id, requested, now).await?;
     // A request queued earlier (another call, or the replacement of a run whose worker died)
@@ -891,7 +893,8 @@ async fn force_sync(
     let span = tracing::info_span!("force_sync", integration_id = %id);
     // Owned by the engine, not the request: the run continues after the answer is sent, and
     // a shutdown cancels it, records it and releases its lease.
-    let run = engine.spawn_run(run_for, requested.to_owned());
+    let named = atsbridge_sync::new_run_id();
+    let run = engine.spawn_run_as(run_for, requested.to_owned(), named.clone());
     tokio::spawn(
         async move {
             let outcome = run.await.unwrap_or_else(|e| {
@@ -916,18 +919,17 @@ async fn force_sync(
         }
         .instrument(span),
     );
-    let sync_id = wait_for_run(&state, &id, newest_before.as_deref(), done_rx)
+    let sync_id = wait_for_run(&state, &named, done_rx)
         .await
         .unwrap_or_else(|| queued_sync_id(&id, queued_at));
     Ok(answer(!queued_now, sync_id))
 }
 
-/// The id of the first run of `integration_id` newer than `before`, once it is recorded or
-/// the background run ended; `None` if neither happens within `RUN_START_WAIT`.
+/// `run_id` once the run of that id (started by the caller) is recorded, or the id of the
+/// run the background task reports; `None` if neither happens within `RUN_START_WAIT`.
 async fn wait_for_run(
     state: &AppState,
-    integration_id: &str,
-    before: Option<&str>,
+    run_id: &str,
     mut done: oneshot::Receiver<Option<String>>,
 ) -> Option<String> {
     let deadline = tokio::time::Instant::now() + RUN_START_WAIT;
@@ -937,14 +939,8 @@ async fn wait_for_run(
             ran = &mut done => return ran.ok().flatten(),
             () = tokio::time::sleep(pause) => {}
         }
-        if let Ok(runs) = state.store.runs(integration_id, 1).await {
-            if let Some(run) = runs
-                .into_iter()
-                .next()
-                .filter(|r| Some(r.id.as_str()) != before)
-            {
-                return Some(run.id);
-            }
+        if let Ok(Some(run)) = state.store.run(run_id).await {
+            return Some(run.id);
         }
         if tokio::time::Instant::now() >= deadline {
             return None;

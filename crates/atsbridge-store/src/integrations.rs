@@ -376,6 +376,10 @@ impl Store {
             }
             Db::Postgres(p) => {
                 let mut tx = p.begin().await.map_err(db(OPERATION))?;
+                // The integration's row first: a run's fenced write locks it too, so one
+                // committing meanwhile is either deleted below or, waiting, finds no lease
+                // and fails, and none leaves records behind.
+                pg::integrations::lock(&mut tx, id).await?;
                 pg::records::delete_all(&mut tx, id).await?;
                 pg::idempotency::delete_all(&mut tx, id).await?;
                 let deleted = pg::integrations::delete(&mut tx, id).await?;

@@ -1,6 +1,6 @@
 //! One sync run, start to finish: `Engine::run_once`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,6 +76,69 @@ pub struct Engine {
     tasks: TaskTracker,
     /// Cancelled by `shutdown`: background runs end as CANCELLED and release their leases.
     stopping: CancellationToken,
+    /// The runs of this engine in progress, by integration: what `stop` cancels and awaits.
+    active: Arc<Active>,
+}
+
+/// Runs in progress by integration. An attempt registers before it reads the integration, so
+/// `stop` either finds it or the attempt reads the state `stop`'s caller wrote before.
+#[derive(Default)]
+struct Active {
+    runs: std::sync::Mutex<HashMap<String, Vec<Slot>>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+struct Slot {
+    key: u64,
+    cancel: CancellationToken,
+    /// Closed when the attempt ends (its sender is dropped).
+    ended: tokio::sync::watch::Receiver<()>,
+}
+
+/// An attempt's registration in `Active`; dropping it (the attempt ended, or its future was
+/// dropped) removes it and wakes whoever `stop`s the integration.
+struct Registered {
+    active: Arc<Active>,
+    integration_id: String,
+    key: u64,
+    _ended: tokio::sync::watch::Sender<()>,
+}
+
+impl Active {
+    fn register(self: &Arc<Self>, integration_id: &str, cancel: CancellationToken) -> Registered {
+        let key = self.next.fetch_add(1, Ordering::Relaxed);
+        let (sender, ended) = tokio::sync::watch::channel(());
+        self.lock()
+            .entry(integration_id.to_owned())
+            .or_default()
+            .push(Slot { key, cancel, ended });
+        Registered {
+            active: self.clone(),
+            integration_id: integration_id.to_owned(),
+            key,
+            _ended: sender,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Slot>>> {
+        // A panic while holding this lock leaves the map consistent (every change is one
+        // call), so a poisoned lock is still usable.
+        self.runs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut runs = self.active.lock();
+        if let Some(slots) = runs.get_mut(&self.integration_id) {
+            slots.retain(|s| s.key != self.key);
+            if slots.is_empty() {
+                runs.remove(&self.integration_id);
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Engine {
@@ -90,7 +153,8 @@ pub(crate) fn later(t: Timestamp, d: Duration) -> Timestamp {
     Timestamp::from_unix_millis(t.unix_millis().saturating_add(d.as_millis() as i64)).unwrap_or(t)
 }
 
-fn run_id() -> String {
+/// A new run id, for a caller that names a run before it starts (`spawn_run_as`).
+pub fn new_run_id() -> String {
     let n: u64 = rand::rng().random();
     format!("sync_{n:016x}")
 }
@@ -110,6 +174,34 @@ impl Engine {
             progress: Arc::default(),
             tasks: TaskTracker::new(),
             stopping: CancellationToken::new(),
+            active: Arc::default(),
+        }
+    }
+
+    /// Stops this engine's runs of `integration_id`: each ends as CANCELLED (recorded,
+    /// announced, its lease released) at its next step, and this returns once all have. An
+    /// attempt that starts later reads whatever the caller stored before calling this (a
+    /// disabled integration is skipped; a deleted one is not found). Runs of other nodes
+    /// notice a disabled integration at their next lease renewal, and a deleted one at their
+    /// next write, which fails.
+    pub async fn stop(&self, integration_id: &str) {
+        let slots: Vec<(CancellationToken, tokio::sync::watch::Receiver<()>)> = self
+            .active
+            .lock()
+            .get(integration_id)
+            .map(|slots| {
+                slots
+                    .iter()
+                    .map(|s| (s.cancel.clone(), s.ended.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (cancel, _) in &slots {
+            cancel.cancel();
+        }
+        for (_, mut ended) in slots {
+            // Err once the attempt's sender is dropped: it has ended.
+            while ended.changed().await.is_ok() {}
         }
     }
 
@@ -139,11 +231,31 @@ impl Engine {
         integration_id: String,
         requested_kind: String,
     ) -> JoinHandle<Result<Outcome, StoreError>> {
+        self.spawn(integration_id, requested_kind, None)
+    }
+
+    /// `spawn_run`, the run (if it happens) with id `run_id`, so the caller can name it
+    /// before it starts.
+    pub fn spawn_run_as(
+        &self,
+        integration_id: String,
+        requested_kind: String,
+        run_id: String,
+    ) -> JoinHandle<Result<Outcome, StoreError>> {
+        self.spawn(integration_id, requested_kind, Some(run_id))
+    }
+
+    fn spawn(
+        &self,
+        integration_id: String,
+        requested_kind: String,
+        run_id: Option<String>,
+    ) -> JoinHandle<Result<Outcome, StoreError>> {
         let engine = self.clone();
         let cancel = self.stopping.child_token();
         self.tasks.spawn(async move {
             engine
-                .run_once(&integration_id, &requested_kind, &cancel)
+                .claim_and_run(&integration_id, &requested_kind, None, run_id, &cancel)
                 .await
         })
     }
@@ -165,7 +277,7 @@ impl Engine {
         requested_kind: &str,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
-        self.claim_and_run(integration_id, requested_kind, None, cancel)
+        self.claim_and_run(integration_id, requested_kind, None, None, cancel)
             .await
     }
 
@@ -178,8 +290,14 @@ impl Engine {
         due_before: Timestamp,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
-        self.claim_and_run(integration_id, requested_kind, Some(due_before), cancel)
-            .await
+        self.claim_and_run(
+            integration_id,
+            requested_kind,
+            Some(due_before),
+            None,
+            cancel,
+        )
+        .await
     }
 
     async fn claim_and_run(
@@ -187,8 +305,12 @@ impl Engine {
         integration_id: &str,
         requested_kind: &str,
         due_before: Option<Timestamp>,
+        run_id: Option<String>,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
+        // Registered before the integration is read: see `Active`.
+        let cancel = &cancel.child_token();
+        let _registered = self.active.register(integration_id, cancel.clone());
         let Some(integration) = self.store.integration(integration_id).await? else {
             return Err(StoreError::integration_not_found(integration_id));
         };
@@ -224,7 +346,8 @@ impl Engine {
         let result = async {
             // Holding the lease, any run of this integration still marked RUNNING is dead.
             self.reap_abandoned(Some(integration_id)).await?;
-            self.run_leased(&integration, requested_kind, cancel).await
+            self.run_leased(&integration, requested_kind, run_id, cancel)
+                .await
         }
         .await;
         // Released whatever happened, so the next run need not wait for the lease to expire.
@@ -269,11 +392,12 @@ impl Engine {
         &self,
         integration: &IntegrationRow,
         requested_kind: &str,
+        run_id: Option<String>,
         cancel: &CancellationToken,
     ) -> Result<RunRow, StoreError> {
         let started = Instant::now();
         let mut run = RunRow {
-            id: run_id(),
+            id: run_id.unwrap_or_else(new_run_id),
             integration_id: integration.id.clone(),
             kind: "FULL".into(),
             requested_kind: requested_kind.to_owned(),
@@ -320,7 +444,7 @@ impl Engine {
             }
             Err(RunError::Cancelled) => {
                 run.state = RunState::Cancelled;
-                run.error = Some("cancelled before it completed (the worker is stopping); nothing was marked deleted".into());
+                run.error = Some("cancelled before it completed (the worker is stopping, or the integration was disabled or deleted); nothing was marked deleted".into());
             }
             Err(RunError::Connector(e)) if e.kind == ConnectorErrorKind::AuthInvalid => {
                 run.state = RunState::AuthenticationFailed;
@@ -542,7 +666,7 @@ impl Engine {
             .extend(of(ModelKind::Job).iter().map(|r| r.remote_id.clone()));
         // An application's job by remote id, so the connector can re-read the few positions
         // involved instead of asking for every applicant.
-        let mut job_remote: std::collections::HashMap<&str, &str> = sink
+        let mut job_remote: HashMap<&str, &str> = sink
             .job_remote_ids
             .iter()
             .map(|(id, remote)| (id.as_str(), remote.as_str()))
@@ -691,7 +815,16 @@ async fn heartbeat(
             .renew_lease(&integration_id, &owner, later(Timestamp::now(), ttl))
             .await
         {
-            Ok(true) => {}
+            // A run of another node is stopped by disabling through here, at its next beat.
+            Ok(true) => {
+                if let Ok(Some(row)) = store.integration(&integration_id).await {
+                    if row.status == IntegrationStatus::Inactive {
+                        tracing::info!(%integration_id, "the integration was disabled; stopping its run");
+                        run.cancel();
+                        return;
+                    }
+                }
+            }
             Ok(false) => {
                 tracing::warn!(%integration_id, "the run's lease was taken by another worker; stopping the run");
                 lost.store(true, Ordering::SeqCst);

@@ -19,6 +19,10 @@ pub struct ServeArgs {
     /// Minutes between full syncs of each integration.
     #[arg(long, env = "ATSBRIDGE_SYNC_INTERVAL_MINUTES", default_value_t = 180)]
     pub sync_interval_minutes: u64,
+    /// Integrations this process syncs at once (at least 1). Several processes sharing a
+    /// PostgreSQL database each run up to this many; leases keep one run per integration.
+    #[arg(long, env = "ATSBRIDGE_SYNC_CONCURRENCY", default_value_t = atsbridge_sync::DEFAULT_CONCURRENCY)]
+    pub sync_concurrency: usize,
     /// Requests per API key per minute.
     #[arg(long, env = "ATSBRIDGE_RATE_LIMIT", default_value_t = 600)]
     pub rate_limit_per_minute: u32,
@@ -147,7 +151,8 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     let scheduler = Scheduler::new(
         engine.clone(),
         Duration::from_secs(args.sync_interval_minutes.max(1) * 60),
-    );
+    )
+    .with_concurrency(args.sync_concurrency);
     let syncs = tokio::spawn(scheduler.run(shutdown.clone()));
     let deliverer = Deliverer::new(
         store.clone(),

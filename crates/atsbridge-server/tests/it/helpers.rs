@@ -8,7 +8,7 @@ use atsbridge_model::integration::EndUser;
 use atsbridge_model::Timestamp;
 use atsbridge_sagehr::{Config, RetryPolicy, SageHr};
 use atsbridge_server::{app, serve, AppState, ServerConfig};
-use atsbridge_store::testing::{keys, TempDir};
+use atsbridge_store::testing::{keys, PgDatabase, TempDir};
 use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, Store};
 use atsbridge_sync::{ConnectorFactory, Engine, EngineConfig, Outcome};
 use reqwest::{Method, RequestBuilder};
@@ -204,4 +204,14 @@ pub async fn send(request: RequestBuilder) -> (u16, Value) {
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// The SQLite run (`None`), then the PostgreSQL one when a server is configured; the
+/// database goes when its run passed.
+pub async fn backends() -> Vec<Option<PgDatabase>> {
+    let mut out = vec![None];
+    if let Some(db) = PgDatabase::create().await {
+        out.push(Some(db));
+    }
+    out
 }

@@ -1,5 +1,6 @@
 //! The API over real HTTP on loopback, backed by a SQLite store synced from the simulator.
 
+mod background;
 mod connect;
 mod connect_browser;
 mod connect_hardening;

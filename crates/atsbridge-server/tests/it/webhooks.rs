@@ -11,7 +11,7 @@ use atsbridge_model::event::{Event, IntegrationDeleted};
 use atsbridge_model::integration::{Category, EndUser};
 use atsbridge_model::Timestamp;
 use atsbridge_server::ServerConfig;
-use atsbridge_store::testing::{keys, PgDatabase};
+use atsbridge_store::testing::keys;
 use atsbridge_store::{NewEvent, Store};
 use atsbridge_sync::webhooks::{sign, SIGNATURE_HEADER};
 use atsbridge_sync::{Deliverer, DelivererConfig};
@@ -21,7 +21,7 @@ use axum::routing::post;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{send, spawn_app, Options, TestApp, ENVIRONMENT, INTEGRATION};
+use crate::helpers::{backends, send, spawn_app, Options, TestApp, ENVIRONMENT, INTEGRATION};
 
 /// What the receiver got: the signature header and the raw body.
 #[derive(Debug, Clone)]
@@ -132,16 +132,6 @@ fn options(database_url: Option<String>) -> Options {
         database_url,
         ..Options::default()
     }
-}
-
-/// The SQLite run (`None`), then the PostgreSQL one when a server is configured; the
-/// database goes when its run passed.
-async fn backends() -> Vec<Option<PgDatabase>> {
-    let mut out = vec![None];
-    if let Some(db) = PgDatabase::create().await {
-        out.push(Some(db));
-    }
-    out
 }
 
 /// Subscribes through the API; returns (id, secret).

@@ -129,12 +129,19 @@ pub(crate) async fn start(pool: &PgPool, run: &RunRow) -> Result<()> {
     .execute(&mut *tx)
     .await
     .map_err(db("starting a run"))?;
-    sqlx::query("UPDATE integrations SET sync_requested_at = NULL, sync_requested_kind = NULL, last_run_started_at = $1 WHERE id = $2")
+    let done = sqlx::query("UPDATE integrations SET sync_requested_at = NULL, sync_requested_kind = NULL, last_run_started_at = $1 WHERE id = $2")
         .bind(millis(run.started_at))
         .bind(&run.integration_id)
         .execute(&mut *tx)
         .await
         .map_err(db("starting a run"))?;
+    // A run of an integration deleted meanwhile would leave its row behind (dropping `tx`
+    // rolls the insert back).
+    if done.rows_affected() != 1 {
+        return Err(StoreError::integration_not_found(
+            run.integration_id.clone(),
+        ));
+    }
     tx.commit().await.map_err(db("starting a run"))
 }
 

@@ -132,9 +132,15 @@ pub(crate) fn start(tx: &Transaction<'_>, run: &RunRow) -> Result<()> {
             ])
         })
         .map_err(sq("starting a run"))?;
-    tx.prepare_cached("UPDATE integrations SET sync_requested_at = NULL, sync_requested_kind = NULL, last_run_started_at = ?1 WHERE id = ?2")
+    let n = tx.prepare_cached("UPDATE integrations SET sync_requested_at = NULL, sync_requested_kind = NULL, last_run_started_at = ?1 WHERE id = ?2")
         .and_then(|mut s| s.execute(params![millis(run.started_at), run.integration_id]))
         .map_err(sq("starting a run"))?;
+    // A run of an integration deleted meanwhile would leave its row behind.
+    if n != 1 {
+        return Err(StoreError::integration_not_found(
+            run.integration_id.clone(),
+        ));
+    }
     Ok(())
 }
 

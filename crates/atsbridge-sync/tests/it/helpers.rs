@@ -71,6 +71,19 @@ async fn env(store: Store, url: String, positions: usize, applicants: usize) -> 
         ..TenantConfig::new("acme", KEY)
     };
     let sim = spawn(with_tenant(&config)).await.unwrap();
+    add_integration(&store, INTEGRATION, &sim).await;
+    let engine = engine(&store, "worker-a");
+    Env {
+        sim,
+        store,
+        engine,
+        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        url,
+    }
+}
+
+/// Adds integration `id`, connected to the simulator's `acme` account.
+pub async fn add_integration(store: &Store, id: &str, sim: &Running) {
     let mut credentials = Credentials::default();
     credentials.0.insert("subdomain".into(), json!("acme"));
     credentials.0.insert("api_key".into(), json!(KEY));
@@ -81,7 +94,7 @@ async fn env(store: Store, url: String, positions: usize, applicants: usize) -> 
     store
         .create_integration(
             NewIntegration {
-                id: INTEGRATION.into(),
+                id: id.into(),
                 tool: "sagehr".into(),
                 environment_id: "env".into(),
                 end_user: EndUser {
@@ -96,14 +109,6 @@ async fn env(store: Store, url: String, positions: usize, applicants: usize) -> 
         )
         .await
         .unwrap();
-    let engine = engine(&store, "worker-a");
-    Env {
-        sim,
-        store,
-        engine,
-        http: reqwest::Client::builder().no_proxy().build().unwrap(),
-        url,
-    }
 }
 
 pub fn engine(store: &Store, worker: &str) -> Engine {

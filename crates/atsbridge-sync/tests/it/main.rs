@@ -3,5 +3,6 @@
 mod campaign;
 mod helpers;
 mod reliability;
+mod scheduling;
 mod scripted;
 mod sync;
