@@ -26,7 +26,6 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
@@ -800,15 +799,6 @@ struct ForceSyncAnswer {
     kind: &'static str,
 }
 
-/// The id of a queued request that has no run yet: derived from the integration and the
-/// moment it was queued, so every call that finds the same request answers the same id.
-fn queued_sync_id(integration_id: &str, requested_at: Timestamp) -> String {
-    let digest =
-        Sha256::digest(format!("{integration_id}\n{}", requested_at.unix_millis()).as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("sync_{hex}")
-}
-
 /// The integration's RUNNING run, if its worker is alive: runs whose worker stopped renewing
 /// the lease are recorded as failed first (and a replacement queued).
 async fn live_run(state: &AppState, integration_id: &str) -> ApiResult<Option<RunRow>> {
@@ -830,14 +820,11 @@ async fn live_run(state: &AppState, integration_id: &str) -> ApiResult<Option<Ru
 /// in the store (or found queued: `already_queued: true`) and a run is started at once in
 /// the background to serve it; the scheduler would also pick the request up.
 ///
-/// About `sync_id`: the run started here gets an id chosen here, so the answer is that run's
-/// id, never another run's that happened to start meanwhile (the scheduler's). We wait
-/// briefly (`RUN_START_WAIT`) to learn whether the run starts; when it does, its id matches
-/// the run log and the `sync-finished` event. When no run starts in that time (another worker holds the
-/// lease, or the request stays queued), the answer is an id derived from the queued request
-/// (`queued_sync_id`): stable across calls, but the run that later serves the request gets
-/// an id of its own. Closing that gap needs the store to keep a request id that the run
-/// adopts.
+/// About `sync_id`: every run that serves a queued request is named after the request
+/// (`atsbridge_sync::requested_run_id`), the run started here as well as a later one when
+/// the lease is busy (another node's run) or the run is skipped. So the answer names the run
+/// that serves the request, whichever node runs it and however late; we wait briefly
+/// (`RUN_START_WAIT`) only to learn whether it started here.
 async fn force_sync(
     State(state): State<AppState>,
     scoped: Scoped,
@@ -893,7 +880,9 @@ async fn force_sync(
     let span = tracing::info_span!("force_sync", integration_id = %id);
     // Owned by the engine, not the request: the run continues after the answer is sent, and
     // a shutdown cancels it, records it and releases its lease.
-    let named = atsbridge_sync::new_run_id();
+    // Named after the request, like any run that serves it: the answer names the run
+    // whether this one or, if the lease is busy, a later one serves the request.
+    let named = atsbridge_sync::requested_run_id(&id, queued_at);
     let run = engine.spawn_run_as(run_for, requested.to_owned(), named.clone());
     tokio::spawn(
         async move {
@@ -919,9 +908,7 @@ async fn force_sync(
         }
         .instrument(span),
     );
-    let sync_id = wait_for_run(&state, &named, done_rx)
-        .await
-        .unwrap_or_else(|| queued_sync_id(&id, queued_at));
+    let sync_id = wait_for_run(&state, &named, done_rx).await.unwrap_or(named);
     Ok(answer(!queued_now, sync_id))
 }
 
@@ -1301,14 +1288,6 @@ mod tests {
             .unwrap_err()
             .message
             .starts_with("path:"));
-    }
-
-    #[test]
-    fn queued_sync_ids_are_stable() {
-        let t = Timestamp::from_unix_millis(1_700_000_000_123).unwrap();
-        assert_eq!(queued_sync_id("sagehr:a", t), queued_sync_id("sagehr:a", t));
-        assert_ne!(queued_sync_id("sagehr:a", t), queued_sync_id("sagehr:b", t));
-        assert_eq!(queued_sync_id("sagehr:a", t).len(), "sync_".len() + 16);
     }
 
     #[test]

@@ -159,6 +159,19 @@ pub fn new_run_id() -> String {
     format!("sync_{n:016x}")
 }
 
+/// The id of the run that serves a sync request made at `requested_at`. Derived from the
+/// request instead of drawn at random, so that `POST /v1/force-sync` can answer with it
+/// while the request still waits (behind another node's run, say), and the run that
+/// eventually serves the request, on whichever node, carries that id. A request is cleared
+/// when a run starts, and a new one has its own time, so no two runs share an id.
+pub fn requested_run_id(integration_id: &str, requested_at: Timestamp) -> String {
+    use sha2::{Digest as _, Sha256};
+    let digest =
+        Sha256::digest(format!("{integration_id}\n{}", requested_at.unix_millis()).as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("sync_{hex}")
+}
+
 /// Rows a run must insert or delete before planner statistics are refreshed.
 const STATISTICS_AFTER: u64 = 5_000;
 
@@ -397,7 +410,15 @@ impl Engine {
     ) -> Result<RunRow, StoreError> {
         let started = Instant::now();
         let mut run = RunRow {
-            id: run_id.unwrap_or_else(new_run_id),
+            // A run that serves a queued request takes the request's id (see
+            // `requested_run_id`); others, unless their caller named them, a random one.
+            id: run_id
+                .or_else(|| {
+                    integration
+                        .sync_requested_at
+                        .map(|at| requested_run_id(&integration.id, at))
+                })
+                .unwrap_or_else(new_run_id),
             integration_id: integration.id.clone(),
             kind: "FULL".into(),
             requested_kind: requested_kind.to_owned(),
@@ -852,5 +873,31 @@ impl From<StoreError> for RunError {
 impl From<ConnectorError> for RunError {
     fn from(e: ConnectorError) -> Self {
         RunError::Connector(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use atsbridge_model::Timestamp;
+
+    use super::requested_run_id;
+
+    #[test]
+    fn requested_run_ids_are_stable_per_request() {
+        let t = Timestamp::from_unix_millis(1_700_000_000_123).unwrap();
+        let later = Timestamp::from_unix_millis(1_700_000_000_124).unwrap();
+        assert_eq!(
+            requested_run_id("sagehr:a", t),
+            requested_run_id("sagehr:a", t)
+        );
+        assert_ne!(
+            requested_run_id("sagehr:a", t),
+            requested_run_id("sagehr:b", t)
+        );
+        assert_ne!(
+            requested_run_id("sagehr:a", t),
+            requested_run_id("sagehr:a", later)
+        );
+        assert_eq!(requested_run_id("sagehr:a", t).len(), "sync_".len() + 16);
     }
 }

@@ -3,6 +3,7 @@
 mod campaign;
 mod helpers;
 mod reliability;
+mod requests;
 mod scheduling;
 mod scripted;
 mod sync;
