@@ -23,6 +23,7 @@ pub mod integration;
 pub mod job;
 pub mod stage;
 pub mod timestamp;
+pub mod tool;
 pub mod write;
 
 pub use application::{Application, ApplicationCandidate, ApplicationCore, CreatedApplication};

@@ -10,6 +10,7 @@
 pub mod client;
 mod confirm;
 pub mod connector;
+pub mod descriptor;
 pub mod mapping;
 mod read;
 pub mod wire;
