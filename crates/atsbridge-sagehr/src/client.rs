@@ -39,13 +39,10 @@ impl Config {
     /// `base_url` (a template with `{subdomain}`, e.g. to aim at the simulator). One place
     /// knows these keys, so the CLI, the server and tests build connectors alike.
     pub fn from_credentials(credentials: &serde_json::Map<String, Value>) -> Self {
-        let get = |key: &str| credentials.get(key).and_then(Value::as_str);
-        let mut config = Config::new(
-            get("subdomain").unwrap_or_default(),
-            get("api_key").unwrap_or_default(),
-        );
-        if let Some(base) = get("base_url") {
-            config.base_url_template = base.to_owned();
+        let credentials = Credentials::from_map(credentials);
+        let mut config = Config::new(credentials.subdomain, credentials.api_key);
+        if let Some(base) = credentials.base_url {
+            config.base_url_template = base;
         }
         config
     }
@@ -61,6 +58,49 @@ impl Config {
             per_page: 100,
             retry: RetryPolicy::default(),
         }
+    }
+}
+
+/// A Sage HR integration's stored credentials as a type: the one place their keys are
+/// spelled. Stored as a JSON object (`subdomain`, `api_key`, optionally `base_url`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub subdomain: String,
+    pub api_key: String,
+    /// A base URL template with `{subdomain}` instead of Sage HR's (the simulator's, say).
+    pub base_url: Option<String>,
+}
+
+impl Credentials {
+    /// The stored form.
+    pub fn to_map(&self) -> serde_json::Map<String, Value> {
+        let mut map = serde_json::Map::new();
+        map.insert("subdomain".into(), Value::String(self.subdomain.clone()));
+        map.insert("api_key".into(), Value::String(self.api_key.clone()));
+        if let Some(base) = &self.base_url {
+            map.insert("base_url".into(), Value::String(base.clone()));
+        }
+        map
+    }
+
+    /// From the stored form; a missing key reads as empty (the account then refuses it).
+    pub fn from_map(map: &serde_json::Map<String, Value>) -> Self {
+        let get = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
+        Credentials {
+            subdomain: get("subdomain").unwrap_or_default(),
+            api_key: get("api_key").unwrap_or_default(),
+            base_url: get("base_url"),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("subdomain", &self.subdomain)
+            .field("api_key", &"<redacted>")
+            .field("base_url", &self.base_url)
+            .finish()
     }
 }
 
@@ -611,6 +651,37 @@ fn redact_url(url: &reqwest::Url) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// The typed credentials are what is stored, both ways, and never print the key.
+    #[test]
+    fn credentials_round_trip_through_their_stored_form() {
+        let c = super::Credentials {
+            subdomain: "acme".into(),
+            api_key: "k-123".into(),
+            base_url: Some("http://127.0.0.1:9/{subdomain}/api".into()),
+        };
+        let stored = c.to_map();
+        assert_eq!(
+            serde_json::Value::Object(stored.clone()),
+            serde_json::json!({"subdomain": "acme", "api_key": "k-123", "base_url": "http://127.0.0.1:9/{subdomain}/api"})
+        );
+        assert_eq!(super::Credentials::from_map(&stored), c);
+        let plain = super::Credentials {
+            base_url: None,
+            ..c.clone()
+        };
+        assert!(!plain.to_map().contains_key("base_url"));
+        assert!(!format!("{c:?}").contains("k-123"));
+        let config = Config::from_credentials(&stored);
+        assert_eq!(
+            (
+                config.subdomain.as_str(),
+                config.api_key.as_str(),
+                config.base_url_template.as_str()
+            ),
+            ("acme", "k-123", "http://127.0.0.1:9/{subdomain}/api")
+        );
+    }
+
     use super::*;
 
     fn client(template: &str) -> Client {

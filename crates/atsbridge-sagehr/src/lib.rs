@@ -14,5 +14,5 @@ pub mod descriptor;
 pub mod mapping;
 mod read;
 pub mod wire;
-pub use client::{Config, RetryPolicy};
+pub use client::{Config, Credentials, RetryPolicy};
 pub use connector::SageHr;

@@ -11,7 +11,6 @@ use atsbridge_sync::{Engine, EngineConfig, Outcome};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::RngCore as _;
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{connectors, StoreArgs};
@@ -146,14 +145,14 @@ pub async fn add_integration(
     let mut entropy = [0u8; 24];
     rand::rng().fill_bytes(&mut entropy);
     let id = IntegrationId::from_entropy("sagehr", entropy)?.to_string();
-    let mut credentials = Credentials::default();
-    credentials
-        .0
-        .insert("subdomain".into(), json!(args.subdomain));
-    credentials.0.insert("api_key".into(), json!(api_key));
-    if let Some(base) = &args.base_url {
-        credentials.0.insert("base_url".into(), json!(base));
-    }
+    let credentials = Credentials(
+        atsbridge_sagehr::Credentials {
+            subdomain: args.subdomain.clone(),
+            api_key,
+            base_url: args.base_url.clone(),
+        }
+        .to_map(),
+    );
     let new = NewIntegration {
         id: id.clone(),
         tool: args.tool.clone(),

@@ -18,7 +18,6 @@ use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, RecordIn
 use atsbridge_sync::{Engine, EngineConfig, Outcome};
 use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::bench_keys;
@@ -125,15 +124,14 @@ impl RecordSink for Discard {
 }
 
 fn credentials(args: &ChildArgs) -> Credentials {
-    let mut credentials = Credentials::default();
-    credentials
-        .0
-        .insert("subdomain".into(), json!(args.subdomain));
-    credentials.0.insert("api_key".into(), json!(args.api_key));
-    credentials
-        .0
-        .insert("base_url".into(), json!(args.base_url));
-    credentials
+    Credentials(
+        atsbridge_sagehr::Credentials {
+            subdomain: args.subdomain.clone(),
+            api_key: args.api_key.clone(),
+            base_url: Some(args.base_url.clone()),
+        }
+        .to_map(),
+    )
 }
 
 pub async fn run(args: ChildArgs) -> anyhow::Result<()> {

@@ -56,12 +56,13 @@ async fn run(backend: &str, stores: &mut Stores, sim: &Running) -> anyhow::Resul
 }
 
 async fn with_store(backend: &str, store: &Store, sim: &Running) -> anyhow::Result<Figure> {
-    let mut credentials = Credentials::default();
-    credentials.0.insert("subdomain".into(), json!("acme"));
-    credentials.0.insert("api_key".into(), json!(SIM_KEY));
-    credentials.0.insert(
-        "base_url".into(),
-        json!(format!("{}/{{subdomain}}/api", sim.url())),
+    let credentials = Credentials(
+        atsbridge_sagehr::Credentials {
+            subdomain: "acme".into(),
+            api_key: SIM_KEY.into(),
+            base_url: Some(format!("{}/{{subdomain}}/api", sim.url())),
+        }
+        .to_map(),
     );
     store
         .create_integration(
