@@ -654,7 +654,7 @@ mod tests {
     /// The typed credentials are what is stored, both ways, and never print the key.
     #[test]
     fn credentials_round_trip_through_their_stored_form() {
-        let c = super::Credentials {
+        let c = Credentials {
             subdomain: "acme".into(),
             api_key: "k-123".into(),
             base_url: Some("http://127.0.0.1:9/{subdomain}/api".into()),
@@ -664,8 +664,8 @@ mod tests {
             serde_json::Value::Object(stored.clone()),
             serde_json::json!({"subdomain": "acme", "api_key": "k-123", "base_url": "http://127.0.0.1:9/{subdomain}/api"})
         );
-        assert_eq!(super::Credentials::from_map(&stored), c);
-        let plain = super::Credentials {
+        assert_eq!(Credentials::from_map(&stored), c);
+        let plain = Credentials {
             base_url: None,
             ..c.clone()
         };
