@@ -661,7 +661,7 @@ mod tests {
         };
         let stored = c.to_map();
         assert_eq!(
-            serde_json::Value::Object(stored.clone()),
+            Value::Object(stored.clone()),
             serde_json::json!({"subdomain": "acme", "api_key": "k-123", "base_url": "http://127.0.0.1:9/{subdomain}/api"})
         );
         assert_eq!(Credentials::from_map(&stored), c);
