@@ -40,8 +40,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Scoped;
+use crate::body::parse_json;
 use crate::error::{ApiError, ApiResult};
-use crate::management::parse_json;
 use crate::{nested, AppState, ServerConfig};
 
 /// How long a completed `Idempotency-Key` is remembered.
