@@ -8,6 +8,7 @@
 
 pub mod ats;
 pub mod auth;
+pub mod body;
 pub mod connect;
 pub mod connections;
 pub mod error;

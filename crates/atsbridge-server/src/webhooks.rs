@@ -5,7 +5,6 @@
 use atsbridge_model::{DataResponse, Timestamp};
 use atsbridge_store::webhooks::{generate_secret, EVENT_TYPES};
 use atsbridge_store::{Delivery, Webhook};
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
+use crate::body::{KomboBody, KomboJson};
 use crate::error::{ApiError, ApiResult};
-use crate::management::parse_json;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -32,6 +31,8 @@ struct CreateBody {
     #[serde(default)]
     events: Option<Vec<String>>,
 }
+
+impl KomboBody for CreateBody {}
 
 #[derive(Debug, Serialize)]
 struct WebhookAnswer {
@@ -89,9 +90,8 @@ fn not_found(id: &str) -> ApiError {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    body: Bytes,
+    KomboJson(body): KomboJson<CreateBody>,
 ) -> ApiResult<Json<DataResponse<WebhookAnswer>>> {
-    let body: CreateBody = parse_json(&body, false)?;
     let url =
         atsbridge_sync::webhooks::validate_url(&body.url, state.config.allow_private_webhook_urls)
             .await
@@ -220,6 +220,7 @@ async fn deliveries(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::body::parse_json;
 
     #[test]
     fn event_lists_are_checked() {

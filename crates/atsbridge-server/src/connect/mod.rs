@@ -24,7 +24,7 @@ use atsbridge_store::{
     Completion, ConnectLink, Credentials, IntegrationSettings, LinkPurpose, NewConnectLink,
     NewEvent, NewIntegration, StoreError,
 };
-use axum::body::{Bytes, HttpBody as _};
+use axum::body::HttpBody as _;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -40,8 +40,9 @@ use tracing::Instrument as _;
 use self::page::{FormState, PageContext};
 use self::texts::Lang;
 use crate::auth::{self, Caller};
+use crate::body::{KomboBody, KomboJson, LaterJson};
 use crate::error::{ApiError, ApiResult};
-use crate::management::{external_base, parse_json, tool_info};
+use crate::management::{external_base, tool_info};
 use crate::{AppState, ServerConfig};
 
 /// How long an `EMBEDDED` link is valid (Kombo: 1 hour).
@@ -111,6 +112,8 @@ struct CreateLinkBody {
     redirect_url: Option<String>,
 }
 
+impl KomboBody for CreateLinkBody {}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a JSON object")]
 struct RelinkBody {
@@ -122,6 +125,11 @@ struct RelinkBody {
     link_type: Option<LinkType>,
     #[serde(default)]
     redirect_url: Option<String>,
+}
+
+/// Every field is optional, so an empty body is `{}`.
+impl KomboBody for RelinkBody {
+    const MAY_BE_EMPTY: bool = true;
 }
 
 /// Kombo's languages; pages exist in English and German, the rest are shown in English.
@@ -389,9 +397,8 @@ async fn create_link(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    body: Bytes,
+    KomboJson(body): KomboJson<CreateLinkBody>,
 ) -> ApiResult<Json<DataResponse<LinkAnswer>>> {
-    let body: CreateLinkBody = parse_json(&body, false)?;
     let email = required_text("end_user_email", &body.end_user_email, 254)?;
     if !valid_email(&email) {
         return Err(ApiError::invalid(
@@ -497,10 +504,10 @@ async fn relink(
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: LaterJson<RelinkBody>,
 ) -> ApiResult<Json<DataResponse<LinkAnswer>>> {
     let row = auth::integration_of(&state, &caller, &id).await?;
-    let body: RelinkBody = parse_json(&body, true)?;
+    let body = body.take()?;
     let _ = body.scope_config_id;
     let link_type = body.link_type.unwrap_or_default();
     let language = body.language.unwrap_or(LinkLanguage::En);
