@@ -1,0 +1,500 @@
+//! The pages the customer opens: `GET /connect/{token}` (the guide and the form),
+//! `POST /connect/{token}` up to reading the form (cross-site refusal, link state, body
+//! limit), the security headers every page carries, the message pages, and the form's CSS
+//! and JavaScript. What a read form then does is in `completion`.
+
+use atsbridge_model::{ErrorCode, Timestamp};
+use atsbridge_store::{ConnectLink, LinkPurpose, StoreError};
+use axum::body::{Body, HttpBody as _};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::Markup;
+use tracing::Instrument as _;
+
+use super::address::served_over_https;
+use super::completion::submit;
+use super::page::{self, FormState, PageContext};
+use super::texts::Lang;
+use super::{LinkType, MAX_FAILED_ATTEMPTS};
+use crate::error::ApiError;
+use crate::AppState;
+
+/// The security headers of every page. `frame_ancestors` and `form_action` depend on the
+/// link: embedded links may be framed by the origins the operator allowed; a redirect
+/// after the form needs its origin in `form-action` (browsers apply it to the redirect).
+pub(super) fn page_response(
+    status: StatusCode,
+    markup: Markup,
+    frame_ancestors: &str,
+    form_action: &str,
+) -> Response {
+    let csp = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; form-action {form_action}; frame-ancestors {frame_ancestors}; base-uri 'none'"
+    );
+    let mut response = (status, markup.into_string()).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // `same-origin`, not `no-referrer`: with `no-referrer` browsers send `Origin: null` on
+    // our own form posts, and the cross-site check could not tell them apart.
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if frame_ancestors == "'none'" {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    response
+}
+
+/// Where a link's page may be framed.
+pub(super) fn frame_ancestors(state: &AppState, link: Option<&ConnectLink>) -> String {
+    let embedded = link.is_some_and(|l| l.link_type == LinkType::Embedded.as_str());
+    if embedded && !state.config.connect_embed_origins.is_empty() {
+        format!("'self' {}", state.config.connect_embed_origins.join(" "))
+    } else if embedded {
+        "'self'".to_owned()
+    } else {
+        "'none'".to_owned()
+    }
+}
+
+fn form_action(link: Option<&ConnectLink>) -> String {
+    let redirect_origin = link
+        .and_then(|l| l.redirect_url.as_deref())
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization());
+    match redirect_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    }
+}
+
+pub(super) fn message_page(
+    state: &AppState,
+    link: Option<&ConnectLink>,
+    status: StatusCode,
+    title: &str,
+    text: &str,
+) -> Response {
+    let lang = link.map_or(Lang::En, |l| Lang::for_code(&l.language));
+    page_response(
+        status,
+        page::message(lang, title, text),
+        &frame_ancestors(state, link),
+        "'none'",
+    )
+}
+
+/// Why a link cannot be used now, as a page; `None` when it can.
+pub(super) fn unusable(
+    state: &AppState,
+    link: Option<&ConnectLink>,
+    now: Timestamp,
+) -> Option<Response> {
+    let Some(l) = link else {
+        let t = Lang::En.texts();
+        return Some(message_page(
+            state,
+            None,
+            StatusCode::NOT_FOUND,
+            t.invalid_title,
+            t.invalid_body,
+        ));
+    };
+    let t = Lang::for_code(&l.language).texts();
+    if l.completed_at.is_some() {
+        return Some(message_page(
+            state,
+            link,
+            StatusCode::GONE,
+            t.used_title,
+            t.used_body,
+        ));
+    }
+    if l.expires_at <= now {
+        return Some(message_page(
+            state,
+            link,
+            StatusCode::GONE,
+            t.expired_title,
+            t.expired_body,
+        ));
+    }
+    if l.failed_attempts >= MAX_FAILED_ATTEMPTS {
+        return Some(message_page(
+            state,
+            link,
+            StatusCode::TOO_MANY_REQUESTS,
+            t.locked_title,
+            t.locked_body,
+        ));
+    }
+    None
+}
+
+pub(super) fn context<'a>(
+    state: &'a AppState,
+    link: &'a ConnectLink,
+    secure: bool,
+) -> PageContext<'a> {
+    let lang = Lang::for_code(&link.language);
+    PageContext {
+        secure,
+        lang,
+        app: state
+            .config
+            .connect_app_name
+            .as_deref()
+            .unwrap_or(lang.texts().app_fallback),
+        organization: &link.organization_name,
+        relink: link.purpose == LinkPurpose::Relink,
+    }
+}
+
+pub(super) fn form_page(
+    state: &AppState,
+    link: &ConnectLink,
+    ctx: &PageContext<'_>,
+    status: StatusCode,
+    form: &FormState,
+) -> Response {
+    page_response(
+        status,
+        page::form(ctx, form),
+        &frame_ancestors(state, Some(link)),
+        &form_action(Some(link)),
+    )
+}
+
+/// What a relink form starts with: the account's subdomain and source name.
+async fn relink_defaults(state: &AppState, link: &ConnectLink) -> FormState {
+    let mut form = FormState::default();
+    if let Some(id) = &link.integration_id {
+        if let Ok(credentials) = state.store.credentials(id).await {
+            form.subdomain = credentials.get("subdomain").unwrap_or_default().to_owned();
+        }
+        if let Ok(Some(row)) = state.store.integration(id).await {
+            form.source_name = row.settings.source_name.unwrap_or_default();
+        }
+    }
+    form
+}
+
+/// `GET /connect/{token}`: the guide and the form.
+pub(super) async fn show_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let link = match state.store.connect_link(&token).await {
+        Ok(link) => link,
+        Err(e) => return store_failure(&state, None, &e),
+    };
+    if let Some(page) = unusable(&state, link.as_ref(), Timestamp::now()) {
+        return page;
+    }
+    let Some(link) = link else {
+        unreachable!("unusable() answers for a missing link")
+    };
+    let form = if link.purpose == LinkPurpose::Relink {
+        relink_defaults(&state, &link).await
+    } else {
+        FormState::default()
+    };
+    let ctx = context(&state, &link, served_over_https(&state.config, &headers));
+    form_page(&state, &link, &ctx, StatusCode::OK, &form)
+}
+
+pub(super) fn store_failure(
+    state: &AppState,
+    link: Option<&ConnectLink>,
+    e: &StoreError,
+) -> Response {
+    tracing::error!(error = ?e, "connection page: store error");
+    let t = link
+        .map_or(Lang::En, |l| Lang::for_code(&l.language))
+        .texts();
+    message_page(
+        state,
+        link,
+        StatusCode::SERVICE_UNAVAILABLE,
+        t.failed_title,
+        t.failed_body,
+    )
+}
+
+/// Whether a form post comes from another site. Browsers send `Sec-Fetch-Site` and, on
+/// POST, `Origin`; a request with neither (curl, scripts) is no cross-site browser post.
+fn cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        if site != "same-origin" && site != "none" {
+            return true;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let by_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .is_some_and(|rest| Some(rest) == host);
+    let by_public_url = public_url
+        .and_then(|u| url::Url::parse(u).ok())
+        .is_some_and(|u| u.origin().ascii_serialization() == origin);
+    !(by_host || by_public_url)
+}
+
+/// The form fields, from an `application/x-www-form-urlencoded` body.
+#[derive(Debug, Default)]
+pub(super) struct Submitted {
+    pub(super) subdomain: String,
+    pub(super) api_key: String,
+    pub(super) source_name: String,
+}
+
+fn parse_form(body: &[u8]) -> Submitted {
+    let mut form = Submitted::default();
+    for (name, value) in form_urlencoded::parse(body) {
+        match name.as_ref() {
+            "subdomain" => form.subdomain = value.into_owned(),
+            "api_key" => form.api_key = value.into_owned(),
+            "source_name" => form.source_name = value.into_owned(),
+            _ => {}
+        }
+    }
+    form
+}
+
+/// The subdomain of what the customer typed: `acme`, `acme.sage.hr` and
+/// `https://acme.sage.hr/dashboard` all give `acme`. `None` if it is no DNS label.
+pub fn normalize_subdomain(input: &str) -> Option<String> {
+    let mut s = input.trim().to_ascii_lowercase();
+    for prefix in ["https://", "http://"] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest.to_owned();
+        }
+    }
+    if let Some(i) = s.find(['/', '?', '#']) {
+        s.truncate(i);
+    }
+    if let Some(rest) = s.strip_suffix(".sage.hr") {
+        s = rest.to_owned();
+    }
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    ok.then_some(s)
+}
+
+/// The largest form body accepted: the three fields with room to spare. The server-wide
+/// limit is meant for CVs; a form needs far less.
+pub const FORM_BODY_LIMIT: usize = 16 * 1024;
+
+/// `POST /connect/{token}`: checks the credentials and connects.
+///
+/// The body is read last, after the link proved usable, and only up to
+/// `FORM_BODY_LIMIT`: whoever posts needs no credentials, so nothing may make the server
+/// hold more than a form's worth for them.
+pub(super) async fn submit_link(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let link = match state.store.connect_link(&token).await {
+        Ok(link) => link,
+        Err(e) => return store_failure(&state, None, &e),
+    };
+    if cross_site(headers, state.config.public_url.as_deref()) {
+        let t = link
+            .as_ref()
+            .map_or(Lang::En, |l| Lang::for_code(&l.language))
+            .texts();
+        tracing::warn!("connection form posted from another site; refused");
+        return message_page(
+            &state,
+            link.as_ref(),
+            StatusCode::FORBIDDEN,
+            t.cross_site_title,
+            t.cross_site_body,
+        );
+    }
+    let now = Timestamp::now();
+    if let Some(page) = unusable(&state, link.as_ref(), now) {
+        return page;
+    }
+    let Some(link) = link else {
+        unreachable!("unusable() answers for a missing link")
+    };
+    let too_large = || {
+        let t = Lang::for_code(&link.language).texts();
+        message_page(
+            &state,
+            Some(&link),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            t.too_large_title,
+            t.too_large_body,
+        )
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > FORM_BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let form = match read_form_body(body).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return too_large(),
+        Err(e) => {
+            tracing::info!(error = %e, "the connection form could not be read");
+            let t = Lang::for_code(&link.language).texts();
+            return message_page(
+                &state,
+                Some(&link),
+                StatusCode::BAD_REQUEST,
+                t.failed_title,
+                t.failed_body,
+            );
+        }
+    };
+    let span = tracing::info_span!(
+        "connect",
+        purpose = link.purpose.as_str(),
+        integration_id = tracing::field::Empty
+    );
+    let secure = served_over_https(&state.config, headers);
+    submit(state, link, parse_form(&form), secure, now)
+        .instrument(span)
+        .await
+}
+
+/// The body, or `None` as soon as it grows past `FORM_BODY_LIMIT` (without reading on).
+async fn read_form_body(body: Body) -> Result<Option<Vec<u8>>, axum::Error> {
+    let mut body = std::pin::pin!(body);
+    let mut bytes = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+        if let Ok(data) = frame?.into_data() {
+            if bytes.len() + data.len() > FORM_BODY_LIMIT {
+                return Ok(None);
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(Some(bytes))
+}
+
+pub(super) async fn asset(Path(file): Path<String>) -> Response {
+    let (body, content_type) = match file.as_str() {
+        "connect.css" => (page::CSS, "text/css; charset=utf-8"),
+        "connect.js" => (page::JS, "text/javascript; charset=utf-8"),
+        _ => {
+            return ApiError::new(
+                ErrorCode::PlatformInputInvalid,
+                format!("no asset `{file}`"),
+            )
+            .into_response()
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subdomains_are_taken_from_what_people_paste() {
+        for (input, want) in [
+            ("acme", Some("acme")),
+            ("  Acme ", Some("acme")),
+            ("acme.sage.hr", Some("acme")),
+            ("https://acme.sage.hr/dashboard?x=1", Some("acme")),
+            ("http://my-firm-2.sage.hr", Some("my-firm-2")),
+            ("", None),
+            ("-acme", None),
+            ("ac me", None),
+            ("acme.example.com", None),
+            ("<script>", None),
+            ("acme.sage.hr/../evil", Some("acme")),
+            ("evil.example/acme", None),
+        ] {
+            assert_eq!(normalize_subdomain(input).as_deref(), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn cross_site_posts_are_told_apart() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        let host = ("host", "127.0.0.1:8080");
+        assert!(!cross_site(&headers(&[host]), None));
+        assert!(!cross_site(
+            &headers(&[
+                host,
+                ("origin", "http://127.0.0.1:8080"),
+                ("sec-fetch-site", "same-origin")
+            ]),
+            None
+        ));
+        assert!(cross_site(
+            &headers(&[host, ("origin", "https://evil.example")]),
+            None
+        ));
+        assert!(cross_site(
+            &headers(&[host, ("sec-fetch-site", "cross-site")]),
+            None
+        ));
+        assert!(cross_site(
+            &headers(&[host, ("sec-fetch-site", "same-site")]),
+            None
+        ));
+        assert!(cross_site(&headers(&[host, ("origin", "null")]), None));
+        assert!(!cross_site(
+            &headers(&[
+                ("host", "internal:8080"),
+                ("origin", "https://connect.vendor.example")
+            ]),
+            Some("https://connect.vendor.example/base")
+        ));
+    }
+}
