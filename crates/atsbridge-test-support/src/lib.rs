@@ -27,3 +27,13 @@ pub fn http() -> reqwest::Client {
 pub fn sqlite_url(dir: &TempDir) -> String {
     format!("sqlite://{}/store.db", dir.path().display())
 }
+
+/// The backends a test runs on: SQLite (`None`), then a fresh PostgreSQL database when
+/// `ATSBRIDGE_TEST_PG_URL` is set, dropped when its guard goes after a passing run.
+pub async fn backends() -> Vec<Option<PgDatabase>> {
+    let mut out = vec![None];
+    if let Some(db) = PgDatabase::create().await {
+        out.push(Some(db));
+    }
+    out
+}

@@ -174,7 +174,7 @@ async fn move_some_application(app: &TestApp) {
         .unwrap()
         .to_owned();
     let target = {
-        let tenant = app.sim.sim.tenant("acme").unwrap();
+        let tenant = app.sim.running.sim.tenant("acme").unwrap();
         let t = sagehr_sim::state::lock(&tenant);
         t.positions[&position]
             .stages
@@ -184,12 +184,13 @@ async fn move_some_application(app: &TestApp) {
             .unwrap()
     };
     let remote_id = application["remote_id"].as_str().unwrap();
-    app.sim_control(
-        Method::POST,
-        &format!("applicants/{remote_id}/move"),
-        json!({"stage_id": target}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            &format!("applicants/{remote_id}/move"),
+            json!({"stage_id": target}),
+        )
+        .await;
 }
 
 #[tokio::test]
