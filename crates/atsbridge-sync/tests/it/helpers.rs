@@ -1,11 +1,12 @@
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use atsbridge_model::ModelKind;
+use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::{Credentials, RunRow, Store, StoredRecord};
-use atsbridge_sync::{ConnectorFactory, Engine, EngineConfig, Outcome};
+use atsbridge_sync::{Clock, ConnectorFactory, Engine, EngineConfig, Outcome};
 use atsbridge_test_support::assert::all_records;
 use atsbridge_test_support::sagehr::{self, end_user, fast_retry, new_integration};
 use atsbridge_test_support::{keys, sqlite, sqlite_url, PgDatabase, Sim};
@@ -83,6 +84,24 @@ pub fn engine(store: &Store, worker: &str) -> Engine {
             lease_ttl: Duration::from_secs(60),
         },
     )
+}
+
+/// An engine's clock that the test moves forward instead of waiting: the wall clock plus how
+/// far it has been moved.
+#[derive(Clone, Default)]
+pub struct Ahead(Arc<AtomicU64>);
+
+impl Ahead {
+    pub fn clock(&self) -> Clock {
+        let ahead = self.0.clone();
+        Clock::new(move || {
+            Timestamp::now().plus(Duration::from_millis(ahead.load(Ordering::SeqCst)))
+        })
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(by.as_millis() as u64, Ordering::SeqCst);
+    }
 }
 
 impl Env {

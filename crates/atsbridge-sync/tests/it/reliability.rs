@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{each_backend, Env, INTEGRATION};
+use crate::helpers::{each_backend, Ahead, Env, INTEGRATION};
 use crate::scripted::{api_create, sagehr_config, scripted_factory, Knobs};
 
 pub fn scripted_engine(
@@ -255,8 +255,11 @@ async fn a_crashed_first_sync_is_announced_and_replaced_once_its_lease_lapses() 
     each_backend(6, 3, |env| async move {
         // Keeps the simulator alive: the body would otherwise capture only the store.
         let env = &env;
-        let ttl = Duration::from_millis(800);
+        // Long enough that the dead run's lease is surely valid at the first look; the
+        // survivor's clock is moved past it instead of waiting for it.
+        let ttl = Duration::from_secs(60);
         let dead = crash_a_run(&env.store, "worker-dead", ttl, 2).await;
+        let ahead = Ahead::default();
         let survivor = Engine::new(
             env.store.clone(),
             crate::helpers::factory(),
@@ -264,7 +267,8 @@ async fn a_crashed_first_sync_is_announced_and_replaced_once_its_lease_lapses() 
                 worker_id: "worker-b".into(),
                 lease_ttl: ttl,
             },
-        );
+        )
+        .with_clock(ahead.clock());
         let scheduler = Scheduler::new(survivor.clone(), Duration::from_secs(3 * 3600));
         // While the lease is valid the dead run's owner might be alive: nobody takes over.
         let early = scheduler.run_due(&CancellationToken::new()).await.unwrap();
@@ -276,7 +280,7 @@ async fn a_crashed_first_sync_is_announced_and_replaced_once_its_lease_lapses() 
             env.store.run(&dead).await.unwrap().unwrap().state,
             RunState::Running
         );
-        tokio::time::sleep(ttl + Duration::from_millis(300)).await;
+        ahead.advance(ttl + Duration::from_secs(1));
         // Then the next tick records it, announces what it committed and replaces it, though
         // the scheduler's interval (3 hours) has not passed since it started.
         let done = scheduler.run_due(&CancellationToken::new()).await.unwrap();
