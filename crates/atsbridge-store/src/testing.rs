@@ -10,7 +10,8 @@ pub fn keys() -> KeyRing {
     KeyRing::new("test", [42; 32])
 }
 
-/// A directory removed when dropped.
+/// A directory removed when dropped, unless the thread is panicking: a failed test keeps its
+/// files for inspection, and says where they are.
 #[derive(Debug)]
 pub struct TempDir(PathBuf);
 
@@ -43,6 +44,13 @@ impl Default for TempDir {
 
 impl Drop for TempDir {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "keeping the directory {} of the failed test",
+                self.0.display()
+            );
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -29,6 +29,34 @@ pub type ConnectorFactory = Arc<
         + Sync,
 >;
 
+/// Where an engine reads the time: the wall clock, unless a test gives it its own
+/// (`Engine::with_clock`), e.g. one ahead by a lease's TTL to see that lease lapsed without
+/// waiting for it. The store takes every time it writes or compares from here.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> Timestamp + Send + Sync>);
+
+impl Clock {
+    pub fn new(now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(now))
+    }
+
+    pub fn now(&self) -> Timestamp {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new(Timestamp::now)
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Who this process is, in leases and run logs.
@@ -70,6 +98,7 @@ pub struct Engine {
     store: Store,
     factory: ConnectorFactory,
     config: EngineConfig,
+    clock: Clock,
     /// Records received by runs of this engine so far, for progress displays.
     progress: Arc<std::sync::atomic::AtomicU64>,
     /// Runs started in the background (`spawn_run`), awaited by `shutdown`.
@@ -184,11 +213,23 @@ impl Engine {
             store,
             factory,
             config,
+            clock: Clock::default(),
             progress: Arc::default(),
             tasks: TaskTracker::new(),
             stopping: CancellationToken::new(),
             active: Arc::default(),
         }
+    }
+
+    /// This engine reading the time from `clock` instead of the wall clock (tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The time by this engine's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Stops this engine's runs of `integration_id`: each ends as CANCELLED (recorded,
@@ -338,7 +379,7 @@ impl Engine {
         if cancel.is_cancelled() {
             return Ok(Outcome::Skipped("the worker is stopping"));
         }
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let until = later(now, self.config.lease_ttl);
         let owner = &self.config.worker_id;
         let leased = match due_before {
@@ -377,7 +418,7 @@ impl Engine {
         &self,
         integration_id: Option<&str>,
     ) -> Result<Vec<RunRow>, StoreError> {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let mut ended = Vec::new();
         for mut run in self.store.abandoned_runs(integration_id, now).await? {
             let Some(integration) = self.store.integration(&run.integration_id).await? else {
@@ -392,7 +433,7 @@ impl Engine {
             let elapsed = Duration::from_millis(
                 (now.unix_millis() - run.started_at.unix_millis()).max(0) as u64,
             );
-            let event = Self::finished_event(&integration, &run, elapsed);
+            let event = Self::finished_event(&integration, &run, elapsed, now);
             if self.store.end_abandoned_run(&run, &event, now).await? {
                 tracing::warn!(run_id = %run.id, integration_id = %run.integration_id, worker = %run.worker, "recorded an abandoned sync run as failed; a new run is queued");
                 ended.push(run);
@@ -424,7 +465,7 @@ impl Engine {
             requested_kind: requested_kind.to_owned(),
             state: RunState::Running,
             worker: self.config.worker_id.clone(),
-            started_at: Timestamp::now(),
+            started_at: self.clock.now(),
             ended_at: None,
             counts: RunCounts::default(),
             upstream_requests: 0,
@@ -440,10 +481,8 @@ impl Engine {
         // exists must not keep its lease alive.
         let _stop_beat = beat.clone().drop_guard();
         let heartbeat = tokio::spawn(heartbeat(
-            self.store.clone(),
+            self.clone(),
             integration.id.clone(),
-            self.config.worker_id.clone(),
-            self.config.lease_ttl,
             run_cancel.clone(),
             lost.clone(),
             beat.clone(),
@@ -484,9 +523,9 @@ impl Engine {
                 run.error = Some(format!("{} ({})", e.message, e.code()));
             }
         }
-        run.ended_at = Some(Timestamp::now());
+        run.ended_at = Some(self.clock.now());
         let elapsed = started.elapsed();
-        let event = Self::finished_event(integration, &run, elapsed);
+        let event = Self::finished_event(integration, &run, elapsed, self.clock.now());
         if !self.store.finish_run(&run, Some(&event)).await? {
             tracing::warn!(run_id = %run.id, integration_id = %integration.id, "the run had already been recorded as abandoned by another worker");
         }
@@ -535,6 +574,7 @@ impl Engine {
             cancel.clone(),
             self.progress.clone(),
             integration.first_synced_at.is_none(),
+            self.clock.clone(),
         );
         // Reading and storing run side by side: the connector fetches and parses the next
         // pages while this task's earlier batches are written.
@@ -615,7 +655,7 @@ impl Engine {
         run.counts.deleted = deleted;
         run.state = RunState::Succeeded;
         self.store
-            .mark_synced(&integration.id, Timestamp::now())
+            .mark_synced(&integration.id, self.clock.now())
             .await?;
         // A run that wrote many rows changes the data's shape; fresh planner statistics keep
         // the list filters on their indexes.
@@ -769,7 +809,7 @@ impl Engine {
             }
             let n = self
                 .store
-                .mark_deleted_in_run(&sink.fence, model, &gone, Timestamp::now())
+                .mark_deleted_in_run(&sink.fence, model, &gone, self.clock.now())
                 .await?;
             if n > 0 {
                 deleted.insert(model.as_str().to_owned(), n);
@@ -780,7 +820,12 @@ impl Engine {
 
     /// One event per run: its state, timing and the models whose data changed (what its
     /// batches and deletions committed).
-    fn finished_event(integration: &IntegrationRow, run: &RunRow, elapsed: Duration) -> NewEvent {
+    fn finished_event(
+        integration: &IntegrationRow,
+        run: &RunRow,
+        elapsed: Duration,
+        now: Timestamp,
+    ) -> NewEvent {
         let event = Event::SyncFinished(SyncFinished {
             sync_id: run.id.clone(),
             sync_state: run.state.sync_state(),
@@ -793,7 +838,7 @@ impl Engine {
             end_user: integration.end_user.clone(),
             changed_models: run.counts.changed_models(),
         });
-        NewEvent::new(event, Timestamp::now())
+        NewEvent::new(event, now)
     }
 
     async fn state_changed_event(
@@ -801,7 +846,7 @@ impl Engine {
         integration: &IntegrationRow,
         state: IntegrationStatus,
     ) -> Result<(), StoreError> {
-        let now = Timestamp::now();
+        let now = self.clock.now();
         let event = Event::IntegrationStateChanged(IntegrationStateChanged {
             integration_tool: integration.tool.clone(),
             integration_id: integration.id.clone(),
@@ -819,21 +864,24 @@ impl Engine {
 /// Keeps the integration's lease while a run works, also when no batch arrives for a while
 /// (a long backoff). When the lease is lost, the run is cancelled: another worker may own it.
 async fn heartbeat(
-    store: Store,
+    engine: Engine,
     integration_id: String,
-    owner: String,
-    ttl: Duration,
     run: CancellationToken,
     lost: Arc<AtomicBool>,
     stop: CancellationToken,
 ) {
+    let (store, owner, ttl) = (
+        &engine.store,
+        &engine.config.worker_id,
+        engine.config.lease_ttl,
+    );
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(ttl / 3) => {}
         }
         match store
-            .renew_lease(&integration_id, &owner, later(Timestamp::now(), ttl))
+            .renew_lease(&integration_id, owner, later(engine.now(), ttl))
             .await
         {
             // A run of another node is stopped by disabling through here, at its next beat.

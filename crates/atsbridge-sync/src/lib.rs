@@ -15,6 +15,8 @@ mod scheduler;
 mod sink;
 pub mod webhooks;
 
-pub use engine::{new_run_id, requested_run_id, ConnectorFactory, Engine, EngineConfig, Outcome};
+pub use engine::{
+    new_run_id, requested_run_id, Clock, ConnectorFactory, Engine, EngineConfig, Outcome,
+};
 pub use scheduler::{Scheduler, DEFAULT_CONCURRENCY};
 pub use webhooks::{Deliverer, DelivererConfig};

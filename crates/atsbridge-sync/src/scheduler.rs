@@ -60,7 +60,7 @@ impl Scheduler {
     /// died are recorded first (and a replacement queued), so they are replaced at once.
     async fn due(&self) -> Result<Vec<Due>, StoreError> {
         self.engine.reap_abandoned(None).await?;
-        let now = Timestamp::now();
+        let now = self.engine.now();
         let due_before =
             Timestamp::from_unix_millis(now.unix_millis() - self.interval.as_millis() as i64)
                 .unwrap_or(now);

@@ -8,9 +8,11 @@ use std::hash::{Hash, Hasher};
 use atsbridge_model::connector::{
     BoxFuture, ConnectorError, ConnectorErrorKind, Record, RecordSink,
 };
-use atsbridge_model::{ModelKind, Timestamp};
+use atsbridge_model::ModelKind;
 use atsbridge_store::{Fence, RecordInput, RunCounts, Store, StoreError};
 use tokio_util::sync::CancellationToken;
+
+use crate::engine::Clock;
 
 /// Ids seen in a run, as 64-bit hashes: about 8 bytes a record instead of the id string. A
 /// collision could only make a deleted record look seen (a missed deletion, caught by the
@@ -50,6 +52,8 @@ pub(crate) struct StoreSink {
     pub progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Whether this is the integration's first sync (see `Store::apply_batch_with`).
     pub first_sync: bool,
+    /// The engine's clock: when each batch is written.
+    pub clock: Clock,
     /// Why storing stopped, kept as it is: the connector only sees a `ConnectorError`.
     pub failure: Option<StoreError>,
 }
@@ -62,6 +66,7 @@ impl StoreSink {
         cancel: CancellationToken,
         progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
         first_sync: bool,
+        clock: Clock,
     ) -> Self {
         StoreSink {
             store,
@@ -73,6 +78,7 @@ impl StoreSink {
             cancel,
             progress,
             first_sync,
+            clock,
             failure: None,
         }
     }
@@ -133,9 +139,10 @@ impl StoreSink {
     /// version.
     pub(crate) fn start(&self, prepared: Prepared) -> tokio::task::JoinHandle<Written> {
         let (store, fence, first_sync) = (self.store.clone(), self.fence.clone(), self.first_sync);
+        let now = self.clock.now();
         tokio::spawn(async move {
             let counts = store
-                .apply_run_batch(&fence, &prepared.inputs, Timestamp::now(), first_sync)
+                .apply_run_batch(&fence, &prepared.inputs, now, first_sync)
                 .await?;
             Ok((counts, prepared.seen))
         })

@@ -222,7 +222,9 @@ impl Deliverer {
             Err(e) => Err((None, e.to_string())),
         };
         let latency_ms = started.elapsed().as_millis() as i64;
-        let at = Timestamp::now();
+        // Not before `now`: the caller's clock decides when a delivery is due, retried and
+        // too old (a test moves it past backoffs and max ages instead of sleeping).
+        let at = Timestamp::now().max(now);
         let attempt = match result {
             Ok(status) => Attempt {
                 status: Some(status),

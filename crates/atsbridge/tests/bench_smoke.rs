@@ -5,15 +5,17 @@
 
 use std::process::Command;
 
+use atsbridge_test_support::TempDir;
 use serde_json::Value;
 
 #[test]
 fn the_benchmark_runs_end_to_end_and_writes_its_results() {
-    let out = std::env::temp_dir().join(format!("atsbridge-bench-smoke-{}", std::process::id()));
+    let temp = TempDir::new();
+    let out = temp.path();
     let mut command = Command::new(env!("CARGO_BIN_EXE_atsbridge"));
     command
         .args(["bench", "--smoke", "--out"])
-        .arg(&out)
+        .arg(out)
         .env_remove("ATSBRIDGE_BENCH_PG_URL");
     let pg = std::env::var("ATSBRIDGE_TEST_PG_URL").ok();
     if let Some(url) = &pg {
@@ -75,5 +77,4 @@ fn the_benchmark_runs_end_to_end_and_writes_its_results() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&out);
 }

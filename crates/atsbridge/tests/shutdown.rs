@@ -4,33 +4,38 @@
 
 #![cfg(unix)]
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
 use atsbridge_store::{KeyRing, RunState, Store};
+use atsbridge_test_support::sim::control_at;
+use atsbridge_test_support::TempDir;
+use reqwest::Method;
 use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
 
-async fn wait_for_file(path: &Path, child: &mut tokio::process::Child) -> Value {
-    for _ in 0..600 {
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if let Ok(v) = serde_json::from_str(&text) {
-                return v;
+/// Waits for the demo to say it is serving (on stdout, after it wrote `demo.json`); the rest
+/// of its output is drained in the background so it never blocks on a full pipe.
+async fn until_serving(child: &mut tokio::process::Child) {
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let serving = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("atsbridge is serving") {
+                return true;
             }
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the demo exited early: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the demo did not become ready");
+        false
+    })
+    .await
+    .expect("the demo becomes ready within 60 s");
+    assert!(serving, "the demo exited early: {:?}", child.try_wait());
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 }
 
 #[tokio::test]
 async fn sigterm_during_a_force_sync_cancels_records_and_releases_its_run() {
-    let dir = std::env::temp_dir().join(format!("atsbridge-sigterm-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = TempDir::new();
+    let dir = temp.path();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_atsbridge"))
         .args([
             "demo",
@@ -42,23 +47,26 @@ async fn sigterm_during_a_force_sync_cancels_records_and_releases_its_run() {
             "4",
             "--data-dir",
         ])
-        .arg(&dir)
-        .stdout(Stdio::null())
+        .arg(dir)
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let info = wait_for_file(&dir.join("demo.json"), &mut child).await;
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    until_serving(&mut child).await;
+    let info: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("demo.json")).unwrap()).unwrap();
+    let http = atsbridge_test_support::http();
     let s = |k: &str| info[k].as_str().unwrap().to_owned();
     // Every Sage HR request now takes 300 ms: the run is still going when the stop comes.
-    let r = http
-        .post(format!("{}/faults", s("sim_control_url")))
-        .json(&json!({"kind": "latency", "ratio": 1.0, "latency_ms": 300}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    control_at(
+        &http,
+        &s("sim_control_url"),
+        Method::POST,
+        "faults",
+        json!({"kind": "latency", "ratio": 1.0, "latency_ms": 300}),
+    )
+    .await;
     let answer: Value = http
         .post(format!("{}/force-sync", s("base_url")))
         .bearer_auth(s("api_key"))
@@ -73,7 +81,8 @@ async fn sigterm_during_a_force_sync_cancels_records_and_releases_its_run() {
         .as_str()
         .expect("a sync id")
         .to_owned();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The answer names the run only once its row is there (RUNNING): it is going now, and
+    // at 300 ms a request it cannot end before the stop comes.
 
     let pid = child.id().unwrap().to_string();
     let killed = std::process::Command::new("kill")
@@ -114,5 +123,4 @@ async fn sigterm_during_a_force_sync_cancels_records_and_releases_its_run() {
         "the lease was released, not left to lapse"
     );
     store.close().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -19,12 +19,13 @@ async fn slow_app(database_url: Option<String>) -> TestApp {
         ..Options::default()
     })
     .await;
-    app.sim_control(
-        Method::POST,
-        "faults",
-        json!({"kind": "latency", "ratio": 1.0, "latency_ms": 150}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            "faults",
+            json!({"kind": "latency", "ratio": 1.0, "latency_ms": 150}),
+        )
+        .await;
     app
 }
 
@@ -88,7 +89,7 @@ async fn disabling_an_integration_stops_its_running_sync_before_answering() {
         assert_eq!(ran.id, runs[0].id);
         assert_eq!(ran.state, RunState::Cancelled);
         // Nothing more is written: no later run starts (disabled), the stopped one is gone.
-        app.sim_control(Method::DELETE, "faults", Value::Null).await;
+        app.sim.control(Method::DELETE, "faults", Value::Null).await;
         assert_eq!(
             app.engine
                 .run_once(INTEGRATION, "FULL", &Default::default())

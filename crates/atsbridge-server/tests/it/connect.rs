@@ -519,7 +519,8 @@ async fn relink_replaces_rejected_credentials_and_resumes_syncing() {
         .send()
         .await
         .unwrap();
-    app.sim_control(Method::POST, "keys", json!({"key": "the-new-key"}))
+    app.sim
+        .control(Method::POST, "keys", json!({"key": "the-new-key"}))
         .await;
     app.sync().await;
     let row = app.store.integration(INTEGRATION).await.unwrap().unwrap();

@@ -290,12 +290,13 @@ async fn attempts_that_did_not_fail_are_not_counted() {
     let (status, _) = post_form(&app, &path, &[("subdomain", "acme"), ("api_key", "wrong")]).await;
     assert_eq!(status, 422);
     // Sage HR down: the customer is not to blame.
-    app.sim_control(
-        Method::POST,
-        "faults",
-        json!({"kind": "server_error", "count": 100}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            "faults",
+            json!({"kind": "server_error", "count": 100}),
+        )
+        .await;
     let (status, html) =
         post_form(&app, &path, &[("subdomain", "acme"), ("api_key", SIM_KEY)]).await;
     assert_eq!(status, 422, "{html}");

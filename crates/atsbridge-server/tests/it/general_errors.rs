@@ -5,11 +5,12 @@
 //! raise a validation error instead of their typed error. Codes from outside the set are
 //! rewritten (see `atsbridge_server::general_errors`), keeping the status and the detail.
 
-use atsbridge_model::integration::{EndUser, IntegrationStatus};
-use atsbridge_model::{ErrorCode, Timestamp};
-use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration};
+use atsbridge_model::integration::IntegrationStatus;
+use atsbridge_model::ErrorCode;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
+
+use atsbridge_test_support::sagehr::{self, end_user, new_integration};
 
 use crate::helpers::{send, spawn_app, Options, TestApp, ENVIRONMENT, INTEGRATION, SIM_KEY};
 
@@ -31,28 +32,9 @@ enum Key {
 }
 
 async fn add_integration(app: &TestApp, id: &str, base_url: &str, api_key: &str) {
-    let mut credentials = Credentials::default();
-    credentials.0.insert("subdomain".into(), json!("acme"));
-    credentials.0.insert("api_key".into(), json!(api_key));
-    credentials.0.insert("base_url".into(), json!(base_url));
-    app.store
-        .create_integration(
-            NewIntegration {
-                id: id.into(),
-                tool: "sagehr".into(),
-                environment_id: ENVIRONMENT.into(),
-                end_user: EndUser {
-                    organization_name: "Errors Ltd".into(),
-                    creator_email: None,
-                    origin_id: None,
-                },
-                settings: IntegrationSettings::default(),
-                credentials,
-            },
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
+    let credentials = sagehr::credentials("acme", api_key, base_url);
+    let integration = new_integration(id, ENVIRONMENT, end_user("Errors Ltd"), credentials);
+    sagehr::add_integration(&app.store, integration).await;
 }
 
 fn request(

@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 use atsbridge_server::connections::{MAX_HEADERS, MAX_HEAD_BYTES};
 use atsbridge_server::query::MAX_LIST_ITEMS;
 use atsbridge_server::{app, serve_with, AppState, HttpConfig, ServerConfig};
-use atsbridge_store::testing::{keys, TempDir};
-use atsbridge_store::Store;
 use atsbridge_sync::{Engine, EngineConfig};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
+
+use atsbridge_test_support::assert::header;
+use atsbridge_test_support::{sqlite, TempDir};
 
 use crate::helpers::{factory, send, spawn_app, Options, TestApp};
 
@@ -26,10 +27,6 @@ fn assert_envelope(status: u16, body: &Value, expected_status: u16, code: &str) 
     assert_eq!(body["error"]["code"], code, "{body}");
     assert!(body["error"]["message"].is_string(), "{body}");
     assert!(body["error"].get("log_url").is_some(), "{body}");
-}
-
-fn header<'a>(response: &'a reqwest::Response, name: &str) -> Option<&'a str> {
-    response.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -147,12 +144,13 @@ async fn employment_types_finds_every_value_a_job_has() {
         ..Options::default()
     })
     .await;
-    app.sim_control(
-        Method::POST,
-        "positions",
-        json!({"title": "Weekend help", "employment_type": "Freelance (hourly)"}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            "positions",
+            json!({"title": "Weekend help", "employment_type": "Freelance (hourly)"}),
+        )
+        .await;
     app.sync().await;
     let (_, page) = app.get("/v1/ats/jobs?page_size=250").await;
     let jobs = page["data"]["results"].as_array().unwrap().clone();
@@ -403,9 +401,7 @@ impl Drop for Server {
 }
 
 async fn serve_http(http: HttpConfig) -> Server {
-    let dir = TempDir::new();
-    let url = format!("sqlite://{}/store.db", dir.path().display());
-    let store = Store::open(&url, keys()).await.unwrap();
+    let (store, dir) = sqlite().await;
     let engine = Engine::new(
         store.clone(),
         factory(),

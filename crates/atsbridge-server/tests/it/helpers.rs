@@ -3,17 +3,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use atsbridge_model::connector::Connector;
 use atsbridge_model::integration::EndUser;
 use atsbridge_model::Timestamp;
-use atsbridge_sagehr::{Config, RetryPolicy, SageHr};
 use atsbridge_server::{app, serve, AppState, ServerConfig};
-use atsbridge_store::testing::{keys, PgDatabase, TempDir};
-use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, Store};
+use atsbridge_store::{Credentials, Store};
 use atsbridge_sync::{ConnectorFactory, Engine, EngineConfig, Outcome};
+pub use atsbridge_test_support::assert::send;
+pub use atsbridge_test_support::backends;
+use atsbridge_test_support::sagehr::{self, fast_retry, new_integration};
+use atsbridge_test_support::{keys, sqlite_url, Sim, TempDir};
 use reqwest::{Method, RequestBuilder};
-use sagehr_sim::{spawn, with_tenant, Running, TenantConfig};
-use serde_json::{json, Value};
+use sagehr_sim::TenantConfig;
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub const INTEGRATION: &str = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
@@ -22,20 +23,13 @@ pub const ENVIRONMENT: &str = "env_test";
 
 pub fn factory() -> ConnectorFactory {
     Arc::new(|row, credentials: &Credentials| {
-        let mut config = Config::from_credentials(&credentials.0);
-        config.retry = RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(2),
-            max_delay: Duration::from_millis(10),
-            max_total_wait: Duration::from_secs(1),
-        };
-        Ok(Box::new(SageHr::new(&row.id, &config)?) as Box<dyn Connector>)
+        sagehr::connector(&row.id, credentials, fast_retry(4, Duration::from_secs(1)))
     })
 }
 
 /// A running server with one Sage HR integration connected to a simulator.
 pub struct TestApp {
-    pub sim: Running,
+    pub sim: Sim,
     pub store: Store,
     pub engine: Engine,
     /// `http://127.0.0.1:PORT`
@@ -76,38 +70,20 @@ pub async fn spawn_app(options: Options) -> TestApp {
         applicants_per_position: options.applicants,
         ..TenantConfig::new("acme", SIM_KEY)
     };
-    let sim = spawn(with_tenant(&tenant)).await.unwrap();
+    let sim = Sim::start(&tenant).await;
     let dir = TempDir::new();
     let store_url = options
         .database_url
         .clone()
-        .unwrap_or_else(|| format!("sqlite://{}/store.db", dir.path().display()));
+        .unwrap_or_else(|| sqlite_url(&dir));
     let store = Store::open(&store_url, keys()).await.unwrap();
-    let mut credentials = Credentials::default();
-    credentials.0.insert("subdomain".into(), json!("acme"));
-    credentials.0.insert("api_key".into(), json!(SIM_KEY));
-    credentials.0.insert(
-        "base_url".into(),
-        json!(format!("{}/{{subdomain}}/api", sim.url())),
-    );
-    store
-        .create_integration(
-            NewIntegration {
-                id: INTEGRATION.into(),
-                tool: "sagehr".into(),
-                environment_id: ENVIRONMENT.into(),
-                end_user: EndUser {
-                    organization_name: "Acme Ltd".into(),
-                    creator_email: Some("it@acme.example".into()),
-                    origin_id: Some("acme-1".into()),
-                },
-                settings: IntegrationSettings::default(),
-                credentials,
-            },
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
+    let end_user = EndUser {
+        organization_name: "Acme Ltd".into(),
+        creator_email: Some("it@acme.example".into()),
+        origin_id: Some("acme-1".into()),
+    };
+    let integration = new_integration(INTEGRATION, ENVIRONMENT, end_user, sim.credentials());
+    sagehr::add_integration(&store, integration).await;
     let (_, key) = store
         .create_api_key(ENVIRONMENT, "tests", Timestamp::now())
         .await
@@ -132,7 +108,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
     config
         .tool_base_urls
         .entry("sagehr".into())
-        .or_insert_with(|| format!("{}/{{subdomain}}/api", sim.url()));
+        .or_insert_with(|| sim.base_url_template());
     let state = AppState::new(store.clone(), factory(), engine.clone(), config);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -149,7 +125,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
         engine,
         base,
         key,
-        http: reqwest::Client::builder().no_proxy().build().unwrap(),
+        http: atsbridge_test_support::http(),
         shutdown,
         store_url,
         _dir: dir,
@@ -169,19 +145,6 @@ impl TestApp {
         send(self.request(Method::GET, path)).await
     }
 
-    /// A control call to the simulator.
-    pub async fn sim_control(&self, method: Method, path: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .request(method, format!("{}/_sim/acme/{path}", self.sim.url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
-    }
-
     pub async fn sync(&self) {
         self.engine
             .run_once(INTEGRATION, "FULL", &CancellationToken::new())
@@ -194,24 +157,4 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
-}
-
-pub async fn send(request: RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-/// The SQLite run (`None`), then the PostgreSQL one when a server is configured; the
-/// database goes when its run passed.
-pub async fn backends() -> Vec<Option<PgDatabase>> {
-    let mut out = vec![None];
-    if let Some(db) = PgDatabase::create().await {
-        out.push(Some(db));
-    }
-    out
 }

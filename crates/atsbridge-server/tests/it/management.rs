@@ -3,14 +3,17 @@
 
 use std::time::Duration;
 
-use atsbridge_model::integration::{EndUser, IntegrationStatus};
+use atsbridge_model::integration::IntegrationStatus;
 use atsbridge_model::{ErrorCode, Timestamp};
 use atsbridge_server::{limits, AppState, ServerConfig};
-use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, RunState};
+use atsbridge_store::RunState;
 use atsbridge_sync::{Engine, EngineConfig};
-use reqwest::{Method, RequestBuilder, Response};
+use reqwest::{Method, RequestBuilder};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
+
+use atsbridge_test_support::assert::{code, header, message};
+use atsbridge_test_support::sagehr::{self, end_user, new_integration};
 
 use crate::helpers::{
     factory, send, spawn_app, Options, TestApp, ENVIRONMENT, INTEGRATION, SIM_KEY,
@@ -20,14 +23,6 @@ use crate::helpers::{
 const FOREIGN: &str = "sagehr:2wXyZaBcDeFgHjKmNpQrStUv";
 /// An integration of the test environment whose Sage HR cannot be reached.
 const UNREACHABLE: &str = "sagehr:9xYzAbCdEfGhJkLmNpQrStUv";
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
-}
-
-fn message(body: &Value) -> &str {
-    body["error"]["message"].as_str().unwrap_or_default()
-}
 
 fn assert_error(status: u16, body: &Value, expected: ErrorCode) {
     assert_eq!(code(body), expected.as_str(), "{body}");
@@ -59,33 +54,10 @@ fn anonymous(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
     app.http.request(method, format!("{}{path}", app.base))
 }
 
-fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
-    response.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
 async fn add_integration(app: &TestApp, id: &str, environment: &str, base_url: &str) {
-    let mut credentials = Credentials::default();
-    credentials.0.insert("subdomain".into(), json!("acme"));
-    credentials.0.insert("api_key".into(), json!(SIM_KEY));
-    credentials.0.insert("base_url".into(), json!(base_url));
-    app.store
-        .create_integration(
-            NewIntegration {
-                id: id.into(),
-                tool: "sagehr".into(),
-                environment_id: environment.into(),
-                end_user: EndUser {
-                    organization_name: "Other Ltd".into(),
-                    creator_email: None,
-                    origin_id: None,
-                },
-                settings: IntegrationSettings::default(),
-                credentials,
-            },
-            Timestamp::now(),
-        )
-        .await
-        .unwrap();
+    let credentials = sagehr::credentials("acme", SIM_KEY, base_url);
+    let integration = new_integration(id, environment, end_user("Other Ltd"), credentials);
+    sagehr::add_integration(&app.store, integration).await;
 }
 
 async fn add_foreign(app: &TestApp) {
@@ -593,12 +565,13 @@ async fn force_sync_runs_a_sync_whose_id_it_answers() {
 
     // A slow Sage HR keeps the next run going while a second call arrives: that call is
     // told the sync is already queued, with the same id.
-    app.sim_control(
-        Method::POST,
-        "faults",
-        json!({"kind": "latency", "latency_ms": 250, "count": 7}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            "faults",
+            json!({"kind": "latency", "latency_ms": 250, "count": 7}),
+        )
+        .await;
     let (status, first) = send(
         app.request(Method::POST, "/v1/force-sync")
             .json(&json!({"type": "DELTA"})),
@@ -617,7 +590,7 @@ async fn force_sync_runs_a_sync_whose_id_it_answers() {
         (run.kind.as_str(), run.requested_kind.as_str()),
         ("FULL", "DELTA")
     );
-    app.sim_control(Method::DELETE, "faults", Value::Null).await;
+    app.sim.control(Method::DELETE, "faults", Value::Null).await;
     assert_eq!(app.store.runs(INTEGRATION, 10).await.unwrap().len(), 2);
 }
 

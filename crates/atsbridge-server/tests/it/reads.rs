@@ -325,7 +325,7 @@ async fn sim_data(app: &TestApp) -> (Vec<Value>, BTreeMap<String, Vec<Value>>) {
 
 /// Stage ids (as text) of a position's pipeline, from the simulator's state.
 fn sim_pipeline(app: &TestApp, position_id: &str) -> Vec<String> {
-    let tenant = app.sim.sim.tenant("acme").unwrap();
+    let tenant = app.sim.running.sim.tenant("acme").unwrap();
     let t = sagehr_sim::state::lock(&tenant);
     t.positions[&position_id.parse::<u64>().unwrap()]
         .stages
@@ -647,12 +647,13 @@ async fn move_to_other_stage(app: &TestApp, application: &Value) -> String {
         .find(|s| s != current)
         .unwrap();
     let remote_id = application["remote_id"].as_str().unwrap();
-    app.sim_control(
-        Method::POST,
-        &format!("applicants/{remote_id}/move"),
-        json!({"stage_id": target.parse::<u64>().unwrap()}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            &format!("applicants/{remote_id}/move"),
+            json!({"stage_id": target.parse::<u64>().unwrap()}),
+        )
+        .await;
     target
 }
 
@@ -891,12 +892,13 @@ async fn job_filters() {
     // Deleted jobs are hidden unless include_deleted=true.
     let deleted = jobs.iter().find(|j| j["status"] == "OPEN").unwrap();
     let deleted_id = deleted["id"].as_str().unwrap().to_owned();
-    app.sim_control(
-        Method::DELETE,
-        &format!("positions/{}", deleted["remote_id"].as_str().unwrap()),
-        json!({}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::DELETE,
+            &format!("positions/{}", deleted["remote_id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
     app.sync().await;
     let live: BTreeSet<String> = every
         .iter()
@@ -1157,12 +1159,13 @@ async fn application_filters() {
     let gone = &applications[3];
     let gone_id = gone["id"].as_str().unwrap().to_owned();
     let gone_candidate = gone["candidate_id"].as_str().unwrap().to_owned();
-    app.sim_control(
-        Method::DELETE,
-        &format!("applicants/{}", gone["remote_id"].as_str().unwrap()),
-        json!({}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::DELETE,
+            &format!("applicants/{}", gone["remote_id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
     app.sync().await;
     let live: BTreeSet<String> = every.iter().filter(|i| **i != gone_id).cloned().collect();
     check(&app, "applications", "", &live).await;
@@ -1517,7 +1520,8 @@ async fn applications_served_from_stored_text_equal_the_typed_objects() {
     let app = spawn_app(Options::default()).await;
     let before = all_pages(&app, "applications", "", 250).await;
     let deleted = before[0]["remote_id"].as_str().unwrap().to_owned();
-    app.sim_control(Method::DELETE, &format!("applicants/{deleted}"), json!({}))
+    app.sim
+        .control(Method::DELETE, &format!("applicants/{deleted}"), json!({}))
         .await;
     app.sync().await;
     let served = all_pages(&app, "applications", "include_deleted=true", 7).await;
@@ -1551,7 +1555,8 @@ async fn jobs_and_stages_served_from_stored_text_equal_the_typed_objects() {
     let app = spawn_app(Options::default()).await;
     let jobs = all_pages(&app, "jobs", "", 250).await;
     let closed = jobs[0]["remote_id"].as_str().unwrap().to_owned();
-    app.sim_control(Method::DELETE, &format!("positions/{closed}"), json!({}))
+    app.sim
+        .control(Method::DELETE, &format!("positions/{closed}"), json!({}))
         .await;
     app.sync().await;
     let filter = atsbridge_store::Filter {

@@ -112,14 +112,25 @@ fn deliverer(store: &Store, worker: &str) -> Deliverer {
     )
 }
 
-/// Calls `deliver_due` (with short pauses for backoff) until `done` or a bound is reached.
+/// The deliverer's clock one step on: past the real time and past any backoff, so a
+/// failed delivery is due again at once (the test's clock moves instead of waiting).
+fn tick(d: &Deliverer, clock: Timestamp) -> Timestamp {
+    clock
+        .max(Timestamp::now())
+        .plus(d.config().backoff_max + Duration::from_millis(1))
+}
+
+/// Calls `deliver_due`, a tick later each time, until `done` or a bound is reached.
 async fn deliver_until(d: &Deliverer, done: impl Fn() -> bool) {
+    let mut clock = Timestamp::now();
     for _ in 0..300 {
-        d.deliver_due(Timestamp::now()).await.unwrap();
+        d.deliver_due(clock).await.unwrap();
         if done() {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        clock = tick(d, clock);
+        // Another deliverer of the test may hold what is due: let it run.
+        tokio::task::yield_now().await;
     }
 }
 
@@ -174,7 +185,7 @@ async fn move_some_application(app: &TestApp) {
         .unwrap()
         .to_owned();
     let target = {
-        let tenant = app.sim.sim.tenant("acme").unwrap();
+        let tenant = app.sim.running.sim.tenant("acme").unwrap();
         let t = sagehr_sim::state::lock(&tenant);
         t.positions[&position]
             .stages
@@ -184,12 +195,13 @@ async fn move_some_application(app: &TestApp) {
             .unwrap()
     };
     let remote_id = application["remote_id"].as_str().unwrap();
-    app.sim_control(
-        Method::POST,
-        &format!("applicants/{remote_id}/move"),
-        json!({"stage_id": target}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            &format!("applicants/{remote_id}/move"),
+            json!({"stage_id": target}),
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -279,10 +291,11 @@ async fn a_receiver_failing_twice_gets_the_same_event_three_times_then_the_next(
         assert_eq!(ids[0], ids[1]);
         assert_eq!(ids[1], ids[2]);
         assert_ne!(ids[2], ids[3]);
-        // Nothing after.
+        // Nothing after, however late.
+        let mut clock = Timestamp::now();
         for _ in 0..5 {
-            d.deliver_due(Timestamp::now()).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            clock = tick(&d, clock);
+            d.deliver_due(clock).await.unwrap();
         }
         assert_eq!(receiver.got().len(), 4);
         let log = deliveries(&app, &webhook).await;
@@ -338,12 +351,14 @@ async fn deliveries_that_keep_failing_end_failed_after_the_max_age() {
                 ..deliverer(&app.store, "node-a").config().clone()
             },
         );
+        // 5 ms a tick: past the max age (30 ms) within a few attempts, without waiting.
+        let mut clock = Timestamp::now();
         for _ in 0..200 {
-            d.deliver_due(Timestamp::now()).await.unwrap();
+            d.deliver_due(clock).await.unwrap();
             if deliveries(&app, &webhook).await[0]["state"] == "FAILED" {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            clock = tick(&d, clock);
         }
         let log = deliveries(&app, &webhook).await;
         assert_eq!(log[0]["state"], "FAILED", "{log:?}");

@@ -5,13 +5,15 @@
 use std::time::Duration;
 
 use atsbridge_server::ServerConfig;
-use atsbridge_store::Credentials;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+
+use atsbridge_test_support::assert::{code, message};
+use atsbridge_test_support::sagehr;
 
 use crate::helpers::*;
 
@@ -71,27 +73,20 @@ async fn open_jobs(app: &TestApp) -> Vec<Value> {
 }
 
 async fn creates_seen(app: &TestApp) -> u64 {
-    let stats = app.sim_control(Method::GET, "stats", json!(null)).await;
+    let stats = app.sim.control(Method::GET, "stats", json!(null)).await;
     stats["data"]["by_endpoint"][CREATE].as_u64().unwrap_or(0)
 }
 
 async fn sim_files(app: &TestApp, remote_id: &str) -> Vec<Value> {
     let v = app
-        .sim_control(
+        .sim
+        .control(
             Method::GET,
             &format!("applicants/{remote_id}/files"),
             json!(null),
         )
         .await;
     v["data"].as_array().unwrap().clone()
-}
-
-fn code(body: &Value) -> &str {
-    body["error"]["code"].as_str().unwrap_or_default()
-}
-
-fn message(body: &Value) -> &str {
-    body["error"]["message"].as_str().unwrap_or_default()
 }
 
 fn allow_loopback() -> Options {
@@ -389,12 +384,13 @@ async fn jobs_resolve_and_closed_or_unknown_jobs_are_refused() {
     assert!(jobs.len() >= 2);
     // Close one in Sage HR and sync.
     let closed = &jobs[1];
-    app.sim_control(
-        Method::PATCH,
-        &format!("positions/{}", closed["remote_id"].as_str().unwrap()),
-        json!({"status": "completed"}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::PATCH,
+            &format!("positions/{}", closed["remote_id"].as_str().unwrap()),
+            json!({"status": "completed"}),
+        )
+        .await;
     app.sync().await;
     let body = json!({"candidate": candidate("c@example.com")});
     for path in [
@@ -464,7 +460,8 @@ async fn upstream_errors_map_to_kombo_codes() {
 
     // 5xx and 429 are retried (4 attempts), then reported.
     let fault = |kind: &str, count: u32| json!({"kind": kind, "count": count, "endpoint": CREATE, "retry_after": 0});
-    app.sim_control(Method::POST, "faults", fault("server_error", 2))
+    app.sim
+        .control(Method::POST, "faults", fault("server_error", 2))
         .await;
     let (status, answer, _) = post(
         &app,
@@ -473,7 +470,8 @@ async fn upstream_errors_map_to_kombo_codes() {
     )
     .await;
     assert_eq!(status, 200, "two 500s are retried: {answer}");
-    app.sim_control(Method::POST, "faults", fault("server_error", 10))
+    app.sim
+        .control(Method::POST, "faults", fault("server_error", 10))
         .await;
     let (status, answer, _) = post(
         &app,
@@ -483,8 +481,9 @@ async fn upstream_errors_map_to_kombo_codes() {
     .await;
     assert_eq!(status, 503, "{answer}");
     assert_eq!(code(&answer), "REMOTE.SERVICE_UNAVAILABLE");
-    app.sim_control(Method::DELETE, "faults", json!(null)).await;
-    app.sim_control(Method::POST, "faults", fault("rate_limit", 10))
+    app.sim.control(Method::DELETE, "faults", json!(null)).await;
+    app.sim
+        .control(Method::POST, "faults", fault("rate_limit", 10))
         .await;
     let (status, answer, _) = post(
         &app,
@@ -494,7 +493,7 @@ async fn upstream_errors_map_to_kombo_codes() {
     .await;
     assert_eq!(status, 429, "{answer}");
     assert_eq!(code(&answer), "REMOTE.RATE_LIMIT_EXCEEDED");
-    app.sim_control(Method::DELETE, "faults", json!(null)).await;
+    app.sim.control(Method::DELETE, "faults", json!(null)).await;
 
     // Any other 422 is REMOTE.INPUT_INVALID with Sage HR's text: a stand-in Sage HR that
     // rejects every create.
@@ -514,10 +513,7 @@ async fn upstream_errors_map_to_kombo_codes() {
         listener.local_addr().unwrap()
     );
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let mut credentials = Credentials::default();
-    credentials.0.insert("subdomain".into(), json!("acme"));
-    credentials.0.insert("api_key".into(), json!(SIM_KEY));
-    credentials.0.insert("base_url".into(), json!(stand_in));
+    let credentials = sagehr::credentials("acme", SIM_KEY, &stand_in);
     app.store
         .set_credentials(INTEGRATION, &credentials)
         .await
@@ -697,15 +693,16 @@ async fn idempotency_keys_replay_and_refuse_other_bodies() {
     assert_eq!(s3, 400, "{a3}");
     assert!(message(&a3).starts_with("Idempotency-Key:"), "{a3}");
     // A failed request frees its key: the retry runs again.
-    app.sim_control(
-        Method::POST,
-        "faults",
-        json!({"kind": "server_error", "count": 10, "endpoint": CREATE}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            "faults",
+            json!({"kind": "server_error", "count": 10, "endpoint": CREATE}),
+        )
+        .await;
     let (s4, _, _) = post_with(&app, &path, &other, Some("key-2")).await;
     assert_eq!(s4, 503);
-    app.sim_control(Method::DELETE, "faults", json!(null)).await;
+    app.sim.control(Method::DELETE, "faults", json!(null)).await;
     let (s5, a5, _) = post_with(&app, &path, &other, Some("key-2")).await;
     assert_eq!(s5, 200, "{a5}");
     let (s6, _, _) = post_with(&app, &path, &body, Some(&"k".repeat(300))).await;
@@ -739,12 +736,13 @@ async fn the_concurrency_cap_answers_429() {
     .await;
     let job = open_jobs(&app).await.remove(0);
     let path = format!("/v1/ats/jobs/{}/applications", job["id"].as_str().unwrap());
-    app.sim_control(
-        Method::POST,
-        "faults",
-        json!({"kind": "latency", "latency_ms": 1500, "count": 1, "endpoint": CREATE}),
-    )
-    .await;
+    app.sim
+        .control(
+            Method::POST,
+            "faults",
+            json!({"kind": "latency", "latency_ms": 1500, "count": 1, "endpoint": CREATE}),
+        )
+        .await;
     let slow_body = json!({"candidate": candidate("slow@example.com")});
     let slow = post(&app, &path, &slow_body);
     let fast = async {
@@ -784,12 +782,13 @@ async fn parallel_creates_during_a_sync_all_succeed_once_with_one_event_each() {
         let job_id = job["id"].as_str().unwrap().to_owned();
         let position = job["remote_id"].as_str().unwrap().to_owned();
         // A slow Sage HR: creates, read-backs and the sync's pages overlap.
-        app.sim_control(
-            Method::POST,
-            "faults",
-            json!({"kind": "latency", "ratio": 1.0, "latency_ms": 100}),
-        )
-        .await;
+        app.sim
+            .control(
+                Method::POST,
+                "faults",
+                json!({"kind": "latency", "ratio": 1.0, "latency_ms": 100}),
+            )
+            .await;
         let posts = (0..50).map(|i| {
             let (app, job_id) = (&app, &job_id);
             async move {
@@ -813,7 +812,7 @@ async fn parallel_creates_during_a_sync_all_succeed_once_with_one_event_each() {
             assert!(*status == 200 || *status == 429, "{email}: {status} {body}");
         }
         assert!(!created.is_empty());
-        app.sim_control(Method::DELETE, "faults", Value::Null).await;
+        app.sim.control(Method::DELETE, "faults", Value::Null).await;
         // In Sage HR: exactly one applicant per answered create, none for a refused one.
         let listed: Value = app
             .http

@@ -73,10 +73,11 @@ impl Upstream {
 /// What the simulator holds now (read with hooks and faults cleared).
 async fn upstream(env: &Env) -> Upstream {
     let mut u = Upstream::default();
-    for p in env.upstream_rows("/recruitment/positions").await {
+    for p in env.sim.upstream_rows("/recruitment/positions").await {
         let id = p["id"].as_u64().unwrap();
         u.order.push(id);
         let applicants = env
+            .sim
             .upstream_ids(&format!("/recruitment/positions/{id}/applicants"))
             .await;
         u.positions.insert(
@@ -114,34 +115,38 @@ async fn apply_now(env: &Env, change: &Value) {
     let id = &change["id"];
     match change["op"].as_str().unwrap() {
         "delete_applicant" => {
-            env.control(Method::DELETE, &format!("applicants/{id}"), json!({}))
+            env.sim
+                .control(Method::DELETE, &format!("applicants/{id}"), json!({}))
                 .await;
         }
         "delete_position" => {
-            env.control(Method::DELETE, &format!("positions/{id}"), json!({}))
+            env.sim
+                .control(Method::DELETE, &format!("positions/{id}"), json!({}))
                 .await;
         }
         "create_position" => {
-            env.control(Method::POST, "positions", change["fields"].clone())
+            env.sim
+                .control(Method::POST, "positions", change["fields"].clone())
                 .await;
         }
         "update_position" => {
-            env.control(
-                Method::PATCH,
-                &format!("positions/{id}"),
-                change["fields"].clone(),
-            )
-            .await;
+            env.sim
+                .control(
+                    Method::PATCH,
+                    &format!("positions/{id}"),
+                    change["fields"].clone(),
+                )
+                .await;
         }
         _ => {
             // Through a hook that fires on the next request it sees: R4's own path.
-            env.control(
+            env.sim.control(
                 Method::POST,
                 "hooks",
                 json!({"endpoint": "GET /recruitment/positions", "nth": 1, "actions": [change]}),
             )
             .await;
-            env.upstream_rows("/recruitment/positions").await;
+            env.sim.upstream_rows("/recruitment/positions").await;
         }
     }
 }
@@ -212,6 +217,7 @@ impl Campaign<'_> {
                 }
                 let nth = self.rng.random_range(1..5);
                 self.env
+                    .sim
                     .control(
                         Method::POST,
                         "hooks",
@@ -234,7 +240,7 @@ impl Campaign<'_> {
                     2 => json!({"kind": "drop", "count": self.rng.random_range(1..3)}),
                     _ => json!({"kind": "malformed", "count": 1}),
                 };
-                self.env.control(Method::POST, "faults", fault).await;
+                self.env.sim.control(Method::POST, "faults", fault).await;
                 self.a.run_once(INTEGRATION, "FULL", &never).await.unwrap();
             }
             3 => {
@@ -292,8 +298,14 @@ impl Campaign<'_> {
                     .unwrap();
             }
         }
-        self.env.control(Method::DELETE, "hooks", json!({})).await;
-        self.env.control(Method::DELETE, "faults", json!({})).await;
+        self.env
+            .sim
+            .control(Method::DELETE, "hooks", json!({}))
+            .await;
+        self.env
+            .sim
+            .control(Method::DELETE, "faults", json!({}))
+            .await;
         self.check_safety(step).await;
         self.check_quiet_sync(step).await;
     }

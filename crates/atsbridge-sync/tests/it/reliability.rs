@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::{each_backend, Env, INTEGRATION};
+use crate::helpers::{each_backend, Ahead, Env, INTEGRATION};
 use crate::scripted::{api_create, sagehr_config, scripted_factory, Knobs};
 
 pub fn scripted_engine(
@@ -116,18 +116,19 @@ async fn a_shift_in_the_position_listing_deletes_nothing_live() {
         let (engine, _) = scripted_engine(&env.store, "worker-a", 3, Duration::from_secs(30));
         ran(&engine).await;
         // In the order Sage HR lists positions (R1: by priority, then id).
-        let jobs = env.upstream_ids("/recruitment/positions").await;
+        let jobs = env.sim.upstream_ids("/recruitment/positions").await;
         // While the run pages (just before page 2 is served): the first position goes and a
         // new one comes, so the total holds still and the 4th position moves to page 1.
-        env.control(
-            Method::POST,
-            "hooks",
-            json!({"endpoint": "GET /recruitment/positions", "nth": 2, "actions": [
-                {"op": "delete_position", "id": jobs[0]},
-                {"op": "create_position", "fields": {"title": "Fresh", "status": "published"}},
-            ]}),
-        )
-        .await;
+        env.sim
+            .control(
+                Method::POST,
+                "hooks",
+                json!({"endpoint": "GET /recruitment/positions", "nth": 2, "actions": [
+                    {"op": "delete_position", "id": jobs[0]},
+                    {"op": "create_position", "fields": {"title": "Fresh", "status": "published"}},
+                ]}),
+            )
+            .await;
         let run = ran(&engine).await;
         assert_eq!(run.state, RunState::Succeeded, "{:?}", run.error);
         // The 4th position was on no page this run read; it is live, and so is all it has.
@@ -158,16 +159,16 @@ async fn a_shift_in_an_applicant_listing_deletes_nothing_live() {
         ran(&engine).await;
         let job = remote_ids(&env, ModelKind::Job).await[0];
         // Open, so the hook's create is accepted (a draft refuses applicants).
-        env.control(
+        env.sim.control(
             Method::PATCH,
             &format!("positions/{job}"),
             json!({"status": "published"}),
         )
         .await;
         let apps = env
-            .upstream_ids(&format!("/recruitment/positions/{job}/applicants"))
+            .sim.upstream_ids(&format!("/recruitment/positions/{job}/applicants"))
             .await;
-        env.control(
+        env.sim.control(
             Method::POST,
             "hooks",
             json!({"endpoint": "GET /recruitment/positions/{id}/applicants", "nth": 2, "actions": [
@@ -178,7 +179,7 @@ async fn a_shift_in_an_applicant_listing_deletes_nothing_live() {
         .await;
         let run = ran(&engine).await;
         assert_eq!(run.state, RunState::Succeeded, "{:?}", run.error);
-        let hooks = env.control(Method::GET, "hooks", json!({})).await;
+        let hooks = env.sim.control(Method::GET, "hooks", json!({})).await;
         assert_eq!(hooks["data"]["fired"], 1, "{hooks}");
         assert!(!hooks.to_string().contains("error"), "every action applied: {hooks}");
         // The 4th applicant moved onto page 1 after it was read; it stays live.
@@ -201,7 +202,7 @@ async fn a_position_deleted_while_its_applicants_are_read_is_a_deletion_not_a_fa
         env.sync().await;
         let jobs = remote_ids(&env, ModelKind::Job).await;
         let last = *jobs.last().unwrap();
-        env.control(
+        env.sim.control(
             Method::POST,
             "hooks",
             json!({"endpoint": "GET /recruitment/positions/{id}/applicants", "nth": 1, "actions": [
@@ -254,8 +255,11 @@ async fn a_crashed_first_sync_is_announced_and_replaced_once_its_lease_lapses() 
     each_backend(6, 3, |env| async move {
         // Keeps the simulator alive: the body would otherwise capture only the store.
         let env = &env;
-        let ttl = Duration::from_millis(800);
+        // Long enough that the dead run's lease is surely valid at the first look; the
+        // survivor's clock is moved past it instead of waiting for it.
+        let ttl = Duration::from_secs(60);
         let dead = crash_a_run(&env.store, "worker-dead", ttl, 2).await;
+        let ahead = Ahead::default();
         let survivor = Engine::new(
             env.store.clone(),
             crate::helpers::factory(),
@@ -263,7 +267,8 @@ async fn a_crashed_first_sync_is_announced_and_replaced_once_its_lease_lapses() 
                 worker_id: "worker-b".into(),
                 lease_ttl: ttl,
             },
-        );
+        )
+        .with_clock(ahead.clock());
         let scheduler = Scheduler::new(survivor.clone(), Duration::from_secs(3 * 3600));
         // While the lease is valid the dead run's owner might be alive: nobody takes over.
         let early = scheduler.run_due(&CancellationToken::new()).await.unwrap();
@@ -275,7 +280,7 @@ async fn a_crashed_first_sync_is_announced_and_replaced_once_its_lease_lapses() 
             env.store.run(&dead).await.unwrap().unwrap().state,
             RunState::Running
         );
-        tokio::time::sleep(ttl + Duration::from_millis(300)).await;
+        ahead.advance(ttl + Duration::from_secs(1));
         // Then the next tick records it, announces what it committed and replaces it, though
         // the scheduler's interval (3 hours) has not passed since it started.
         let done = scheduler.run_due(&CancellationToken::new()).await.unwrap();
@@ -316,12 +321,13 @@ async fn a_crashed_first_sync_is_announced_and_replaced_once_its_lease_lapses() 
 #[tokio::test]
 async fn stopping_the_engine_cancels_its_background_run_records_it_and_releases_the_lease() {
     each_backend(4, 2, |env| async move {
-        env.control(
-            Method::POST,
-            "faults",
-            json!({"kind": "latency", "ratio": 1.0, "latency_ms": 300}),
-        )
-        .await;
+        env.sim
+            .control(
+                Method::POST,
+                "faults",
+                json!({"kind": "latency", "ratio": 1.0, "latency_ms": 300}),
+            )
+            .await;
         let handle = env.engine.spawn_run(INTEGRATION.into(), "FULL".into());
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while env.store.runs(INTEGRATION, 1).await.unwrap().is_empty() {
@@ -425,7 +431,7 @@ async fn concurrent_api_writes_and_a_sync_all_wait_their_turn() {
 #[tokio::test]
 async fn failed_runs_record_their_requests_and_their_cause() {
     each_backend(2, 1, |env| async move {
-        env.control(
+        env.sim.control(
             Method::POST,
             "faults",
             json!({"kind": "server_error", "count": 1000}),
@@ -435,7 +441,7 @@ async fn failed_runs_record_their_requests_and_their_cause() {
         assert_eq!(run.state, RunState::Failed);
         assert!(run.upstream_requests > 1, "{}", run.upstream_requests);
         assert!(run.error.as_deref().unwrap().contains("REMOTE."), "{:?}", run.error);
-        env.control(Method::DELETE, "faults", json!({})).await;
+        env.sim.control(Method::DELETE, "faults", json!({})).await;
 
         if env.store.backend() == atsbridge_store::Backend::Sqlite {
             env.store

@@ -52,12 +52,13 @@ async fn three_nodes_share_twenty_integrations_without_overlap_or_starvation() {
             ids.push(id);
         }
         // Every upstream request is slow, so runs last long enough to meet each other.
-        env.control(
-            Method::POST,
-            "faults",
-            json!({"kind": "latency", "ratio": 1.0, "latency_ms": 20}),
-        )
-        .await;
+        env.sim
+            .control(
+                Method::POST,
+                "faults",
+                json!({"kind": "latency", "ratio": 1.0, "latency_ms": 20}),
+            )
+            .await;
         let mut nodes = Vec::new();
         for n in 0..NODES {
             let store = Store::open(&env.url, atsbridge_store::testing::keys())

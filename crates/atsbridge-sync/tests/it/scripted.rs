@@ -9,9 +9,10 @@ use atsbridge_model::connector::{
     ApplicationRecords, BoxFuture, Confirmed, Connector, ConnectorError, Missing, NewApplicant,
     PassthroughRequest, PassthroughResponse, ReadSummary, Record, RecordSink,
 };
-use atsbridge_sagehr::{Config, RetryPolicy, SageHr};
+use atsbridge_sagehr::{Config, SageHr};
 use atsbridge_store::Credentials;
 use atsbridge_sync::ConnectorFactory;
+use atsbridge_test_support::sagehr::fast_retry;
 
 pub type Step = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
 
@@ -29,12 +30,7 @@ pub type Knobs = Arc<Mutex<Script>>;
 pub fn sagehr_config(credentials: &Credentials, per_page: u32) -> Config {
     let mut config = Config::from_credentials(&credentials.0);
     config.per_page = per_page;
-    config.retry = RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
-        max_total_wait: Duration::from_secs(1),
-    };
+    config.retry = fast_retry(4, Duration::from_secs(1));
     config
 }
 

@@ -100,12 +100,13 @@ async fn moving_hiring_or_disqualifying_changes_exactly_the_application() {
             .unwrap()
             .clone();
         tokio::time::sleep(Duration::from_millis(5)).await;
-        env.control(
-            Method::POST,
-            &format!("applicants/{}/disqualify", target.remote_id),
-            json!({"date": "2025-12-01"}),
-        )
-        .await;
+        env.sim
+            .control(
+                Method::POST,
+                &format!("applicants/{}/disqualify", target.remote_id),
+                json!({"date": "2025-12-01"}),
+            )
+            .await;
         let run = env.sync().await;
         assert_eq!(
             run.counts.updated,
@@ -141,12 +142,13 @@ async fn moving_hiring_or_disqualifying_changes_exactly_the_application() {
             }
         }
         // A hire moves the stage too; still only the application changes.
-        env.control(
-            Method::POST,
-            &format!("applicants/{}/hire", target.remote_id),
-            json!({}),
-        )
-        .await;
+        env.sim
+            .control(
+                Method::POST,
+                &format!("applicants/{}/hire", target.remote_id),
+                json!({}),
+            )
+            .await;
         let run = env.sync().await;
         assert_eq!(run.counts.updated.get("ats_candidates"), None);
         assert_eq!(run.counts.updated["ats_applications"], 1);
@@ -171,18 +173,20 @@ async fn deletions_follow_completed_runs_and_restores_undelete() {
             .unwrap()
             .clone();
 
-        env.control(
-            Method::DELETE,
-            &format!("applicants/{}", target.remote_id),
-            json!({}),
-        )
-        .await;
-        env.control(
-            Method::DELETE,
-            &format!("positions/{}", job.remote_id),
-            json!({}),
-        )
-        .await;
+        env.sim
+            .control(
+                Method::DELETE,
+                &format!("applicants/{}", target.remote_id),
+                json!({}),
+            )
+            .await;
+        env.sim
+            .control(
+                Method::DELETE,
+                &format!("positions/{}", job.remote_id),
+                json!({}),
+            )
+            .await;
         let run = env.sync().await;
         assert_eq!(run.state, RunState::Succeeded);
         assert_eq!(run.counts.deleted["ats_jobs"], 1);
@@ -201,18 +205,20 @@ async fn deletions_follow_completed_runs_and_restores_undelete() {
         );
         assert!(run.counts.deleted.contains_key("ats_application_stages"));
 
-        env.control(
-            Method::POST,
-            &format!("applicants/{}/restore", target.remote_id),
-            json!({}),
-        )
-        .await;
-        env.control(
-            Method::POST,
-            &format!("positions/{}/restore", job.remote_id),
-            json!({}),
-        )
-        .await;
+        env.sim
+            .control(
+                Method::POST,
+                &format!("applicants/{}/restore", target.remote_id),
+                json!({}),
+            )
+            .await;
+        env.sim
+            .control(
+                Method::POST,
+                &format!("positions/{}/restore", job.remote_id),
+                json!({}),
+            )
+            .await;
         let run = env.sync().await;
         // The restored job is undeleted (an update); the job whose applicant came back changed
         // too, since Sage HR's `applicants_count` is part of its remote_data.
@@ -236,8 +242,8 @@ async fn a_run_broken_by_faults_deletes_nothing_and_is_recorded_as_failed() {
     each_backend(5, 3, |env| async move {
         env.sync().await;
         let victim = env.all(ModelKind::Application).await.values().next().unwrap().remote_id.clone();
-        env.control(Method::DELETE, &format!("applicants/{victim}"), json!({})).await;
-        env.control(Method::POST, "faults", json!({"kind": "server_error", "endpoint": "GET /recruitment/positions/{id}/applicants"})).await;
+        env.sim.control(Method::DELETE, &format!("applicants/{victim}"), json!({})).await;
+        env.sim.control(Method::POST, "faults", json!({"kind": "server_error", "endpoint": "GET /recruitment/positions/{id}/applicants"})).await;
         let run = env.sync().await;
         assert_eq!(run.state, RunState::Failed);
         assert!(run.error.as_deref().unwrap().contains("REMOTE.SERVICE_UNAVAILABLE"), "{:?}", run.error);
@@ -253,11 +259,9 @@ async fn a_run_broken_by_faults_deletes_nothing_and_is_recorded_as_failed() {
 async fn revoked_credentials_make_the_integration_invalid_until_replaced() {
     each_backend(2, 1, |env| async move {
         env.sync().await;
-        env.http
-            .delete(format!("{}/_sim/acme/keys/{KEY}", env.sim.url()))
-            .send()
-            .await
-            .unwrap();
+        env.sim
+            .control(Method::DELETE, &format!("keys/{KEY}"), json!({}))
+            .await;
         let run = env.sync().await;
         assert_eq!(run.state, RunState::AuthenticationFailed);
         let integration = env.store.integration(INTEGRATION).await.unwrap().unwrap();
@@ -273,7 +277,8 @@ async fn revoked_credentials_make_the_integration_invalid_until_replaced() {
             .iter()
             .any(|e| e.kind == "integration-state-changed" && e.payload["state"] == "INVALID"));
 
-        env.control(Method::POST, "keys", json!({"key": "new-key"}))
+        env.sim
+            .control(Method::POST, "keys", json!({"key": "new-key"}))
             .await;
         let mut credentials = env.store.credentials(INTEGRATION).await.unwrap();
         credentials.0.insert("api_key".into(), json!("new-key"));
@@ -298,12 +303,13 @@ async fn revoked_credentials_make_the_integration_invalid_until_replaced() {
 #[tokio::test]
 async fn two_engines_never_run_one_integration_at_once() {
     each_backend(4, 2, |env| async move {
-        env.control(
-            Method::POST,
-            "faults",
-            json!({"kind": "latency", "latency_ms": 30}),
-        )
-        .await;
+        env.sim
+            .control(
+                Method::POST,
+                "faults",
+                json!({"kind": "latency", "latency_ms": 30}),
+            )
+            .await;
         let other_store = Store::open(&env.url, atsbridge_store::testing::keys())
             .await
             .unwrap();
@@ -411,7 +417,8 @@ async fn sync_only_created_applications_keeps_just_those() {
             record_id(INTEGRATION, ModelKind::Application, &created)
         );
         assert_eq!(env.live(ModelKind::Candidate).await, 1);
-        env.control(Method::DELETE, &format!("applicants/{created}"), json!({}))
+        env.sim
+            .control(Method::DELETE, &format!("applicants/{created}"), json!({}))
             .await;
         env.sync().await;
         assert_eq!(
@@ -486,7 +493,8 @@ async fn a_cancelled_engine_starts_no_run_and_sweeps_nothing() {
             .unwrap()
             .remote_id
             .clone();
-        env.control(Method::DELETE, &format!("positions/{victim}"), json!({}))
+        env.sim
+            .control(Method::DELETE, &format!("positions/{victim}"), json!({}))
             .await;
         let cancel = CancellationToken::new();
         cancel.cancel();
