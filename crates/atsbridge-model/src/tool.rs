@@ -50,3 +50,30 @@ impl ToolDescriptor {
             .any(|&(m, f)| m == model && f == filter)
     }
 }
+
+/// The tools a server offers, by slug: what the CLI wires in, so the server knows no tool by
+/// name.
+#[derive(Debug, Clone, Default)]
+pub struct Tools(Vec<&'static ToolDescriptor>);
+
+impl Tools {
+    pub fn new(descriptors: impl IntoIterator<Item = &'static ToolDescriptor>) -> Self {
+        Tools(descriptors.into_iter().collect())
+    }
+
+    /// The tool with this slug.
+    pub fn get(&self, slug: &str) -> Option<&'static ToolDescriptor> {
+        self.0.iter().copied().find(|d| d.slug == slug)
+    }
+
+    /// The tools of one category, in registration order.
+    pub fn in_category(
+        &self,
+        category: Category,
+    ) -> impl Iterator<Item = &'static ToolDescriptor> + '_ {
+        self.0
+            .iter()
+            .copied()
+            .filter(move |d| d.category == category)
+    }
+}

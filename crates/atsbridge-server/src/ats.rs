@@ -7,7 +7,7 @@
 //! enabled and past its first sync → query parameters ([`crate::query`]) → one keyset page
 //! from the store, bound to the filters by the cursor → nested objects ([`crate::nested`]).
 
-use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
+use atsbridge_model::integration::{CoverageStatus, IntegrationStatus, SetupStatus};
 use atsbridge_model::{Candidate, ErrorCode, ListResponse, ModelKind};
 use atsbridge_store::{Cursor, IntegrationRow, OrderColumn, Position, RawRecord, StoredRecord};
 use axum::extract::rejection::PathRejection;
@@ -78,27 +78,40 @@ pub fn router() -> Router<AppState> {
 /// action, as Kombo answers for a tool without it.
 fn action_not_available(
     action: &'static str,
-) -> impl Fn(Scoped) -> std::future::Ready<ApiError> + Clone + Send + Sync + 'static {
-    move |scoped: Scoped| {
+) -> impl Fn(State<AppState>, Scoped) -> std::future::Ready<ApiError> + Clone + Send + Sync + 'static
+{
+    move |State(state): State<AppState>, scoped: Scoped| {
         let tool = &scoped.integration.tool;
+        let available: Vec<&str> = state
+            .tools
+            .get(tool)
+            .map(|t| {
+                t.write_actions
+                    .iter()
+                    .filter(|a| a.status == CoverageStatus::Supported)
+                    .map(|a| a.id)
+                    .collect()
+            })
+            .unwrap_or_default();
         std::future::ready(ApiError::new(
             ErrorCode::IntegrationActionNotAvailable,
             format!(
-                "the action `{action}` is not available for {} (`{tool}`): its API offers no way to do it; available: ats_create_application, ats_create_candidate",
-                tool_label(tool)
+                "the action `{action}` is not available for {} (`{tool}`): its API offers no way to do it; available: {}",
+                tool_label(&state, tool),
+                available.join(", ")
             ),
         ))
     }
 }
 
 /// `GET /ats/{applications|candidates}/{id}/attachments`.
-async fn attachments_not_available(scoped: Scoped) -> ApiError {
+async fn attachments_not_available(State(state): State<AppState>, scoped: Scoped) -> ApiError {
     let tool = &scoped.integration.tool;
     ApiError::new(
         ErrorCode::IntegrationModelNotAvailable,
         format!(
             "the model `ats_attachments` is not available for {} (`{tool}`): its API lists no files of existing applicants",
-            tool_label(tool)
+            tool_label(&state, tool)
         ),
     )
 }
@@ -144,11 +157,16 @@ struct PageQuery {
     key: Option<OrderColumn>,
 }
 
-fn page_query(scoped: &Scoped, model: ModelKind, query: Option<&str>) -> ApiResult<PageQuery> {
+fn page_query(
+    state: &AppState,
+    scoped: &Scoped,
+    model: ModelKind,
+    query: Option<&str>,
+) -> ApiResult<PageQuery> {
     check_readable(&scoped.integration)?;
     let mut params = query::parse(model, query)?;
     if params.ignore_unsupported_filters {
-        ignore_unsupported(&scoped.integration.tool, model, &mut params.filter);
+        ignore_unsupported(state, &scoped.integration.tool, model, &mut params.filter);
     }
     let binding = params.filter.binding(&scoped.integration.id, model);
     let after = params
@@ -191,12 +209,26 @@ impl PageQuery {
     }
 }
 
-/// Drops the filters on fields the tool does not have (`ignore_unsupported_filters=true`).
-/// Without the flag they stay, and as Kombo does they filter out every record: the field is
-/// empty on every record of such a tool. Sage HR positions have no job code.
-fn ignore_unsupported(tool: &str, model: ModelKind, filter: &mut atsbridge_store::Filter) {
-    if tool == "sagehr" && model == ModelKind::Job {
-        filter.job_codes = None;
+/// Drops the filters on fields the tool does not have (`ignore_unsupported_filters=true`), as
+/// its descriptor lists them. Without the flag they stay, and as Kombo does they filter out
+/// every record: the field is empty on every record of such a tool.
+fn ignore_unsupported(
+    state: &AppState,
+    tool: &str,
+    model: ModelKind,
+    filter: &mut atsbridge_store::Filter,
+) {
+    let Some(tool) = state.tools.get(tool) else {
+        return;
+    };
+    for &(m, param) in tool.unsupported_filters {
+        if m == model && !query::clear(filter, param) {
+            tracing::error!(
+                tool = tool.slug,
+                param,
+                "a tool's descriptor names a filter this server does not know"
+            );
+        }
     }
 }
 
@@ -207,7 +239,7 @@ async fn page(
     model: ModelKind,
     query: Option<&str>,
 ) -> ApiResult<(Vec<StoredRecord>, Option<String>, ListParams)> {
-    let q = page_query(scoped, model, query)?;
+    let q = page_query(state, scoped, model, query)?;
     let (records, more) = state
         .store
         .list_after(
@@ -255,7 +287,7 @@ async fn raw_page(
     model: ModelKind,
     query: Option<&str>,
 ) -> ApiResult<(Vec<RawRecord>, Option<String>)> {
-    let q = page_query(scoped, model, query)?;
+    let q = page_query(state, scoped, model, query)?;
     let (records, more) = state
         .store
         .list_raw_after(
@@ -291,7 +323,7 @@ async fn applications(
     scoped: Scoped,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let q = page_query(&scoped, ModelKind::Application, query.as_deref())?;
+    let q = page_query(&state, &scoped, ModelKind::Application, query.as_deref())?;
     let page = state
         .store
         .applications_page(
@@ -325,16 +357,15 @@ async fn application_stages(
     Ok(list_body(&nested::application_stages_json(&records)?, next))
 }
 
-fn tool_label(tool: &str) -> &str {
-    match tool {
-        "sagehr" => "Sage HR",
-        other => other,
-    }
+/// The tool's label, as its descriptor says it (the slug for a tool the registry lacks).
+fn tool_label<'a>(state: &AppState, tool: &'a str) -> &'a str {
+    state.tools.get(tool).map_or(tool, |t| t.label)
 }
 
 /// Any other `GET /ats/{model}` (users, tags, interviews, offers, rejection reasons, job
 /// postings, screening questions, roles, notes, scorecards, attachments, …).
 async fn model_not_available(
+    State(state): State<AppState>,
     scoped: Scoped,
     model: Result<Path<String>, PathRejection>,
 ) -> ApiError {
@@ -346,7 +377,7 @@ async fn model_not_available(
         format!(
             "the model `ats_{}` (GET /v1/ats/{model}) is not available for {} (`{tool}`); it offers jobs, candidates, applications and application-stages",
             model.replace('-', "_"),
-            tool_label(tool),
+            tool_label(&state, tool),
         ),
     )
 }

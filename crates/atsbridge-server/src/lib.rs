@@ -23,6 +23,7 @@ pub mod write;
 use std::future::Future;
 use std::time::Duration;
 
+use atsbridge_model::tool::Tools;
 use atsbridge_model::ErrorCode;
 use atsbridge_store::Store;
 use atsbridge_sync::{ConnectorFactory, Engine};
@@ -105,6 +106,8 @@ impl Default for ServerConfig {
 pub struct AppState {
     pub store: Store,
     pub connectors: ConnectorFactory,
+    /// The tools served, each as its connector describes it.
+    pub tools: Tools,
     pub engine: Engine,
     pub config: ServerConfig,
     pub limiter: limits::RateLimiter,
@@ -118,6 +121,7 @@ impl AppState {
     pub fn new(
         store: Store,
         connectors: ConnectorFactory,
+        tools: Tools,
         engine: Engine,
         config: ServerConfig,
     ) -> Self {
@@ -128,6 +132,7 @@ impl AppState {
         AppState {
             store,
             connectors,
+            tools,
             engine,
             config,
             limiter,

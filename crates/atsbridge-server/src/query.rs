@@ -247,6 +247,33 @@ fn with_deprecated(
     Ok(Some(list))
 }
 
+/// Drops what the list parameter `param` set in `filter`: `ignore_unsupported_filters=true`
+/// for a field the tool does not have (its descriptor's `unsupported_filters`). Returns
+/// whether `param` is a filter this server knows (a descriptor naming another is a bug).
+pub fn clear(filter: &mut Filter, param: &str) -> bool {
+    match param {
+        "ids" => filter.ids = None,
+        "remote_ids" => filter.remote_ids = None,
+        "updated_after" => filter.updated_after = None,
+        "statuses" | "status" => filter.statuses = None,
+        "employment_types" => filter.employment_types = None,
+        "visibilities" => filter.visibilities = None,
+        "job_codes" => filter.job_codes = None,
+        "post_url" => filter.post_url = None,
+        "name_contains" => filter.name_contains = None,
+        "remote_created_after" => filter.remote_created_after = None,
+        "email" => filter.email = None,
+        "job_ids" => filter.job_ids = None,
+        "first_name" => filter.first_name = None,
+        "last_name" => filter.last_name = None,
+        "outcomes" | "outcome" => filter.outcomes = None,
+        "job_remote_ids" => filter.job_remote_ids = None,
+        "current_stage_ids" => filter.current_stage_ids = None,
+        _ => return false,
+    }
+    true
+}
+
 /// Parses the query string of a list endpoint for `model`.
 pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
     let raw = Raw::new(model, query);

@@ -76,3 +76,8 @@ pub fn connector(
     config.retry = retry;
     Ok(Box::new(SageHr::new(id, &config)?))
 }
+
+/// The tools a test server serves: Sage HR, as the CLI wires it.
+pub fn tools() -> atsbridge_model::tool::Tools {
+    atsbridge_model::tool::Tools::new([&atsbridge_sagehr::descriptor::DESCRIPTOR])
+}

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use atsbridge_model::connector::Connector;
+use atsbridge_model::tool::Tools;
 use atsbridge_sagehr::{Config, SageHr};
 use atsbridge_store::{Credentials, KeyRing, Store};
 use atsbridge_sync::ConnectorFactory;
@@ -110,6 +111,12 @@ fn key_file(path: &Path) -> anyhow::Result<String> {
     file.write_all(spec.as_bytes())?;
     tracing::info!(path = %path.display(), "created a new master key file; keep it safe, the stored credentials cannot be read without it");
     Ok(spec)
+}
+
+/// The tools served, each as its connector crate describes it. Adding a tool is one more
+/// entry here and one more arm in `connectors`.
+pub fn tools() -> Tools {
+    Tools::new([&atsbridge_sagehr::descriptor::DESCRIPTOR])
 }
 
 /// Builds connectors for stored integrations. Adding a tool is one more match arm.

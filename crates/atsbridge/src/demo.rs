@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::admin::{
     add_integration, add_webhook, sync_with_progress, AddArgs, DEFAULT_ENVIRONMENT,
 };
-use crate::config::{connectors, StoreArgs};
+use crate::config::{connectors, tools, StoreArgs};
 use crate::serve::shutdown_signal;
 
 #[derive(Debug, Clone, Args)]
@@ -126,6 +126,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
     let state = AppState::new(
         store.clone(),
         connectors(),
+        tools(),
         engine.clone(),
         ServerConfig {
             allow_private_webhook_urls: true,

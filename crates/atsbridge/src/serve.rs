@@ -9,7 +9,7 @@ use atsbridge_sync::{Deliverer, DelivererConfig, Engine, EngineConfig, Scheduler
 use clap::Args;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{connectors, StoreArgs};
+use crate::config::{connectors, tools, StoreArgs};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -145,7 +145,7 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     for warning in atsbridge_server::connect::address_warnings(&config) {
         tracing::warn!("{warning}");
     }
-    let state = AppState::new(store.clone(), connectors(), engine.clone(), config);
+    let state = AppState::new(store.clone(), connectors(), tools(), engine.clone(), config);
     tracing::info!(addr = %listener.local_addr()?, database = %atsbridge_store::redact(&store_args.database_url()), "atsbridge serving");
     let shutdown = CancellationToken::new();
     let scheduler = Scheduler::new(

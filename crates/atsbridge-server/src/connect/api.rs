@@ -16,7 +16,6 @@ use super::{new_token, LinkType};
 use crate::auth::{self, Caller};
 use crate::body::{KomboBody, KomboJson, LaterJson};
 use crate::error::{ApiError, ApiResult};
-use crate::management::tool_info;
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -211,11 +210,30 @@ pub(super) async fn create_link(
             ))
         }
     }
-    let tool = body.integration_tool.as_deref().unwrap_or("sagehr");
-    if tool_info(tool).is_none() {
+    // The registry's ATS tools; without `integration_tool`, the only one (Kombo then shows a
+    // picker, which one tool makes moot).
+    let available: Vec<&str> = state
+        .tools
+        .in_category(Category::Ats)
+        .map(|t| t.slug)
+        .collect();
+    let tool = match body.integration_tool.as_deref() {
+        Some(tool) => tool,
+        None if available.len() == 1 => available[0],
+        None => {
+            return Err(ApiError::invalid(
+                "integration_tool",
+                format!("is required; one of `{}`", available.join("`, `")),
+            ))
+        }
+    };
+    if !available.contains(&tool) {
         return Err(ApiError::invalid(
             "integration_tool",
-            format!("atsbridge cannot connect `{tool}`; the available tool is `sagehr`"),
+            format!(
+                "atsbridge cannot connect `{tool}`; the available tool is `{}`",
+                available.join("`, `")
+            ),
         ));
     }
     if body.remote_environment.is_some() {

@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::tools::{asset_url, read_models, tool_info, write_actions};
+use super::tools::{asset_url, icon_file, logo_file, read_models, write_actions};
 use super::{empty_data, Empty};
 use crate::auth::{self, Caller};
 use crate::body::{KomboBody, LaterJson};
@@ -34,12 +34,12 @@ pub(super) async fn get_integration(
     headers: HeaderMap,
 ) -> ApiResult<Json<DataResponse<Integration>>> {
     let row = auth::integration_of(&state, &caller, &id).await?;
-    let tool = tool_info(&row.tool);
+    let tool = state.tools.get(&row.tool);
     let (label, logo, icon) = match tool {
         Some(t) => (
             t.label.to_owned(),
-            asset_url(&headers, t.logo),
-            asset_url(&headers, t.icon),
+            asset_url(&headers, &logo_file(t)),
+            asset_url(&headers, &icon_file(t)),
         ),
         None => (
             row.tool.clone(),

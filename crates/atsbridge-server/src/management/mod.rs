@@ -29,8 +29,8 @@ use self::integrations::{
     delete_integration, get_integration, get_settings, put_settings, set_enabled,
 };
 use self::passthrough::passthrough;
+pub use self::tools::external_base;
 use self::tools::{asset, tools};
-pub use self::tools::{external_base, tool_info, Coverage, ToolInfo, TOOLS};
 use crate::error::ApiError;
 use crate::AppState;
 

@@ -1,13 +1,14 @@
-//! What atsbridge connects and how well: the coverage table of each tool (what it can read
-//! and write, field by field), `GET /tools/{category}`, the tool logos the integration object
-//! points to (`/assets/…`), and the base URL links and logos are built from.
+//! What atsbridge connects and how well, as each tool's descriptor says (the registry in
+//! `AppState::tools`): coverage in Kombo's shapes, `GET /tools/{category}`, the tool logos the
+//! integration object points to (`/assets/…`), and the base URL links and logos are built from.
 
 use atsbridge_model::integration::CoverageStatus::{self, Supported as S, Unsupported as U};
 use atsbridge_model::integration::{
-    ReadModel, ReadModelField, ScopeConfigSetting, WriteAction, WriteActionField,
+    Category, ReadModel, ReadModelField, ScopeConfigSetting, WriteAction, WriteActionField,
 };
+use atsbridge_model::tool::{Coverage, ToolDescriptor};
 use atsbridge_model::{DataResponse, ErrorCode};
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,249 +16,9 @@ use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::AppState;
 
-// ---------------------------------------------------------------------------------------
-// Coverage: what each tool can read and write. Review this table against DESIGN.md's
-// "Sage HR → unified mapping" when the mapping changes.
-// ---------------------------------------------------------------------------------------
-
-/// A read model or write action of a tool and how well it is covered, field by field.
-#[derive(Debug)]
-pub struct Coverage {
-    pub id: &'static str,
-    pub label: &'static str,
-    pub status: CoverageStatus,
-    pub fields: &'static [(&'static str, CoverageStatus)],
-}
-
-/// What `GET /integrations/{id}` says about a tool.
-#[derive(Debug)]
-pub struct ToolInfo {
-    pub slug: &'static str,
-    pub label: &'static str,
-    /// File names under `/assets/`.
-    pub logo: &'static str,
-    pub icon: &'static str,
-    pub read_models: &'static [Coverage],
-    pub write_actions: &'static [Coverage],
-}
-
-pub const TOOLS: &[ToolInfo] = &[ToolInfo {
-    slug: "sagehr",
-    label: "Sage HR",
-    logo: "sagehr-logo.svg",
-    icon: "sagehr-icon.svg",
-    read_models: SAGEHR_READ_MODELS,
-    write_actions: SAGEHR_WRITE_ACTIONS,
-}];
-
-/// Kombo's ATS models Sage HR's API has nothing for (no users, tags, interviews, offers, …).
-const UNSUPPORTED_ATS_MODELS: &[(&str, &str)] = &[
-    ("ats_users", "Users"),
-    ("ats_job_postings", "Job postings"),
-    ("ats_screening_questions", "Screening questions"),
-    ("ats_tags", "Tags"),
-    ("ats_interviews", "Interviews"),
-    ("ats_offers", "Offers"),
-    ("ats_rejection_reasons", "Rejection reasons"),
-    ("ats_roles", "Roles"),
-    ("ats_notes", "Notes"),
-    ("ats_scorecards", "Scorecards"),
-    ("ats_attachments", "Attachments"),
-];
-
-/// SUPPORTED: Sage HR has it and we fill it. NOT_IMPLEMENTED: Sage HR has it (R2's hiring
-/// team) but we do not read it. UNSUPPORTED: Sage HR's API has no such data; the key is
-/// still emitted (null, `[]` or `{}`).
-const SAGEHR_READ_MODELS: &[Coverage] = &[
-    Coverage {
-        id: "ats_jobs",
-        label: "Jobs",
-        status: S,
-        fields: &[
-            ("id", S),
-            ("remote_id", S),
-            ("name", S),
-            ("job_code", U),
-            ("description", S),
-            ("confidential", U),
-            ("weekly_hours", U),
-            ("category", U),
-            ("department", S),
-            ("post_url", S),
-            ("experience_level", U),
-            ("salary_amount", U),
-            ("salary_amount_from", U),
-            ("salary_amount_to", U),
-            ("salary_currency", U),
-            ("salary_period", U),
-            ("custom_fields", U),
-            ("remote_url", U),
-            ("opened_at", S),
-            ("closed_at", S),
-            ("remote_created_at", S),
-            ("remote_updated_at", U),
-            ("contact_id", U),
-            ("changed_at", S),
-            ("remote_deleted_at", S),
-            ("stages", S),
-            ("screening_questions", U),
-            ("job_postings", U),
-            ("hiring_team", S),
-            ("employment_type", S),
-            ("status", S),
-            ("visibility", S),
-            ("remote_work_status", U),
-            ("location", S),
-            ("remote_data", S),
-        ],
-    },
-    Coverage {
-        id: "ats_candidates",
-        label: "Candidates",
-        status: S,
-        fields: &[
-            ("id", S),
-            ("remote_id", S),
-            ("first_name", S),
-            ("last_name", S),
-            ("company", U),
-            ("title", S),
-            ("confidential", U),
-            ("source", S),
-            ("custom_fields", U),
-            ("remote_url", U),
-            ("remote_created_at", S),
-            ("remote_updated_at", U),
-            ("changed_at", S),
-            ("remote_deleted_at", S),
-            ("tags", U),
-            ("phone_numbers", S),
-            ("email_addresses", S),
-            ("social_media", U),
-            ("location", S),
-            ("applications", S),
-            ("remote_data", S),
-        ],
-    },
-    Coverage {
-        id: "ats_applications",
-        label: "Applications",
-        status: S,
-        fields: &[
-            ("id", S),
-            ("remote_id", S),
-            ("outcome", S),
-            ("rejection_reason_name", U),
-            ("rejected_at", S),
-            ("current_stage_id", S),
-            ("current_stage", S),
-            ("job_id", S),
-            ("job", S),
-            ("candidate_id", S),
-            ("candidate", S),
-            ("custom_fields", U),
-            ("remote_url", U),
-            ("changed_at", S),
-            ("remote_deleted_at", S),
-            ("remote_created_at", S),
-            ("remote_updated_at", U),
-            ("screening_question_answers", U),
-            ("interviews", U),
-            ("offers", U),
-            ("remote_data", S),
-        ],
-    },
-    Coverage {
-        id: "ats_application_stages",
-        label: "Application stages",
-        status: S,
-        fields: &[
-            ("id", S),
-            ("remote_id", S),
-            ("name", S),
-            ("status", U),
-            ("custom_fields", U),
-            ("changed_at", S),
-            ("remote_deleted_at", S),
-            ("remote_data", S),
-        ],
-    },
-];
-
-/// Both writes become one `POST /recruitment/positions/{id}/applicants`; what Sage HR cannot
-/// take is answered with a warning, never dropped silently.
-const SAGEHR_WRITE_ACTIONS: &[Coverage] = &[
-    Coverage {
-        id: "ats_create_application",
-        label: "Create application",
-        status: S,
-        fields: &[
-            ("candidate.first_name", S),
-            ("candidate.last_name", S),
-            ("candidate.email_address", S),
-            ("candidate.phone_number", S),
-            ("candidate.title", S),
-            ("candidate.location.city", S),
-            ("candidate.location.country", S),
-            ("candidate.location.state", S),
-            ("candidate.location.zip_code", S),
-            ("candidate.location.street_1", S),
-            ("candidate.company", U),
-            ("candidate.additional_email_addresses", U),
-            ("candidate.additional_phone_numbers", U),
-            ("candidate.gender", U),
-            ("candidate.availability_date", U),
-            ("candidate.salary_expectations", U),
-            ("candidate.social_links", U),
-            ("attachments", S),
-            ("source", S),
-            ("stage_id", U),
-            ("sourced_by", U),
-            ("gdpr_consent", U),
-            ("remote_fields", U),
-            ("screening_question_answers", U),
-        ],
-    },
-    Coverage {
-        id: "ats_create_candidate",
-        label: "Create candidate",
-        status: S,
-        fields: &[
-            ("candidate.first_name", S),
-            ("candidate.last_name", S),
-            ("candidate.email_address", S),
-            ("candidate.phone_number", S),
-            ("candidate.title", S),
-            ("candidate.location.city", S),
-            ("candidate.location.country", S),
-            ("candidate.location.state", S),
-            ("candidate.location.zip_code", S),
-            ("candidate.location.street_1", S),
-            ("candidate.company", U),
-            ("candidate.additional_email_addresses", U),
-            ("candidate.additional_phone_numbers", U),
-            ("candidate.gender", U),
-            ("candidate.availability_date", U),
-            ("candidate.salary_expectations", U),
-            ("candidate.social_links", U),
-            ("application.job_id", S),
-            ("application.stage_id", U),
-            ("attachments", S),
-            ("source", S),
-            ("sourced_by", U),
-            ("gdpr_consent", U),
-            ("remote_fields", U),
-            ("screening_question_answers", U),
-        ],
-    },
-];
-
-pub fn tool_info(slug: &str) -> Option<&'static ToolInfo> {
-    TOOLS.iter().find(|t| t.slug == slug)
-}
-
-pub(super) fn read_models(tool: Option<&ToolInfo>) -> Vec<ReadModel> {
+pub(super) fn read_models(tool: Option<&ToolDescriptor>) -> Vec<ReadModel> {
     let model = |id: &str,
                  label: &str,
                  status: CoverageStatus,
@@ -286,14 +47,14 @@ pub(super) fn read_models(tool: Option<&ToolInfo>) -> Vec<ReadModel> {
         .map(|c| model(c.id, c.label, c.status, c.fields))
         .collect();
     out.extend(
-        UNSUPPORTED_ATS_MODELS
+        tool.missing_models
             .iter()
             .map(|&(id, label)| model(id, label, U, &[])),
     );
     out
 }
 
-pub(super) fn write_actions(tool: Option<&ToolInfo>) -> Vec<WriteAction> {
+pub(super) fn write_actions(tool: Option<&ToolDescriptor>) -> Vec<WriteAction> {
     let Some(tool) = tool else { return Vec::new() };
     tool.write_actions
         .iter()
@@ -317,27 +78,23 @@ pub(super) fn write_actions(tool: Option<&ToolInfo>) -> Vec<WriteAction> {
         .collect()
 }
 
-// ---------------------------------------------------------------------------------------
-// Logos
-// ---------------------------------------------------------------------------------------
-
-const SAGEHR_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="160" height="48" viewBox="0 0 160 48" role="img" aria-label="Sage HR"><rect width="48" height="48" rx="10" fill="#00D639"/><text x="24" y="33" font-family="Helvetica,Arial,sans-serif" font-size="26" font-weight="700" text-anchor="middle" fill="#000">S</text><text x="58" y="32" font-family="Helvetica,Arial,sans-serif" font-size="22" font-weight="700" fill="#000">Sage HR</text></svg>
-"##;
-
-const SAGEHR_ICON: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="48" height="48" viewBox="0 0 48 48" role="img" aria-label="Sage HR"><rect width="48" height="48" rx="10" fill="#00D639"/><text x="24" y="33" font-family="Helvetica,Arial,sans-serif" font-size="26" font-weight="700" text-anchor="middle" fill="#000">S</text></svg>
-"##;
-
-pub(super) async fn asset(Path(file): Path<String>) -> Response {
-    let svg = match file.as_str() {
-        "sagehr-logo.svg" => SAGEHR_LOGO,
-        "sagehr-icon.svg" => SAGEHR_ICON,
-        _ => {
-            return ApiError::new(
-                ErrorCode::PlatformInputInvalid,
-                format!("no asset `{file}`"),
-            )
-            .into_response()
+pub(super) async fn asset(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    // `{slug}-logo.svg` and `{slug}-icon.svg`, as `logo_file` and `icon_file` name them.
+    let svg = file.strip_suffix(".svg").and_then(|name| {
+        let (slug, kind) = name.rsplit_once('-')?;
+        let tool = state.tools.get(slug)?;
+        match kind {
+            "logo" => Some(tool.logo_svg),
+            "icon" => Some(tool.icon_svg),
+            _ => None,
         }
+    });
+    let Some(svg) = svg else {
+        return ApiError::new(
+            ErrorCode::PlatformInputInvalid,
+            format!("no asset `{file}`"),
+        )
+        .into_response();
     };
     (
         [
@@ -353,6 +110,15 @@ pub(super) async fn asset(Path(file): Path<String>) -> Response {
         svg,
     )
         .into_response()
+}
+
+/// The file names of a tool's logo and icon under `/assets/`.
+pub(super) fn logo_file(tool: &ToolDescriptor) -> String {
+    format!("{}-logo.svg", tool.slug)
+}
+
+pub(super) fn icon_file(tool: &ToolDescriptor) -> String {
+    format!("{}-icon.svg", tool.slug)
 }
 
 /// The absolute URL of an asset as the caller reached us.
@@ -389,16 +155,29 @@ pub fn external_base(headers: &HeaderMap, public_url: Option<&str>) -> String {
 
 /// `GET /tools/{category}` (`kombo.general.get_tools`): the tools atsbridge connects in a
 /// category, each with its logos and what it covers, as the integration object reports it.
-/// Sage HR is the ATS tool; the other categories have none yet.
+/// The tools are the registry's (`AppState::tools`).
 pub(super) async fn tools(
+    State(state): State<AppState>,
     _caller: Caller,
     Path(category): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<DataResponse<Value>>> {
-    let tools: Vec<Value> = match category.as_str() {
-        "ats" => TOOLS
-            .iter()
-            .map(|t| {
+    let category = match category.as_str() {
+        "ats" => Category::Ats,
+        "hris" => Category::Hris,
+        "assessment" => Category::Assessment,
+        "lms" => Category::Lms,
+        other => {
+            return Err(ApiError::invalid(
+                "category",
+                format!("`{other}` is not one of ats, hris, assessment, lms"),
+            ))
+        }
+    };
+    let tools: Vec<Value> = state
+        .tools
+        .in_category(category)
+        .map(|t| {
                 let status = |s: CoverageStatus| serde_json::to_value(s).unwrap_or(Value::Null);
                 let coverage = |list: &[Coverage], extra: &[(&str, &str)]| -> Vec<Value> {
                     list.iter()
@@ -423,30 +202,22 @@ pub(super) async fn tools(
                     "label": t.label,
                     "internal_label": null,
                     "assets": {
-                        "logo_url": asset_url(&headers, t.logo),
-                        "icon_url": asset_url(&headers, t.icon),
-                        "icon_black_url": asset_url(&headers, t.icon),
+                        "logo_url": asset_url(&headers, &logo_file(t)),
+                        "icon_url": asset_url(&headers, &icon_file(t)),
+                        "icon_black_url": asset_url(&headers, &icon_file(t)),
                     },
                     "paid_api_details_markdown": null,
                     "fast_track_details_markdown": null,
                     "partner_only_details_markdown": null,
                     "connection_guide_url": null,
                     "coverage": {
-                        "read_models": coverage(t.read_models, UNSUPPORTED_ATS_MODELS),
+                        "read_models": coverage(t.read_models, t.missing_models),
                         "write_actions": coverage(t.write_actions, &[]),
                         "features": [],
                     },
                 })
             })
-            .collect(),
-        "hris" | "assessment" | "lms" => Vec::new(),
-        other => {
-            return Err(ApiError::invalid(
-                "category",
-                format!("`{other}` is not one of ats, hris, assessment, lms"),
-            ))
-        }
-    };
+        .collect();
     Ok(Json(DataResponse::new(json!({ "tools": tools }))))
 }
 
@@ -456,7 +227,7 @@ mod tests {
 
     #[test]
     fn coverage_table_lists_every_kombo_model_once() {
-        let models = read_models(tool_info("sagehr"));
+        let models = read_models(Some(&atsbridge_sagehr::descriptor::DESCRIPTOR));
         let mut ids: Vec<&str> = models.iter().map(|m| m.id.as_str()).collect();
         ids.sort_unstable();
         let before = ids.len();
@@ -478,7 +249,7 @@ mod tests {
             fields.dedup();
             assert_eq!(fields.len(), n, "duplicate field in {}", m.id);
         }
-        let writes = write_actions(tool_info("sagehr"));
+        let writes = write_actions(Some(&atsbridge_sagehr::descriptor::DESCRIPTOR));
         assert_eq!(
             writes.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(),
             ["ats_create_application", "ats_create_candidate"]

@@ -410,7 +410,13 @@ async fn serve_http(http: HttpConfig) -> Server {
             lease_ttl: Duration::from_secs(60),
         },
     );
-    let state = AppState::new(store, factory(), engine, ServerConfig::default());
+    let state = AppState::new(
+        store,
+        factory(),
+        atsbridge_test_support::sagehr::tools(),
+        engine,
+        ServerConfig::default(),
+    );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();

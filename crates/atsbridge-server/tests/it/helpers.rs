@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use atsbridge_model::integration::EndUser;
+use atsbridge_model::tool::Tools;
 use atsbridge_model::Timestamp;
 use atsbridge_server::{app, serve, AppState, ServerConfig};
 use atsbridge_store::{Credentials, Store};
@@ -49,6 +50,8 @@ pub struct Options {
     pub config: ServerConfig,
     /// The database to use instead of a fresh SQLite file (e.g. a PostgreSQL test database).
     pub database_url: Option<String>,
+    /// The tool registry instead of Sage HR's.
+    pub tools: Option<Tools>,
 }
 
 impl Default for Options {
@@ -59,6 +62,7 @@ impl Default for Options {
             sync: true,
             config: ServerConfig::default(),
             database_url: None,
+            tools: None,
         }
     }
 }
@@ -109,7 +113,13 @@ pub async fn spawn_app(options: Options) -> TestApp {
         .tool_base_urls
         .entry("sagehr".into())
         .or_insert_with(|| sim.base_url_template());
-    let state = AppState::new(store.clone(), factory(), engine.clone(), config);
+    let state = AppState::new(
+        store.clone(),
+        factory(),
+        options.tools.unwrap_or_else(sagehr::tools),
+        engine.clone(),
+        config,
+    );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .unwrap();

@@ -1070,7 +1070,13 @@ async fn boom() -> &'static str {
 async fn a_panicking_handler_answers_500_in_the_envelope_and_the_server_lives_on() {
     let (store, _dir) = atsbridge_store::testing::sqlite().await;
     let engine = Engine::new(store.clone(), factory(), EngineConfig::default());
-    let state = AppState::new(store, factory(), engine, ServerConfig::default());
+    let state = AppState::new(
+        store,
+        factory(),
+        sagehr::tools(),
+        engine,
+        ServerConfig::default(),
+    );
     let router = axum::Router::new()
         .route("/boom", axum::routing::get(boom))
         .route("/fine", axum::routing::get(|| async { "fine" }));
@@ -1146,4 +1152,91 @@ async fn tools_lists_sage_hr_with_its_coverage_for_ats() {
     assert!(message(&body).contains("category"));
     let (status, body) = send(anonymous(&app, Method::GET, "/v1/tools/ats")).await;
     assert_error(status, &body, ErrorCode::PlatformAuthenticationInvalid);
+}
+
+/// A tool no part of the server names, registered as the CLI registers Sage HR.
+const FAKE: atsbridge_model::tool::ToolDescriptor = atsbridge_model::tool::ToolDescriptor {
+    slug: "faketool",
+    label: "Fake Tool",
+    category: atsbridge_model::integration::Category::Ats,
+    logo_svg: "<svg>fake logo</svg>",
+    icon_svg: "<svg>fake icon</svg>",
+    read_models: &[atsbridge_model::tool::Coverage {
+        id: "ats_jobs",
+        label: "Jobs",
+        status: atsbridge_model::integration::CoverageStatus::Supported,
+        fields: &[(
+            "id",
+            atsbridge_model::integration::CoverageStatus::Supported,
+        )],
+    }],
+    missing_models: &[("ats_tags", "Tags")],
+    write_actions: &[],
+    unsupported_filters: &[],
+};
+
+/// The server knows tools only through the registry it is given: the tools list, the logos
+/// and the connection links follow it, and a tool it was not given is not served.
+#[tokio::test]
+async fn tools_are_served_from_the_registry_the_server_is_given() {
+    let app = spawn_app(Options {
+        sync: false,
+        tools: Some(atsbridge_model::tool::Tools::new([&FAKE])),
+        ..Options::default()
+    })
+    .await;
+    let (status, body) = send(app.request(Method::GET, "/v1/tools/ats")).await;
+    assert_eq!(status, 200, "{body}");
+    let tools = body["data"]["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 1, "{body}");
+    assert_eq!(tools[0]["id"], "faketool");
+    assert_eq!(tools[0]["label"], "Fake Tool");
+    let models: Vec<&str> = tools[0]["coverage"]["read_models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["ats_jobs", "ats_tags"]);
+    let logo = tools[0]["assets"]["logo_url"].as_str().unwrap();
+    assert!(logo.ends_with("/assets/faketool-logo.svg"), "{logo}");
+    let svg = app
+        .http
+        .get(format!("{}/assets/faketool-logo.svg", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(svg, "<svg>fake logo</svg>");
+    let sage = app
+        .http
+        .get(format!("{}/assets/sagehr-logo.svg", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sage.status(), 400, "Sage HR is not registered here");
+
+    // A link defaults to the only registered tool; Sage HR is refused.
+    let link = |tool: Option<&str>| {
+        let mut body = json!({
+            "end_user_email": "it@globex.example",
+            "end_user_organization_name": "Globex",
+            "integration_category": "ATS",
+        });
+        if let Some(tool) = tool {
+            body["integration_tool"] = json!(tool);
+        }
+        app.request(Method::POST, "/v1/connect/create-link")
+            .json(&body)
+    };
+    let (status, body) = send(link(None)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(link(Some("sagehr"))).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        message(&body).contains("the available tool is `faketool`"),
+        "{body}"
+    );
 }

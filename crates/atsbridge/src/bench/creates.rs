@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::figure::Figure;
 use super::{bench_keys, simulator, Stores, Tenant, SIM_KEY};
-use crate::config::connectors;
+use crate::config::{connectors, tools};
 
 const CREATES: usize = 50;
 /// As the server test of the same scenario: slow enough that every create's upstream calls
@@ -90,6 +90,7 @@ async fn with_store(backend: &str, store: &Store, sim: &Running) -> anyhow::Resu
     let state = AppState::new(
         store.clone(),
         connectors(),
+        tools(),
         engine.clone(),
         ServerConfig::default(),
     );

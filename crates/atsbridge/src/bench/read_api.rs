@@ -33,7 +33,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::figure::Figure;
-use crate::config::connectors;
+use crate::config::{connectors, tools};
 
 /// A store holding one synced Sage HR integration.
 #[derive(Debug, Clone)]
@@ -193,7 +193,7 @@ impl Server {
             rate_limit_per_minute: u32::MAX,
             ..ServerConfig::default()
         };
-        let state = AppState::new(store.clone(), connectors(), engine, config);
+        let state = AppState::new(store.clone(), connectors(), tools(), engine, config);
         let baseline: Arc<OnceLock<Baseline>> = Arc::default();
         let page = baseline.clone();
         // Routes added after `app()` sit beside its routes but outside its middleware (request
