@@ -33,6 +33,16 @@ closed_enum!(
     }
 );
 
+closed_enum!(
+    /// What a sync run reads: everything (`FULL`) or what changed (`DELTA`). Kombo's
+    /// `POST /force-sync` takes either; a tool without a change feed (Sage HR) runs every
+    /// sync in full and records what was asked.
+    SyncKind {
+        Full => "FULL",
+        Delta => "DELTA",
+    }
+);
+
 closed_enum!(CoverageStatus {
     Supported => "SUPPORTED",
     Unsupported => "UNSUPPORTED",

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use atsbridge_model::integration::{EndUser, IntegrationStatus, SetupStatus};
+use atsbridge_model::integration::{EndUser, IntegrationStatus, SetupStatus, SyncKind};
 use atsbridge_model::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -88,8 +88,8 @@ pub struct IntegrationRow {
     pub first_synced_at: Option<Timestamp>,
     pub data_expired_at: Option<Timestamp>,
     pub sync_requested_at: Option<Timestamp>,
-    /// What the queued sync asked for (`FULL` or `DELTA`).
-    pub sync_requested_kind: Option<String>,
+    /// What the queued sync asked for.
+    pub sync_requested_kind: Option<SyncKind>,
     pub last_run_started_at: Option<Timestamp>,
 }
 
@@ -140,7 +140,13 @@ impl StoredIntegration {
             first_synced_at: opt_timestamp(self.first_synced_at)?,
             data_expired_at: opt_timestamp(self.data_expired_at)?,
             sync_requested_at: opt_timestamp(self.sync_requested_at)?,
-            sync_requested_kind: self.sync_requested_kind,
+            sync_requested_kind: self
+                .sync_requested_kind
+                .map(|k| {
+                    SyncKind::parse(&k)
+                        .ok_or_else(|| StoreError::Corrupt(format!("sync kind `{k}`")))
+                })
+                .transpose()?,
             last_run_started_at: opt_timestamp(self.last_run_started_at)?,
         })
     }

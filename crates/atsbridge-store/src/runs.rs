@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use atsbridge_model::event::SyncState;
+use atsbridge_model::integration::SyncKind;
 use atsbridge_model::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -74,8 +75,8 @@ pub struct RunRow {
     pub id: String,
     pub integration_id: String,
     /// What ran (`FULL`; Sage HR has no delta API) and what was asked for.
-    pub kind: String,
-    pub requested_kind: String,
+    pub kind: SyncKind,
+    pub requested_kind: SyncKind,
     pub state: RunState,
     pub worker: String,
     pub started_at: Timestamp,
@@ -174,11 +175,14 @@ pub(crate) fn run_from_row(
         error,
     ): RunRowRaw,
 ) -> Result<RunRow> {
+    let kind_of = |k: String| {
+        SyncKind::parse(&k).ok_or_else(|| StoreError::Corrupt(format!("sync kind `{k}`")))
+    };
     Ok(RunRow {
         id,
         integration_id,
-        kind,
-        requested_kind,
+        kind: kind_of(kind)?,
+        requested_kind: kind_of(requested_kind)?,
         state: RunState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("run state `{state}`")))?,
         worker,
@@ -195,7 +199,7 @@ pub(crate) fn run_from_row(
 pub(crate) struct RunEnd {
     pub id: String,
     pub integration_id: String,
-    pub requested_kind: String,
+    pub requested_kind: &'static str,
     pub state: &'static str,
     pub ended_at: Option<i64>,
     /// The counts as serialized, when the end replaces them (`finish_run`).
@@ -209,7 +213,7 @@ impl RunEnd {
         Ok(RunEnd {
             id: run.id.clone(),
             integration_id: run.integration_id.clone(),
-            requested_kind: run.requested_kind.clone(),
+            requested_kind: run.requested_kind.as_str(),
             state: run.state.as_str(),
             ended_at: run.ended_at.map(millis),
             counts: serde_json::to_string(&run.counts)
@@ -311,19 +315,19 @@ impl Store {
     pub async fn request_sync(
         &self,
         integration_id: &str,
-        kind: &str,
+        kind: SyncKind,
         now: Timestamp,
     ) -> Result<bool> {
         let now = millis(now);
         match &self.db {
             Db::Sqlite(s) => {
-                let (integration_id, kind) = (integration_id.to_owned(), kind.to_owned());
+                let (integration_id, kind) = (integration_id.to_owned(), kind.as_str());
                 s.write("queueing a sync", move |tx| {
-                    sqlite::runs::request_sync(tx, &integration_id, &kind, now)
+                    sqlite::runs::request_sync(tx, &integration_id, kind, now)
                 })
                 .await
             }
-            Db::Postgres(p) => pg::runs::request_sync(p, integration_id, kind, now).await,
+            Db::Postgres(p) => pg::runs::request_sync(p, integration_id, kind.as_str(), now).await,
         }
     }
 

@@ -71,7 +71,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for label in ["first sync", "unchanged resync"] {
         let started = Instant::now();
         let Outcome::Ran(run) = engine
-            .run_once(integration, "FULL", &CancellationToken::new())
+            .run_once(
+                integration,
+                atsbridge_model::integration::SyncKind::Full,
+                &CancellationToken::new(),
+            )
             .await?
         else {
             return Err("the sync did not run".into());

@@ -9,7 +9,7 @@ use atsbridge_model::connector::{
     Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing,
 };
 use atsbridge_model::event::{Event, IntegrationStateChanged, QaStatus, SyncFinished};
-use atsbridge_model::integration::{Category, IntegrationStatus};
+use atsbridge_model::integration::{Category, IntegrationStatus, SyncKind};
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::{
     Credentials, Fence, IntegrationRow, LiveRecord, NewEvent, RunCounts, RunRow, RunState, Store,
@@ -283,7 +283,7 @@ impl Engine {
     pub fn spawn_run(
         &self,
         integration_id: String,
-        requested_kind: String,
+        requested_kind: SyncKind,
     ) -> JoinHandle<Result<Outcome, StoreError>> {
         self.spawn(integration_id, requested_kind, None)
     }
@@ -293,7 +293,7 @@ impl Engine {
     pub fn spawn_run_as(
         &self,
         integration_id: String,
-        requested_kind: String,
+        requested_kind: SyncKind,
         run_id: String,
     ) -> JoinHandle<Result<Outcome, StoreError>> {
         self.spawn(integration_id, requested_kind, Some(run_id))
@@ -302,14 +302,14 @@ impl Engine {
     fn spawn(
         &self,
         integration_id: String,
-        requested_kind: String,
+        requested_kind: SyncKind,
         run_id: Option<String>,
     ) -> JoinHandle<Result<Outcome, StoreError>> {
         let engine = self.clone();
         let cancel = self.stopping.child_token();
         self.tasks.spawn(async move {
             engine
-                .claim_and_run(&integration_id, &requested_kind, None, run_id, &cancel)
+                .claim_and_run(&integration_id, requested_kind, None, run_id, &cancel)
                 .await
         })
     }
@@ -328,7 +328,7 @@ impl Engine {
     pub async fn run_once(
         &self,
         integration_id: &str,
-        requested_kind: &str,
+        requested_kind: SyncKind,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
         self.claim_and_run(integration_id, requested_kind, None, None, cancel)
@@ -340,7 +340,7 @@ impl Engine {
     pub async fn run_if_due(
         &self,
         integration_id: &str,
-        requested_kind: &str,
+        requested_kind: SyncKind,
         due_before: Timestamp,
         cancel: &CancellationToken,
     ) -> Result<Outcome, StoreError> {
@@ -357,7 +357,7 @@ impl Engine {
     async fn claim_and_run(
         &self,
         integration_id: &str,
-        requested_kind: &str,
+        requested_kind: SyncKind,
         due_before: Option<Timestamp>,
         run_id: Option<String>,
         cancel: &CancellationToken,
@@ -445,7 +445,7 @@ impl Engine {
     async fn run_leased(
         &self,
         integration: &IntegrationRow,
-        requested_kind: &str,
+        requested_kind: SyncKind,
         run_id: Option<String>,
         cancel: &CancellationToken,
     ) -> Result<RunRow, StoreError> {
@@ -461,8 +461,9 @@ impl Engine {
                 })
                 .unwrap_or_else(new_run_id),
             integration_id: integration.id.clone(),
-            kind: "FULL".into(),
-            requested_kind: requested_kind.to_owned(),
+            // Sage HR has no change feed: every run reads everything.
+            kind: SyncKind::Full,
+            requested_kind,
             state: RunState::Running,
             worker: self.config.worker_id.clone(),
             started_at: self.clock.now(),

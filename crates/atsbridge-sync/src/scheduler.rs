@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use atsbridge_model::integration::IntegrationStatus;
+use atsbridge_model::integration::{IntegrationStatus, SyncKind};
 use atsbridge_model::Timestamp;
 use atsbridge_store::{IntegrationRow, StoreError};
 use futures_util::StreamExt as _;
@@ -35,7 +35,7 @@ pub struct Scheduler {
 #[derive(Debug, Clone)]
 struct Due {
     integration_id: String,
-    kind: String,
+    kind: SyncKind,
     due_before: Timestamp,
 }
 
@@ -90,9 +90,8 @@ impl Scheduler {
             .map(|i| Due {
                 kind: i
                     .sync_requested_kind
-                    .clone()
                     .filter(|_| i.sync_requested_at.is_some())
-                    .unwrap_or_else(|| "FULL".to_owned()),
+                    .unwrap_or(SyncKind::Full),
                 integration_id: i.id,
                 due_before,
             })
@@ -112,7 +111,7 @@ impl Scheduler {
             .map(|d| async move {
                 let outcome = self
                     .engine
-                    .run_if_due(&d.integration_id, &d.kind, d.due_before, cancel)
+                    .run_if_due(&d.integration_id, d.kind, d.due_before, cancel)
                     .await;
                 (d.integration_id, outcome)
             })
@@ -151,7 +150,7 @@ impl Scheduler {
                             let cancel = shutdown.clone();
                             let task = running.spawn(async move {
                                 let outcome = engine
-                                    .run_if_due(&d.integration_id, &d.kind, d.due_before, &cancel)
+                                    .run_if_due(&d.integration_id, d.kind, d.due_before, &cancel)
                                     .await;
                                 if let Err(e) = outcome {
                                     tracing::error!(error = %e, integration_id = %d.integration_id, "a scheduled sync failed");

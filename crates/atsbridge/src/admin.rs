@@ -340,7 +340,13 @@ pub async fn sync_with_progress(engine: &Engine, integration_id: &str) -> anyhow
         crate::serve::shutdown_signal().await;
         stop.cancel();
     });
-    let outcome = engine.run_once(integration_id, "FULL", &cancel).await;
+    let outcome = engine
+        .run_once(
+            integration_id,
+            atsbridge_model::integration::SyncKind::Full,
+            &cancel,
+        )
+        .await;
     on_signal.abort();
     ticker.abort();
     let run = match outcome? {
@@ -376,7 +382,11 @@ pub async fn sync(store_args: &StoreArgs, args: SyncArgs) -> anyhow::Result<()> 
     }
     if !args.wait {
         let queued = store
-            .request_sync(&args.integration_id, "FULL", Timestamp::now())
+            .request_sync(
+                &args.integration_id,
+                atsbridge_model::integration::SyncKind::Full,
+                Timestamp::now(),
+            )
             .await?;
         eprintln!(
             "{}",

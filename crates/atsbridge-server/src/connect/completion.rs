@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use atsbridge_model::connector::ConnectorErrorKind;
 use atsbridge_model::event::{ConnectionFlowFailed, Event, IntegrationStateChanged, QaStatus};
-use atsbridge_model::integration::{Category, EndUser, IntegrationStatus};
+use atsbridge_model::integration::{Category, EndUser, IntegrationStatus, SyncKind};
 use atsbridge_model::{IntegrationId, Timestamp};
 use atsbridge_store::{
     Completion, ConnectLink, Credentials, IntegrationRow, IntegrationSettings, LinkPurpose,
@@ -507,7 +507,7 @@ async fn after_completion(
         // A disabled integration got new credentials; it syncs once it is enabled.
         return;
     }
-    match state.store.request_sync(&row.id, "FULL", now).await {
+    match state.store.request_sync(&row.id, SyncKind::Full, now).await {
         Ok(_) => {}
         Err(e) => tracing::error!(error = ?e, "could not queue the first sync"),
     }
@@ -516,7 +516,7 @@ async fn after_completion(
     let span = tracing::info_span!("connect_sync", integration_id = %id);
     // Owned by the engine, not the request (a shutdown cancels and records it); the
     // scheduler would also serve the queued request.
-    let run = engine.spawn_run(id, "FULL".to_owned());
+    let run = engine.spawn_run(id, SyncKind::Full);
     tokio::spawn(
         async move {
             match run.await {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use atsbridge_model::integration::IntegrationStatus;
+use atsbridge_model::integration::{IntegrationStatus, SyncKind};
 use atsbridge_model::{DataResponse, ErrorCode, Timestamp};
 use atsbridge_store::{RunRow, RunState};
 use atsbridge_sync::Outcome;
@@ -18,19 +18,21 @@ use crate::body::{KomboBody, KomboJson};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
+/// The body's `type`, parsed by serde's derive so that a wrong value is named as the other
+/// body errors are.
 #[derive(Debug, Clone, Copy, Deserialize)]
-pub(super) enum SyncKind {
+pub(super) enum RequestedKind {
     #[serde(rename = "FULL")]
     Full,
     #[serde(rename = "DELTA")]
     Delta,
 }
 
-impl SyncKind {
-    fn as_str(self) -> &'static str {
+impl RequestedKind {
+    fn kind(self) -> SyncKind {
         match self {
-            SyncKind::Full => "FULL",
-            SyncKind::Delta => "DELTA",
+            RequestedKind::Full => SyncKind::Full,
+            RequestedKind::Delta => SyncKind::Delta,
         }
     }
 }
@@ -39,7 +41,7 @@ impl SyncKind {
 #[serde(expecting = "a JSON object like {\"type\": \"FULL\"}")]
 pub(super) struct ForceSyncBody {
     #[serde(rename = "type")]
-    pub(super) kind: Option<SyncKind>,
+    pub(super) kind: Option<RequestedKind>,
 }
 
 /// Every field is optional, so an empty body is `{}`.
@@ -106,12 +108,12 @@ pub(super) async fn force_sync(
         }
         IntegrationStatus::Active => {}
     }
-    let requested = body.kind.unwrap_or(SyncKind::Full).as_str();
+    let requested = body.kind.map_or(SyncKind::Full, RequestedKind::kind);
     let answer = |already_queued, sync_id| {
         Json(DataResponse::new(ForceSyncAnswer {
             already_queued,
             sync_id,
-            kind: "FULL",
+            kind: SyncKind::Full.as_str(),
         }))
     };
 
@@ -142,7 +144,7 @@ pub(super) async fn force_sync(
     // Named after the request, like any run that serves it: the answer names the run
     // whether this one or, if the lease is busy, a later one serves the request.
     let named = atsbridge_sync::requested_run_id(&id, queued_at);
-    let run = engine.spawn_run_as(run_for, requested.to_owned(), named.clone());
+    let run = engine.spawn_run_as(run_for, requested, named.clone());
     tokio::spawn(
         async move {
             let outcome = run.await.unwrap_or_else(|e| {

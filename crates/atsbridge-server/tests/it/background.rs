@@ -63,7 +63,10 @@ fn management(app: &TestApp, method: Method, path: &str) -> reqwest::RequestBuil
 async fn disabling_an_integration_stops_its_running_sync_before_answering() {
     for db in backends().await {
         let app = slow_app(db.as_ref().map(|d| d.url.clone())).await;
-        let run = app.engine.spawn_run(INTEGRATION.into(), "FULL".into());
+        let run = app.engine.spawn_run(
+            INTEGRATION.into(),
+            atsbridge_model::integration::SyncKind::Full,
+        );
         until_records_are_stored(&app.store).await;
 
         let (status, body) = send(
@@ -92,7 +95,11 @@ async fn disabling_an_integration_stops_its_running_sync_before_answering() {
         app.sim.control(Method::DELETE, "faults", Value::Null).await;
         assert_eq!(
             app.engine
-                .run_once(INTEGRATION, "FULL", &Default::default())
+                .run_once(
+                    INTEGRATION,
+                    atsbridge_model::integration::SyncKind::Full,
+                    &Default::default()
+                )
                 .await
                 .unwrap(),
             Outcome::Skipped("the integration is disabled")
@@ -112,7 +119,10 @@ async fn disabling_an_integration_stops_its_running_sync_before_answering() {
 async fn deleting_an_integration_stops_its_running_sync_and_leaves_no_record_behind() {
     for db in backends().await {
         let app = slow_app(db.as_ref().map(|d| d.url.clone())).await;
-        let run = app.engine.spawn_run(INTEGRATION.into(), "FULL".into());
+        let run = app.engine.spawn_run(
+            INTEGRATION.into(),
+            atsbridge_model::integration::SyncKind::Full,
+        );
         until_records_are_stored(&app.store).await;
 
         let (status, body) = send(management(
@@ -146,7 +156,10 @@ async fn a_sync_on_another_node_of_a_deleted_integration_writes_nothing_more() {
                 lease_ttl: Duration::from_secs(60),
             },
         );
-        let remote = other.spawn_run(INTEGRATION.into(), "FULL".into());
+        let remote = other.spawn_run(
+            INTEGRATION.into(),
+            atsbridge_model::integration::SyncKind::Full,
+        );
         until_records_are_stored(&app.store).await;
 
         let (status, body) = send(management(

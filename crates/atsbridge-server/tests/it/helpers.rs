@@ -102,7 +102,11 @@ pub async fn spawn_app(options: Options) -> TestApp {
     );
     if options.sync {
         let outcome = engine
-            .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &CancellationToken::new(),
+            )
             .await
             .unwrap();
         assert!(matches!(outcome, Outcome::Ran(_)), "{outcome:?}");
@@ -157,7 +161,11 @@ impl TestApp {
 
     pub async fn sync(&self) {
         self.engine
-            .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &CancellationToken::new(),
+            )
             .await
             .unwrap();
     }

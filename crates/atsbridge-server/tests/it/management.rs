@@ -544,7 +544,10 @@ async fn force_sync_runs_a_sync_whose_id_it_answers() {
     let sync_id = body["data"]["sync_id"].as_str().unwrap().to_owned();
     let run = wait_for_run_end(&app, &sync_id).await;
     assert_eq!(run.state, RunState::Succeeded, "{run:?}");
-    assert_eq!(run.requested_kind, "FULL");
+    assert_eq!(
+        run.requested_kind,
+        atsbridge_model::integration::SyncKind::Full
+    );
     assert!(
         app.store
             .counts(INTEGRATION)
@@ -611,8 +614,8 @@ async fn force_sync_after_a_crashed_run_replaces_it_instead_of_pointing_at_it() 
     let dead = atsbridge_store::RunRow {
         id: "sync_00000000000000d1".into(),
         integration_id: INTEGRATION.into(),
-        kind: "FULL".into(),
-        requested_kind: "FULL".into(),
+        kind: atsbridge_model::integration::SyncKind::Full,
+        requested_kind: atsbridge_model::integration::SyncKind::Full,
         state: RunState::Running,
         worker: "dead-worker".into(),
         started_at: Timestamp::now(),

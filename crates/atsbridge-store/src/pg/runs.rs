@@ -121,8 +121,8 @@ pub(crate) async fn start(pool: &PgPool, run: &RunRow) -> Result<()> {
     )
     .bind(&run.id)
     .bind(&run.integration_id)
-    .bind(&run.kind)
-    .bind(&run.requested_kind)
+    .bind(run.kind.as_str())
+    .bind(run.requested_kind.as_str())
     .bind(run.state.as_str())
     .bind(&run.worker)
     .bind(millis(run.started_at))
@@ -214,7 +214,7 @@ pub(crate) async fn end_abandoned(
     super::events::insert_event(&mut tx, None, event).await?;
     sqlx::query("UPDATE integrations SET sync_requested_at = COALESCE(sync_requested_at, $1), sync_requested_kind = COALESCE(sync_requested_kind, $2) WHERE id = $3")
         .bind(now)
-        .bind(&end.requested_kind)
+        .bind(end.requested_kind)
         .bind(&end.integration_id)
         .execute(&mut *tx)
         .await

@@ -124,8 +124,8 @@ pub(crate) fn start(tx: &Transaction<'_>, run: &RunRow) -> Result<()> {
             s.execute(params![
                 run.id,
                 run.integration_id,
-                run.kind,
-                run.requested_kind,
+                run.kind.as_str(),
+                run.requested_kind.as_str(),
                 run.state.as_str(),
                 run.worker,
                 millis(run.started_at)

@@ -50,8 +50,8 @@ fn run(id: &str, integration: &str) -> RunRow {
     RunRow {
         id: id.into(),
         integration_id: integration.into(),
-        kind: "FULL".into(),
-        requested_kind: "FULL".into(),
+        kind: atsbridge_model::integration::SyncKind::Full,
+        requested_kind: atsbridge_model::integration::SyncKind::Full,
         state: RunState::Running,
         worker: "node-1".into(),
         started_at: day(2),

@@ -12,8 +12,8 @@ fn run(id: &str, started: u8) -> RunRow {
     RunRow {
         id: id.into(),
         integration_id: A.into(),
-        kind: "FULL".into(),
-        requested_kind: "DELTA".into(),
+        kind: atsbridge_model::integration::SyncKind::Full,
+        requested_kind: atsbridge_model::integration::SyncKind::Delta,
         state: RunState::Running,
         worker: "node-1".into(),
         started_at: day(started),
@@ -197,16 +197,22 @@ async fn two_nodes_racing_for_a_lease_never_both_win() {
 async fn a_sync_is_queued_once_until_a_run_starts() {
     each_backend(|store| async move {
         connect(&store, A, "env").await;
-        assert!(store.request_sync(A, "DELTA", day(2)).await.unwrap());
+        assert!(store
+            .request_sync(A, atsbridge_model::integration::SyncKind::Delta, day(2))
+            .await
+            .unwrap());
         assert!(
-            !store.request_sync(A, "FULL", day(3)).await.unwrap(),
+            !store
+                .request_sync(A, atsbridge_model::integration::SyncKind::Full, day(3))
+                .await
+                .unwrap(),
             "already queued"
         );
         let row = store.integration(A).await.unwrap().unwrap();
         assert_eq!(row.sync_requested_at, Some(day(2)));
         assert_eq!(
-            row.sync_requested_kind.as_deref(),
-            Some("DELTA"),
+            row.sync_requested_kind,
+            Some(atsbridge_model::integration::SyncKind::Delta),
             "the first request"
         );
         store.start_run(&run("run-1", 4)).await.unwrap();
@@ -216,11 +222,21 @@ async fn a_sync_is_queued_once_until_a_run_starts() {
             (None, Some(day(4)))
         );
         assert_eq!(row.sync_requested_kind, None);
-        assert!(store.request_sync(A, "FULL", day(5)).await.unwrap());
+        assert!(store
+            .request_sync(A, atsbridge_model::integration::SyncKind::Full, day(5))
+            .await
+            .unwrap());
         let row = store.integration(A).await.unwrap().unwrap();
-        assert_eq!(row.sync_requested_kind.as_deref(), Some("FULL"));
+        assert_eq!(
+            row.sync_requested_kind,
+            Some(atsbridge_model::integration::SyncKind::Full)
+        );
         assert!(!store
-            .request_sync("sagehr:unknown", "FULL", day(5))
+            .request_sync(
+                "sagehr:unknown",
+                atsbridge_model::integration::SyncKind::Full,
+                day(5)
+            )
             .await
             .unwrap());
     })

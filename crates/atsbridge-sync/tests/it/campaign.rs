@@ -229,7 +229,14 @@ impl Campaign<'_> {
                 } else {
                     &self.b
                 };
-                engine.run_once(INTEGRATION, "FULL", &never).await.unwrap();
+                engine
+                    .run_once(
+                        INTEGRATION,
+                        atsbridge_model::integration::SyncKind::Full,
+                        &never,
+                    )
+                    .await
+                    .unwrap();
             }
             2 => {
                 let fault = match self.rng.random_range(0..4) {
@@ -241,7 +248,14 @@ impl Campaign<'_> {
                     _ => json!({"kind": "malformed", "count": 1}),
                 };
                 self.env.sim.control(Method::POST, "faults", fault).await;
-                self.a.run_once(INTEGRATION, "FULL", &never).await.unwrap();
+                self.a
+                    .run_once(
+                        INTEGRATION,
+                        atsbridge_model::integration::SyncKind::Full,
+                        &never,
+                    )
+                    .await
+                    .unwrap();
             }
             3 => {
                 // API writes while a run reads.
@@ -264,7 +278,14 @@ impl Campaign<'_> {
                     }
                     done
                 };
-                let (done, _) = tokio::join!(write, self.b.run_once(INTEGRATION, "FULL", &never));
+                let (done, _) = tokio::join!(
+                    write,
+                    self.b.run_once(
+                        INTEGRATION,
+                        atsbridge_model::integration::SyncKind::Full,
+                        &never
+                    )
+                );
                 self.api_writes.extend(done);
             }
             4 => {
@@ -275,7 +296,11 @@ impl Campaign<'_> {
                 let wait = self.rng.random_range(10..200);
                 let task = tokio::spawn(async move {
                     let _ = engine
-                        .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+                        .run_once(
+                            INTEGRATION,
+                            atsbridge_model::integration::SyncKind::Full,
+                            &CancellationToken::new(),
+                        )
                         .await;
                 });
                 tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -285,8 +310,16 @@ impl Campaign<'_> {
             }
             5 => {
                 let (ra, rb) = tokio::join!(
-                    self.a.run_once(INTEGRATION, "FULL", &never),
-                    self.b.run_once(INTEGRATION, "FULL", &never)
+                    self.a.run_once(
+                        INTEGRATION,
+                        atsbridge_model::integration::SyncKind::Full,
+                        &never
+                    ),
+                    self.b.run_once(
+                        INTEGRATION,
+                        atsbridge_model::integration::SyncKind::Full,
+                        &never
+                    )
                 );
                 ra.unwrap();
                 rb.unwrap();
@@ -383,7 +416,16 @@ impl Campaign<'_> {
         let never = CancellationToken::new();
         // A scheduler tick notices any run whose worker is gone.
         self.b.reap_abandoned(None).await.unwrap();
-        let run = match self.a.run_once(INTEGRATION, "FULL", &never).await.unwrap() {
+        let run = match self
+            .a
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &never,
+            )
+            .await
+            .unwrap()
+        {
             Outcome::Ran(run) => *run,
             other => panic!("{at}: the quiet run did not run: {other:?}"),
         };
@@ -396,7 +438,15 @@ impl Campaign<'_> {
         let (fresh, _dir) = atsbridge_store::testing::sqlite().await;
         copy_integration(&self.env.store, &fresh).await;
         let oracle = crate::helpers::engine(&fresh, "oracle");
-        let Outcome::Ran(o) = oracle.run_once(INTEGRATION, "FULL", &never).await.unwrap() else {
+        let Outcome::Ran(o) = oracle
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &never,
+            )
+            .await
+            .unwrap()
+        else {
             panic!("{at}: the oracle did not run")
         };
         assert_eq!(o.state, RunState::Succeeded, "{at}: oracle {:?}", o.error);

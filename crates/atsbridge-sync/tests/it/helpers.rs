@@ -108,7 +108,11 @@ impl Env {
     pub async fn sync(&self) -> RunRow {
         match self
             .engine
-            .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &CancellationToken::new(),
+            )
             .await
             .unwrap()
         {

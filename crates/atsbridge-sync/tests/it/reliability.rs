@@ -36,7 +36,11 @@ pub fn scripted_engine(
 
 pub async fn ran(engine: &Engine) -> atsbridge_store::RunRow {
     match engine
-        .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+        .run_once(
+            INTEGRATION,
+            atsbridge_model::integration::SyncKind::Full,
+            &CancellationToken::new(),
+        )
         .await
         .unwrap()
     {
@@ -227,7 +231,11 @@ pub async fn crash_a_run(store: &Store, worker: &str, ttl: Duration, hang_before
     knobs.lock().unwrap().hang_before_batch = Some(hang_before);
     let task = tokio::spawn(async move {
         let _ = engine
-            .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &CancellationToken::new(),
+            )
             .await;
     });
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -328,7 +336,10 @@ async fn stopping_the_engine_cancels_its_background_run_records_it_and_releases_
                 json!({"kind": "latency", "ratio": 1.0, "latency_ms": 300}),
             )
             .await;
-        let handle = env.engine.spawn_run(INTEGRATION.into(), "FULL".into());
+        let handle = env.engine.spawn_run(
+            INTEGRATION.into(),
+            atsbridge_model::integration::SyncKind::Full,
+        );
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while env.store.runs(INTEGRATION, 1).await.unwrap().is_empty() {
             assert!(tokio::time::Instant::now() < deadline);
@@ -390,7 +401,12 @@ async fn a_node_with_a_stale_list_does_not_resync_what_another_node_just_synced(
         let stale =
             Timestamp::from_unix_millis(Timestamp::now().unix_millis() - 3_600_000).unwrap();
         let outcome = crate::helpers::engine(&env.store, "node-c")
-            .run_if_due(INTEGRATION, "FULL", stale, &never)
+            .run_if_due(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                stale,
+                &never,
+            )
             .await
             .unwrap();
         assert_eq!(outcome, Outcome::Busy);
@@ -467,8 +483,16 @@ async fn two_runs_of_one_engine_never_overlap() {
         // A force-sync and a scheduler tick of one process at the same moment.
         let never = CancellationToken::new();
         let (one, two) = tokio::join!(
-            env.engine.run_once(INTEGRATION, "FULL", &never),
-            env.engine.run_once(INTEGRATION, "FULL", &never)
+            env.engine.run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &never
+            ),
+            env.engine.run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &never
+            )
         );
         let outcomes = [one.unwrap(), two.unwrap()];
         let ran: Vec<_> = outcomes

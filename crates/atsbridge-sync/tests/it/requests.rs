@@ -16,7 +16,7 @@ async fn a_queued_request_is_served_under_the_id_derived_from_it() {
         let t = Timestamp::now();
         assert!(env
             .store
-            .request_sync(INTEGRATION, "FULL", t)
+            .request_sync(INTEGRATION, atsbridge_model::integration::SyncKind::Full, t)
             .await
             .unwrap());
         let expected = requested_run_id(INTEGRATION, t);
@@ -28,14 +28,29 @@ async fn a_queued_request_is_served_under_the_id_derived_from_it() {
             .try_lease(INTEGRATION, "node-b", t, until)
             .await
             .unwrap());
-        let busy = env.engine.run_once(INTEGRATION, "FULL", &cancel).await;
+        let busy = env
+            .engine
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &cancel,
+            )
+            .await;
         assert!(matches!(busy, Ok(Outcome::Busy)), "{busy:?}");
         env.store
             .release_lease(INTEGRATION, "node-b")
             .await
             .unwrap();
 
-        let Ok(Outcome::Ran(run)) = env.engine.run_once(INTEGRATION, "FULL", &cancel).await else {
+        let Ok(Outcome::Ran(run)) = env
+            .engine
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &cancel,
+            )
+            .await
+        else {
             panic!("the request was not served");
         };
         assert_eq!(
@@ -45,7 +60,15 @@ async fn a_queued_request_is_served_under_the_id_derived_from_it() {
         assert_eq!(run.state.as_str(), "SUCCEEDED");
 
         // Served: the next run, requested by nobody, is named on its own.
-        let Ok(Outcome::Ran(next)) = env.engine.run_once(INTEGRATION, "FULL", &cancel).await else {
+        let Ok(Outcome::Ran(next)) = env
+            .engine
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &cancel,
+            )
+            .await
+        else {
             panic!("the second run did not happen");
         };
         assert_ne!(next.id, expected);

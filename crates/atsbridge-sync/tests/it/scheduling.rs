@@ -143,9 +143,11 @@ async fn a_background_run_started_under_a_chosen_id_is_recorded_under_it() {
         // The whole `Env`, simulator included, lives as long as the test.
         let env = &env;
         let id = atsbridge_sync::new_run_id();
-        let handle = env
-            .engine
-            .spawn_run_as(INTEGRATION.into(), "FULL".into(), id.clone());
+        let handle = env.engine.spawn_run_as(
+            INTEGRATION.into(),
+            atsbridge_model::integration::SyncKind::Full,
+            id.clone(),
+        );
         let Ok(Ok(Outcome::Ran(run))) = handle.await else {
             panic!("the run ran")
         };

@@ -268,7 +268,11 @@ async fn revoked_credentials_make_the_integration_invalid_until_replaced() {
         assert_eq!(integration.status, IntegrationStatus::Invalid);
         let outcome = env
             .engine
-            .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &CancellationToken::new(),
+            )
             .await
             .unwrap();
         assert!(matches!(outcome, Outcome::Skipped(_)), "{outcome:?}");
@@ -317,8 +321,16 @@ async fn two_engines_never_run_one_integration_at_once() {
         let cancel = CancellationToken::new();
         for _ in 0..3 {
             let (a, b) = tokio::join!(
-                env.engine.run_once(INTEGRATION, "FULL", &cancel),
-                other.run_once(INTEGRATION, "FULL", &cancel)
+                env.engine.run_once(
+                    INTEGRATION,
+                    atsbridge_model::integration::SyncKind::Full,
+                    &cancel
+                ),
+                other.run_once(
+                    INTEGRATION,
+                    atsbridge_model::integration::SyncKind::Full,
+                    &cancel
+                )
             );
             let ran = [a.unwrap(), b.unwrap()]
                 .into_iter()
@@ -362,7 +374,11 @@ async fn an_expired_lease_is_taken_over() {
             .unwrap());
         let outcome = env
             .engine
-            .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &CancellationToken::new(),
+            )
             .await
             .unwrap();
         assert_eq!(outcome, Outcome::Busy);
@@ -443,12 +459,20 @@ async fn the_scheduler_runs_due_and_requested_syncs_and_delta_runs_as_full() {
         );
         assert!(env
             .store
-            .request_sync(INTEGRATION, "DELTA", atsbridge_model::Timestamp::now())
+            .request_sync(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Delta,
+                atsbridge_model::Timestamp::now()
+            )
             .await
             .unwrap());
         assert!(
             !env.store
-                .request_sync(INTEGRATION, "FULL", atsbridge_model::Timestamp::now())
+                .request_sync(
+                    INTEGRATION,
+                    atsbridge_model::integration::SyncKind::Full,
+                    atsbridge_model::Timestamp::now()
+                )
                 .await
                 .unwrap(),
             "one queued run at most"
@@ -470,7 +494,11 @@ async fn the_scheduler_runs_due_and_requested_syncs_and_delta_runs_as_full() {
             .await
             .unwrap();
         env.store
-            .request_sync(INTEGRATION, "FULL", atsbridge_model::Timestamp::now())
+            .request_sync(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                atsbridge_model::Timestamp::now(),
+            )
             .await
             .unwrap();
         assert!(
@@ -500,7 +528,11 @@ async fn a_cancelled_engine_starts_no_run_and_sweeps_nothing() {
         cancel.cancel();
         let outcome = env
             .engine
-            .run_once(INTEGRATION, "FULL", &cancel)
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &cancel,
+            )
             .await
             .unwrap();
         assert!(matches!(outcome, Outcome::Skipped(_)), "{outcome:?}");

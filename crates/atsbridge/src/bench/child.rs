@@ -266,7 +266,11 @@ async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
         let started_at = Timestamp::now();
         let (started, cpu) = (Instant::now(), cpu_seconds());
         let outcome = engine
-            .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+            .run_once(
+                INTEGRATION,
+                atsbridge_model::integration::SyncKind::Full,
+                &CancellationToken::new(),
+            )
             .await?;
         let elapsed = started.elapsed().as_secs_f64();
         let Outcome::Ran(run) = outcome else {

@@ -116,7 +116,11 @@ async fn with_store(backend: &str, store: &Store, sim: &Running) -> anyhow::Resu
 async fn sync(engine: &Engine) -> anyhow::Result<Duration> {
     let started = Instant::now();
     let outcome = engine
-        .run_once(INTEGRATION, "FULL", &CancellationToken::new())
+        .run_once(
+            INTEGRATION,
+            atsbridge_model::integration::SyncKind::Full,
+            &CancellationToken::new(),
+        )
         .await?;
     let Outcome::Ran(run) = outcome else {
         bail!("the sync did not run: {outcome:?}");
