@@ -116,7 +116,7 @@ pub fn address_warnings(config: &ServerConfig) -> Vec<String> {
     if let Some(public) = configured_public_url(config) {
         match url::Url::parse(public) {
             Ok(u) if u.scheme() == "http" && !loopback(u.host()) => warnings.push(format!(
-                "the public URL {public} is plain HTTP: the Sage HR API keys customers enter on connection pages cross the network unencrypted; serve atsbridge behind TLS and set --public-url to its https:// address"
+                "the public URL {public} is plain HTTP: the API keys customers enter on connection pages cross the network unencrypted; serve atsbridge behind TLS and set --public-url to its https:// address"
             )),
             Ok(_) => {}
             Err(e) => warnings.push(format!(
@@ -133,7 +133,7 @@ pub fn address_warnings(config: &ServerConfig) -> Vec<String> {
             "connection links cannot be created: atsbridge listens on {addr} (every interface) and does not know the address customers reach; set --public-url (or --trust-forwarded-headers behind a reverse proxy)"
         )),
         Some(addr) if !addr.ip().is_loopback() => warnings.push(format!(
-            "connection links point at http://{addr}, plain HTTP: the Sage HR API keys customers enter cross the network unencrypted; serve atsbridge behind TLS and set --public-url to its https:// address"
+            "connection links point at http://{addr}, plain HTTP: the API keys customers enter cross the network unencrypted; serve atsbridge behind TLS and set --public-url to its https:// address"
         )),
         _ => {}
     }

@@ -237,9 +237,10 @@ pub(super) async fn create_link(
         ));
     }
     if body.remote_environment.is_some() {
+        let label = state.tools.get(tool).map_or(tool, |t| t.label);
         return Err(ApiError::invalid(
             "remote_environment",
-            "Sage HR has no remote environments; leave it out",
+            format!("{label} has no remote environments; leave it out"),
         ));
     }
     for (field, value) in [

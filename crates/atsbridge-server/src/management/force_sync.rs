@@ -56,7 +56,8 @@ const RUN_START_WAIT: Duration = Duration::from_secs(2);
 pub(super) struct ForceSyncAnswer {
     already_queued: bool,
     sync_id: String,
-    /// Always `FULL`: Sage HR has no delta API, so every run is a full listing.
+    /// Always `FULL`: the connector reads everything in every run (Sage HR has no change
+    /// feed).
     #[serde(rename = "type")]
     kind: &'static str,
 }
@@ -96,15 +97,24 @@ pub(super) async fn force_sync(
     let id = integration.id.clone();
     match integration.status {
         IntegrationStatus::Inactive => {
-            return Err(ApiError::new(ErrorCode::IntegrationInactive, format!("integration `{id}` is disabled; enable it with PUT /integrations/{id}/enabled")))
+            return Err(ApiError::new(
+                ErrorCode::IntegrationInactive,
+                format!(
+                    "integration `{id}` is disabled; enable it with PUT /integrations/{id}/enabled"
+                ),
+            ))
         }
         // A run would be skipped until new credentials arrive; say so instead of queueing
         // a sync that silently does not happen.
         IntegrationStatus::Invalid => {
+            let tool = state
+                .tools
+                .get(&integration.tool)
+                .map_or(integration.tool.as_str(), |t| t.label);
             return Err(ApiError::new(
                 ErrorCode::IntegrationAuthenticationInvalid,
-                "Sage HR rejected this integration's credentials; syncing resumes once new credentials are provided",
-            ))
+                format!("{tool} rejected this integration's credentials; syncing resumes once new credentials are provided"),
+            ));
         }
         IntegrationStatus::Active => {}
     }
