@@ -63,9 +63,11 @@ fn scalar(field: &str, value: &Value) -> ApiResult<String> {
     }
 }
 
-/// Turns the body into the connector's request, or names what is wrong with it.
+/// Turns the body into the connector's request, or names what is wrong with it; `tool` is
+/// the tool's label, for the messages.
 fn passthrough_request(
     body: PassthroughBody,
+    tool: &str,
     warnings: &mut Vec<Warning>,
 ) -> ApiResult<PassthroughRequest> {
     let method = body.method.trim().to_ascii_uppercase();
@@ -100,7 +102,7 @@ fn passthrough_request(
         return Err(ApiError::invalid(
             "path",
             format!(
-                "`{}` must be a path under the Sage HR API, e.g. /recruitment/positions",
+                "`{}` must be a path under the {tool} API, e.g. /recruitment/positions",
                 body.path
             ),
         ));
@@ -139,9 +141,9 @@ fn passthrough_request(
         .as_ref()
         .is_some_and(|v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()))
     {
-        warnings.push(Warning::new(
-            "`api_options` is ignored by the Sage HR passthrough",
-        ));
+        warnings.push(Warning::new(format!(
+            "`api_options` is ignored by the {tool} passthrough"
+        )));
     }
     Ok(PassthroughRequest {
         method,
@@ -225,7 +227,11 @@ pub(super) async fn passthrough(
     let body = body.take()?;
     let mut warnings = Vec::new();
     let as_base64 = body.response_as_base64 == Some(true);
-    let request = passthrough_request(body, &mut warnings)?;
+    let label = state
+        .tools
+        .get(&integration.tool)
+        .map_or(integration.tool.as_str(), |t| t.label);
+    let request = passthrough_request(body, label, &mut warnings)?;
     let credentials = state.store.credentials(&integration.id).await?;
     let connector = (state.connectors)(&integration, &credentials).map_err(connector_error)?;
     tracing::info!(method = %request.method, path = %request.path, "passthrough");
@@ -291,7 +297,7 @@ mod tests {
     fn passthrough_bodies_are_checked() {
         let parse = |v: Value| {
             let body: PassthroughBody = parse_json(v.to_string().as_bytes(), false)?;
-            passthrough_request(body, &mut Vec::new())
+            passthrough_request(body, "Sage HR", &mut Vec::new())
         };
         let r = parse(json!({"method": "get", "path": "recruitment/positions?page=2", "params": {"per_page": 5}})).unwrap();
         assert_eq!(r.method, "GET");
