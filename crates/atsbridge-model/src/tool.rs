@@ -37,20 +37,6 @@ pub struct ToolDescriptor {
     pub unsupported_filters: &'static [(ModelKind, &'static str)],
 }
 
-impl ToolDescriptor {
-    /// The read model with Kombo's id `id`.
-    pub fn read_model(&self, id: &str) -> Option<&'static Coverage> {
-        self.read_models.iter().find(|c| c.id == id)
-    }
-
-    /// Whether `filter` (a query parameter of `model`'s list) is on a field the tool lacks.
-    pub fn filter_unsupported(&self, model: ModelKind, filter: &str) -> bool {
-        self.unsupported_filters
-            .iter()
-            .any(|&(m, f)| m == model && f == filter)
-    }
-}
-
 /// The tools a server offers, by slug: what the CLI wires in, so the server knows no tool by
 /// name.
 #[derive(Debug, Clone, Default)]

@@ -60,75 +60,27 @@ struct Related {
 }
 
 impl Related {
+    /// Reads the jobs and current stages of `applications` (as stored, one lookup per model)
+    /// and builds them as an applications page's are (`from_raw`).
     async fn load(
         store: &Store,
         integration_id: &str,
         applications: &[ApplicationCore],
     ) -> ApiResult<Related> {
-        Related::load_for(
-            store,
-            integration_id,
-            applications
-                .iter()
-                .map(|a| (a.job_id.as_deref(), a.current_stage_id.as_deref())),
-        )
-        .await
-    }
-
-    /// For applications given as their (job id, current stage id).
-    async fn load_for<'a>(
-        store: &Store,
-        integration_id: &str,
-        applications: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
-    ) -> ApiResult<Related> {
         let mut job_ids = BTreeSet::new();
         let mut stage_ids = BTreeSet::new();
-        for (job, stage) in applications {
-            job_ids.extend(job.map(str::to_owned));
-            stage_ids.extend(stage.map(str::to_owned));
+        for a in applications {
+            job_ids.extend(a.job_id.clone());
+            stage_ids.extend(a.current_stage_id.clone());
         }
-        let mut jobs = HashMap::new();
-        if !job_ids.is_empty() {
-            let ids: Vec<String> = job_ids.into_iter().collect();
-            for record in store.by_ids(integration_id, ModelKind::Job, &ids).await? {
-                let stages: Vec<Stage> = match &record.nested {
-                    Some(n) => decode(n.clone(), &record)?,
-                    None => vec![],
-                };
-                let reference = JobRef {
-                    id: record.id.clone(),
-                    name: record
-                        .payload
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                    remote_id: record.remote_id.clone(),
-                };
-                jobs.insert(record.id.clone(), JobInfo { reference, stages });
-            }
-        }
-        let mut stages = HashMap::new();
-        if !stage_ids.is_empty() {
-            let ids: Vec<String> = stage_ids.into_iter().collect();
-            for record in store
-                .by_ids(integration_id, ModelKind::ApplicationStage, &ids)
-                .await?
-            {
-                let stage: ApplicationStage = decode(record.json(), &record)?;
-                stages.insert(
-                    record.id.clone(),
-                    Stage {
-                        id: stage.id,
-                        remote_id: stage.remote_id,
-                        name: stage.name,
-                        status: stage.status,
-                        custom_fields: stage.custom_fields,
-                        index: None,
-                    },
-                );
-            }
-        }
-        Ok(Related { jobs, stages })
+        let ids = |set: BTreeSet<String>| set.into_iter().collect::<Vec<_>>();
+        let jobs = store
+            .by_ids_raw(integration_id, ModelKind::Job, &ids(job_ids))
+            .await?;
+        let stages = store
+            .by_ids_raw(integration_id, ModelKind::ApplicationStage, &ids(stage_ids))
+            .await?;
+        Related::from_raw(&jobs, &stages)
     }
 
     /// From the jobs and stages of an applications page, as stored: only a job's name and
