@@ -19,6 +19,7 @@ pub const DESCRIPTOR: ToolDescriptor = ToolDescriptor {
     write_actions: WRITE_ACTIONS,
     // Sage HR positions have no job code.
     unsupported_filters: &[(ModelKind::Job, "job_codes")],
+    connect: &crate::connect::GUIDE,
 };
 
 /// Kombo's ATS models Sage HR's API has nothing for (no users, tags, interviews, offers, …).

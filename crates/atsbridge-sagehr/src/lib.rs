@@ -9,6 +9,7 @@
 
 pub mod client;
 mod confirm;
+pub mod connect;
 pub mod connector;
 pub mod descriptor;
 pub mod mapping;

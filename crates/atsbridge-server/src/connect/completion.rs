@@ -1,6 +1,6 @@
 //! What a posted connection form does once it is read (`submit`), in named steps: validate
 //! the input, find the relink target, build the integration, reserve an attempt and check the
-//! credentials with Sage HR, store the completion, and show the done page (or redirect).
+//! credentials with the tool, store the completion, and show the done page (or redirect).
 //! Also what follows a completed link (events, the first sync) and the
 //! `connection-flow-failed` webhook.
 
@@ -21,15 +21,15 @@ use serde_json::json;
 use tracing::Instrument as _;
 
 use super::form::{
-    context, form_page, frame_ancestors, message_page, normalize_subdomain, page_response,
-    store_failure, unusable, Submitted,
+    context, form_page, frame_ancestors, message_page, page_response, store_failure, unusable,
+    Submitted,
 };
 use super::page::{self, FormState, PageContext};
-use super::texts::{self, Lang, Texts};
+use super::texts::{Lang, Texts};
 use super::{new_token, COMPLETION_TTL, MAX_FAILED_ATTEMPTS};
 use crate::AppState;
 
-/// The longest we let the customer wait for Sage HR to answer the credential check.
+/// The longest we let the customer wait for the tool to answer the credential check.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Checks the posted credentials and connects: creates the integration (or, for a relink,
@@ -41,7 +41,10 @@ pub(super) async fn submit(
     secure: bool,
     now: Timestamp,
 ) -> Response {
-    let ctx = context(&state, &link, secure);
+    let ctx = match context(&state, &link, secure) {
+        Ok(ctx) => ctx,
+        Err(page) => return *page,
+    };
     let flow = Flow {
         state: &state,
         link: &link,
@@ -69,19 +72,14 @@ impl Flow<'_> {
     /// The steps in order. The relink target is looked up before a wrong form is answered,
     /// so a relink whose integration is gone says so whatever was typed.
     async fn run(&self, input: &Submitted) -> Result<Response, Stop> {
-        let (mut form, subdomain, api_key) = self.validate(input);
-        let existing = self.relink_target(subdomain.as_deref(), &mut form).await?;
-        if form.subdomain_error.is_some()
-            || form.api_key_error.is_some()
-            || form.source_error.is_some()
-        {
+        let (mut form, values) = self.validate(input);
+        let existing = self.relink_target(&values, &mut form).await?;
+        if form.has_field_errors() {
             return Err(Box::new(self.form_again(&form)));
         }
-        let subdomain = subdomain.unwrap_or_default();
-        let host = format!("{subdomain}.sage.hr");
+        let host = self.account_host(&values);
         let source_name = (!form.source_name.is_empty()).then(|| form.source_name.clone());
-        let new =
-            self.build_integration(existing.as_ref(), &subdomain, api_key, source_name.clone())?;
+        let new = self.build_integration(existing.as_ref(), &values, source_name.clone())?;
         tracing::Span::current().record("integration_id", new.id.as_str());
         self.reserve_and_check(&new, existing.as_ref(), &host, form)
             .await?;
@@ -93,41 +91,53 @@ impl Flow<'_> {
         Ok(self.done_page(&host, &completion))
     }
 
-    /// The form as typed, with a message at each field that is wrong; the subdomain as
-    /// normalized and the API key, trimmed.
-    fn validate<'i>(&self, input: &'i Submitted) -> (FormState, Option<String>, &'i str) {
-        let t = self.t;
+    /// The form as typed (secrets left out), with a message at each field that is wrong;
+    /// the credentials as the tool normalizes them, by key.
+    fn validate(&self, input: &Submitted) -> (FormState, Credentials) {
+        let (ctx, t) = (self.ctx, self.t);
         let mut form = FormState {
-            subdomain: input.subdomain.trim().to_owned(),
             source_name: input.source_name.trim().to_owned(),
             ..FormState::default()
         };
-        let subdomain = normalize_subdomain(&input.subdomain);
-        if input.subdomain.trim().is_empty() {
-            form.subdomain_error = Some(t.err_subdomain_missing.to_owned());
-        } else if subdomain.is_none() {
-            form.subdomain_error = Some(t.err_subdomain_format.to_owned());
-        }
-        let api_key = input.api_key.trim();
-        if api_key.is_empty() {
-            form.api_key_error = Some(t.err_key_missing.to_owned());
-        } else if api_key.len() > 512
-            || api_key.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            form.api_key_error = Some(t.err_key_format.to_owned());
+        let mut values = Credentials::default();
+        for (field, words) in ctx.tool.connect.fields.iter().zip(ctx.guide.fields) {
+            let typed = input.fields.get(field.key).map_or("", |v| v.trim());
+            if !field.secret {
+                form.values.insert(field.key, typed.to_owned());
+            }
+            if typed.is_empty() {
+                form.field_errors
+                    .insert(field.key, ctx.fill(words.err_missing, ""));
+            } else if let Some(value) = (field.normalize)(typed) {
+                values.0.insert(field.key.into(), json!(value));
+            } else {
+                form.field_errors
+                    .insert(field.key, ctx.fill(words.err_format, ""));
+            }
         }
         if form.source_name.chars().count() > 100 {
             form.source_error = Some(t.err_source_long.to_owned());
         }
-        (form, subdomain, api_key)
+        (form, values)
+    }
+
+    /// The address the customer knows the account by (`{host}`), from the field that names
+    /// it; empty for a tool without one.
+    fn account_host(&self, values: &Credentials) -> String {
+        self.ctx
+            .tool
+            .connect
+            .account_field()
+            .and_then(|f| Some((f.account_host?)(values.get(f.key)?)))
+            .unwrap_or_default()
     }
 
     /// For a relink, the integration whose credentials are replaced. The account must stay
     /// the same: new credentials for another account would mix two accounts' data under one
-    /// integration, so another subdomain is marked wrong on the form.
+    /// integration, so a field naming another account is marked wrong on the form.
     async fn relink_target(
         &self,
-        subdomain: Option<&str>,
+        values: &Credentials,
         form: &mut FormState,
     ) -> Result<Option<IntegrationRow>, Stop> {
         let (state, link, t) = (self.state, self.link, self.t);
@@ -148,18 +158,20 @@ impl Flow<'_> {
             }
             Err(e) => return Err(Box::new(store_failure(state, Some(link), &e))),
         };
-        let current = match state.store.credentials(&id).await {
-            Ok(c) => c.get("subdomain").map(str::to_owned),
+        let Some(field) = self.ctx.tool.connect.account_field() else {
+            return Ok(Some(existing));
+        };
+        let stored = match state.store.credentials(&id).await {
+            Ok(c) => c,
             Err(e) => return Err(Box::new(store_failure(state, Some(link), &e))),
         };
-        if let (Some(current), Some(typed)) = (&current, subdomain) {
-            if current != typed && form.subdomain_error.is_none() {
-                form.subdomain_error = Some(texts::fill(
-                    t.err_subdomain_other_account,
-                    self.ctx.app,
-                    self.ctx.organization,
-                    &format!("{current}.sage.hr"),
-                ));
+        if let (Some(current), Some(typed)) = (stored.get(field.key), values.get(field.key)) {
+            if current != typed && !form.field_errors.contains_key(field.key) {
+                let host = self.account_host(&stored);
+                form.field_errors.insert(
+                    field.key,
+                    self.ctx.fill(self.ctx.guide.err_other_account, &host),
+                );
             }
         }
         Ok(Some(existing))
@@ -170,14 +182,11 @@ impl Flow<'_> {
     fn build_integration(
         &self,
         existing: Option<&IntegrationRow>,
-        subdomain: &str,
-        api_key: &str,
+        values: &Credentials,
         source_name: Option<String>,
     ) -> Result<NewIntegration, Stop> {
         let (state, link, t) = (self.state, self.link, self.t);
-        let mut credentials = Credentials::default();
-        credentials.0.insert("subdomain".into(), json!(subdomain));
-        credentials.0.insert("api_key".into(), json!(api_key));
+        let mut credentials = values.clone();
         if let Some(base) = state.config.tool_base_urls.get(&link.tool) {
             credentials.0.insert("base_url".into(), json!(base));
         }
@@ -223,7 +232,7 @@ impl Flow<'_> {
         })
     }
 
-    /// Reserves an attempt on the link, checks the credentials with Sage HR and gives the
+    /// Reserves an attempt on the link, checks the credentials with the tool and gives the
     /// attempt back unless the customer's input was wrong; on failure, the form again with
     /// the reason (and, at a link's first failure, the `connection-flow-failed` webhook).
     async fn reserve_and_check(
@@ -246,7 +255,7 @@ impl Flow<'_> {
             Ok(None) => return Err(Box::new(spent_meanwhile(state, link, now).await)),
             Err(e) => return Err(Box::new(store_failure(state, Some(link), &e))),
         };
-        let checked = check_credentials(state, new, now, self.t, self.ctx, host).await;
+        let checked = check_credentials(state, new, now, self.ctx, host).await;
         if !matches!(&checked, Err(failure) if failure.count_as_failure) {
             if let Err(e) = state.store.release_link_attempt(&link.token_hash).await {
                 tracing::error!(error = ?e, "could not give back a connection attempt");
@@ -391,8 +400,8 @@ async fn spent_meanwhile(state: &AppState, link: &ConnectLink, now: Timestamp) -
 
 struct CheckFailure {
     text: String,
-    /// Whether the customer's input was wrong (counts toward the lock), as opposed to Sage HR
-    /// being unreachable.
+    /// Whether the customer's input was wrong (counts toward the lock), as opposed to the
+    /// tool being unreachable.
     count_as_failure: bool,
 }
 
@@ -400,11 +409,11 @@ async fn check_credentials(
     state: &AppState,
     new: &NewIntegration,
     now: Timestamp,
-    t: &Texts,
     ctx: &PageContext<'_>,
     host: &str,
 ) -> Result<(), CheckFailure> {
-    let fill = |text: &str| texts::fill(text, ctx.app, ctx.organization, host);
+    let t = ctx.t();
+    let fill = |text: &str| ctx.fill(text, host);
     let connector = match (state.connectors)(&new.draft_row(now), &new.credentials) {
         Ok(c) => c,
         Err(e) => {
@@ -420,8 +429,8 @@ async fn check_credentials(
         Ok(Err(e)) => {
             tracing::info!(kind = ?e.kind, error = %e.message, "credential check failed");
             let (text, count) = match e.kind {
-                ConnectorErrorKind::AuthInvalid => (t.err_key_rejected, true),
-                ConnectorErrorKind::NotFound => (t.err_account_unknown, true),
+                ConnectorErrorKind::AuthInvalid => (ctx.guide.err_rejected, true),
+                ConnectorErrorKind::NotFound => (ctx.guide.err_account_unknown, true),
                 _ => (t.err_unreachable, false),
             };
             Err(CheckFailure {

@@ -3,6 +3,9 @@
 //! limit), the security headers every page carries, the message pages, and the form's CSS
 //! and JavaScript. What a read form then does is in `completion`.
 
+use std::collections::BTreeMap;
+
+use atsbridge_model::tool::ConnectGuide;
 use atsbridge_model::{ErrorCode, Timestamp};
 use atsbridge_store::{ConnectLink, LinkPurpose, StoreError};
 use axum::body::{Body, HttpBody as _};
@@ -15,7 +18,7 @@ use tracing::Instrument as _;
 use super::address::served_over_https;
 use super::completion::submit;
 use super::page::{self, FormState, PageContext};
-use super::texts::Lang;
+use super::texts::{fill, Lang, Names};
 use super::{LinkType, MAX_FAILED_ATTEMPTS};
 use crate::error::ApiError;
 use crate::AppState;
@@ -81,6 +84,8 @@ fn form_action(link: Option<&ConnectLink>) -> String {
     }
 }
 
+/// A page that only says something, in the link's language and with its tool's name filled
+/// in (`{tool}`).
 pub(super) fn message_page(
     state: &AppState,
     link: Option<&ConnectLink>,
@@ -89,9 +94,14 @@ pub(super) fn message_page(
     text: &str,
 ) -> Response {
     let lang = link.map_or(Lang::En, |l| Lang::for_code(&l.language));
+    let tool = link.and_then(|l| state.tools.get(&l.tool));
+    let names = Names {
+        tool: tool.map_or_else(|| link.map_or("", |l| l.tool.as_str()), |t| t.label),
+        ..Names::default()
+    };
     page_response(
         status,
-        page::message(lang, title, text),
+        page::message(lang, tool, &fill(title, &names), &fill(text, &names)),
         &frame_ancestors(state, link),
         "'none'",
     )
@@ -144,13 +154,25 @@ pub(super) fn unusable(
     None
 }
 
+/// What the link's pages need; the failure page when its tool is not offered (any more).
 pub(super) fn context<'a>(
     state: &'a AppState,
     link: &'a ConnectLink,
     secure: bool,
-) -> PageContext<'a> {
+) -> Result<PageContext<'a>, Box<Response>> {
     let lang = Lang::for_code(&link.language);
-    PageContext {
+    let Some(tool) = state.tools.get(&link.tool) else {
+        tracing::error!(tool = %link.tool, "a connection link names a tool this server does not offer");
+        let t = lang.texts();
+        return Err(Box::new(message_page(
+            state,
+            Some(link),
+            StatusCode::SERVICE_UNAVAILABLE,
+            t.failed_title,
+            t.failed_body,
+        )));
+    };
+    Ok(PageContext {
         secure,
         lang,
         app: state
@@ -160,7 +182,9 @@ pub(super) fn context<'a>(
             .unwrap_or(lang.texts().app_fallback),
         organization: &link.organization_name,
         relink: link.purpose == LinkPurpose::Relink,
-    }
+        tool,
+        guide: tool.connect.texts(lang.code()),
+    })
 }
 
 pub(super) fn form_page(
@@ -178,12 +202,18 @@ pub(super) fn form_page(
     )
 }
 
-/// What a relink form starts with: the account's subdomain and source name.
-async fn relink_defaults(state: &AppState, link: &ConnectLink) -> FormState {
+/// What a relink form starts with: the field that names the account, as stored, and the
+/// source name.
+async fn relink_defaults(state: &AppState, link: &ConnectLink, ctx: &PageContext<'_>) -> FormState {
     let mut form = FormState::default();
     if let Some(id) = &link.integration_id {
-        if let Ok(credentials) = state.store.credentials(id).await {
-            form.subdomain = credentials.get("subdomain").unwrap_or_default().to_owned();
+        if let (Ok(credentials), Some(field)) = (
+            state.store.credentials(id).await,
+            ctx.tool.connect.account_field(),
+        ) {
+            if let Some(value) = credentials.get(field.key) {
+                form.values.insert(field.key, value.to_owned());
+            }
         }
         if let Ok(Some(row)) = state.store.integration(id).await {
             form.source_name = row.settings.source_name.unwrap_or_default();
@@ -208,12 +238,15 @@ pub(super) async fn show_link(
     let Some(link) = link else {
         unreachable!("unusable() answers for a missing link")
     };
+    let ctx = match context(&state, &link, served_over_https(&state.config, &headers)) {
+        Ok(ctx) => ctx,
+        Err(page) => return *page,
+    };
     let form = if link.purpose == LinkPurpose::Relink {
-        relink_defaults(&state, &link).await
+        relink_defaults(&state, &link, &ctx).await
     } else {
         FormState::default()
     };
-    let ctx = context(&state, &link, served_over_https(&state.config, &headers));
     form_page(&state, &link, &ctx, StatusCode::OK, &form)
 }
 
@@ -263,49 +296,25 @@ fn cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
 /// The form fields, from an `application/x-www-form-urlencoded` body.
 #[derive(Debug, Default)]
 pub(super) struct Submitted {
-    pub(super) subdomain: String,
-    pub(super) api_key: String,
+    /// The tool's credential fields, by key (a field not posted is empty).
+    pub(super) fields: BTreeMap<&'static str, String>,
     pub(super) source_name: String,
 }
 
-fn parse_form(body: &[u8]) -> Submitted {
+/// The fields of the tool's form; anything else posted is ignored.
+fn parse_form(body: &[u8], guide: &ConnectGuide) -> Submitted {
     let mut form = Submitted::default();
     for (name, value) in form_urlencoded::parse(body) {
-        match name.as_ref() {
-            "subdomain" => form.subdomain = value.into_owned(),
-            "api_key" => form.api_key = value.into_owned(),
-            "source_name" => form.source_name = value.into_owned(),
-            _ => {}
+        if name == "source_name" {
+            form.source_name = value.into_owned();
+        } else if let Some(field) = guide.fields.iter().find(|f| f.key == name) {
+            form.fields.insert(field.key, value.into_owned());
         }
     }
     form
 }
 
-/// The subdomain of what the customer typed: `acme`, `acme.sage.hr` and
-/// `https://acme.sage.hr/dashboard` all give `acme`. `None` if it is no DNS label.
-pub fn normalize_subdomain(input: &str) -> Option<String> {
-    let mut s = input.trim().to_ascii_lowercase();
-    for prefix in ["https://", "http://"] {
-        if let Some(rest) = s.strip_prefix(prefix) {
-            s = rest.to_owned();
-        }
-    }
-    if let Some(i) = s.find(['/', '?', '#']) {
-        s.truncate(i);
-    }
-    if let Some(rest) = s.strip_suffix(".sage.hr") {
-        s = rest.to_owned();
-    }
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-');
-    ok.then_some(s)
-}
-
-/// The largest form body accepted: the three fields with room to spare. The server-wide
+/// The largest form body accepted: a form's few fields with room to spare. The server-wide
 /// limit is meant for CVs; a form needs far less.
 pub const FORM_BODY_LIMIT: usize = 16 * 1024;
 
@@ -384,7 +393,11 @@ pub(super) async fn submit_link(
         integration_id = tracing::field::Empty
     );
     let secure = served_over_https(&state.config, headers);
-    submit(state, link, parse_form(&form), secure, now)
+    let Some(tool) = state.tools.get(&link.tool) else {
+        // `submit` answers the page for a tool this server does not offer.
+        return submit(state, link, Submitted::default(), secure, now).await;
+    };
+    submit(state, link, parse_form(&form, tool.connect), secure, now)
         .instrument(span)
         .await
 }
@@ -436,26 +449,6 @@ pub(super) async fn asset(Path(file): Path<String>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn subdomains_are_taken_from_what_people_paste() {
-        for (input, want) in [
-            ("acme", Some("acme")),
-            ("  Acme ", Some("acme")),
-            ("acme.sage.hr", Some("acme")),
-            ("https://acme.sage.hr/dashboard?x=1", Some("acme")),
-            ("http://my-firm-2.sage.hr", Some("my-firm-2")),
-            ("", None),
-            ("-acme", None),
-            ("ac me", None),
-            ("acme.example.com", None),
-            ("<script>", None),
-            ("acme.sage.hr/../evil", Some("acme")),
-            ("evil.example/acme", None),
-        ] {
-            assert_eq!(normalize_subdomain(input).as_deref(), want, "{input:?}");
-        }
-    }
 
     #[test]
     fn cross_site_posts_are_told_apart() {

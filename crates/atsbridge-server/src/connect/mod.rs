@@ -1,13 +1,13 @@
 //! The connection flow, after Kombo Connect: the vendor asks for a link
 //! (`POST /v1/connect/create-link`, or `POST /v1/integrations/{id}/relink` for new
-//! credentials), its customer opens it, follows the Sage HR guide and enters the subdomain and
-//! an API key; atsbridge checks them with Sage HR, creates the integration (or replaces its
+//! credentials), its customer opens it, follows the tool's guide and enters the credentials it
+//! asks for; atsbridge checks them with the tool, creates the integration (or replaces its
 //! credentials), starts the first sync and hands a short-lived token back to the vendor, who
 //! redeems it with `GET /v1/connect/integration-by-token/{token}`.
 //!
 //! Safety: link and completion tokens are 256 random bits, stored as digests; links expire
 //! and complete once; every page carries a strict Content-Security-Policy; form posts from
-//! another site are refused (`Sec-Fetch-Site` / `Origin`); the API key is never sent back,
+//! another site are refused (`Sec-Fetch-Site` / `Origin`); secrets are never sent back,
 //! logged or stored unencrypted.
 //!
 //! One module per part of the flow:
@@ -17,7 +17,8 @@
 //!   headers) and the start-up warnings about them;
 //! - `form`: the hosted pages (`GET`/`POST /connect/{token}`), their security headers and assets;
 //! - `completion`: what a posted form does, step by step, and what follows a completed link;
-//! - `page` and `texts`: the markup and the words of the pages.
+//! - `page` and `texts`: the markup and the pages' own words; what a tool asks for and its
+//!   guide come from its descriptor (`ToolDescriptor::connect`).
 
 mod address;
 mod api;
@@ -36,8 +37,8 @@ use serde::Deserialize;
 
 pub use self::address::address_warnings;
 use self::api::{create_link, integration_by_token, relink};
+pub use self::form::FORM_BODY_LIMIT;
 use self::form::{asset, show_link, submit_link};
-pub use self::form::{normalize_subdomain, FORM_BODY_LIMIT};
 use crate::AppState;
 
 /// How long an `EMBEDDED` link is valid (Kombo: 1 hour).

@@ -3,20 +3,31 @@
 //! markup. The pages work without JavaScript; the one script only hands the completion token
 //! to an embedding window.
 
+use std::collections::BTreeMap;
+
+use atsbridge_model::tool::{GuideTexts, ToolDescriptor};
 use maud::{html, Markup, DOCTYPE};
 
-use super::texts::{fill, Lang, Texts};
+use super::texts::{fill, Lang, Names, Texts};
 
-/// What the form shows again after a failed submission (never the API key).
+/// What the form shows again after a failed submission (never a secret field).
 #[derive(Debug, Clone, Default)]
 pub struct FormState {
-    pub subdomain: String,
+    /// What was typed into each credential field that is not secret, by key.
+    pub values: BTreeMap<&'static str, String>,
     pub source_name: String,
     /// A message about the whole submission (shown at the top, `role="alert"`).
     pub error: Option<String>,
-    pub subdomain_error: Option<String>,
-    pub api_key_error: Option<String>,
+    /// A message at each credential field that is wrong, by key.
+    pub field_errors: BTreeMap<&'static str, String>,
     pub source_error: Option<String>,
+}
+
+impl FormState {
+    /// Whether any field is wrong (the form then goes back without a check).
+    pub fn has_field_errors(&self) -> bool {
+        !self.field_errors.is_empty() || self.source_error.is_some()
+    }
 }
 
 /// The context every page needs.
@@ -29,19 +40,30 @@ pub struct PageContext<'a> {
     /// Whether the customer reaches the page over https (only then does it say the key
     /// travels encrypted).
     pub secure: bool,
+    /// The tool being connected, and its guide in the page's language.
+    pub tool: &'static ToolDescriptor,
+    pub guide: &'static GuideTexts,
 }
 
 impl PageContext<'_> {
-    fn t(&self) -> &'static Texts {
+    pub fn t(&self) -> &'static Texts {
         self.lang.texts()
     }
 
-    fn fill(&self, text: &str, host: &str) -> String {
-        fill(text, self.app, self.organization, host)
+    pub fn fill(&self, text: &str, host: &str) -> String {
+        fill(
+            text,
+            &Names {
+                app: self.app,
+                org: self.organization,
+                host,
+                tool: self.tool.label,
+            },
+        )
     }
 }
 
-fn layout(lang: Lang, title: &str, body: Markup) -> Markup {
+fn layout(lang: Lang, tool: Option<&ToolDescriptor>, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -55,7 +77,9 @@ fn layout(lang: Lang, title: &str, body: Markup) -> Markup {
             }
             body {
                 main id="main" {
-                    img class="logo" src="/assets/sagehr-logo.svg" alt="Sage HR" width="160" height="48";
+                    @if let Some(tool) = tool {
+                        img class="logo" src=(format!("/assets/{}-logo.svg", tool.slug)) alt=(tool.label) width="160" height="48";
+                    }
                     (body)
                 }
             }
@@ -65,75 +89,96 @@ fn layout(lang: Lang, title: &str, body: Markup) -> Markup {
 
 /// The guide and the form.
 pub fn form(ctx: &PageContext<'_>, state: &FormState) -> Markup {
-    let t = ctx.t();
-    let title = if ctx.relink {
-        t.title_relink
-    } else {
-        t.title_connect
-    };
+    let (t, guide) = (ctx.t(), ctx.guide);
+    let title = ctx.fill(
+        if ctx.relink {
+            t.title_relink
+        } else {
+            t.title_connect
+        },
+        "",
+    );
     let intro = if ctx.relink {
-        t.intro_relink
+        guide.intro_relink
     } else {
-        t.intro_connect
+        guide.intro_connect
     };
-    let has_errors = state.error.is_some()
-        || state.subdomain_error.is_some()
-        || state.api_key_error.is_some()
-        || state.source_error.is_some();
+    let fields = ctx.tool.connect.fields.iter().zip(guide.fields);
+    let messages: Vec<&String> = state
+        .error
+        .iter()
+        .chain(
+            ctx.tool
+                .connect
+                .fields
+                .iter()
+                .filter_map(|f| state.field_errors.get(f.key)),
+        )
+        .chain(state.source_error.iter())
+        .collect();
     let body = html! {
         h1 { (title) }
         p { (ctx.fill(intro, "")) }
-        @if has_errors {
+        @if !messages.is_empty() {
             div id="form-error" class="error-summary" role="alert" tabindex="-1" {
                 h2 { (t.error_summary) }
                 ul {
-                    @for message in [&state.error, &state.subdomain_error, &state.api_key_error, &state.source_error].into_iter().flatten() {
-                        li { (message) }
-                    }
+                    @for message in messages { li { (message) } }
                 }
             }
         }
         section aria-labelledby="prerequisites" {
             h2 id="prerequisites" { (t.prerequisites) }
             ul {
-                li { (t.prereq_admin) }
-                li { (t.prereq_plan) }
+                @for p in guide.prerequisites { li { (ctx.fill(p, "")) } }
             }
         }
         section aria-labelledby="create-credentials" {
-            h2 id="create-credentials" { (t.create_credentials) }
+            h2 id="create-credentials" { (guide.create_credentials) }
             ol {
-                @for step in t.steps { li { (step) } }
+                @for step in guide.steps { li { (ctx.fill(step, "")) } }
             }
-            p class="note" { (t.reenable_warning) }
+            @if let Some(note) = guide.steps_note { p class="note" { (ctx.fill(note, "")) } }
         }
-        section aria-labelledby="find-subdomain" {
-            h2 id="find-subdomain" { (t.subdomain_heading) }
-            p { (t.subdomain_help) }
+        @if let Some((heading, text)) = guide.find_account {
+            section aria-labelledby="find-account" {
+                h2 id="find-account" { (heading) }
+                p { (ctx.fill(text, "")) }
+            }
         }
         section aria-labelledby="credentials" {
             h2 id="credentials" { (t.form_heading) }
             form id="connect-form" method="post" autocomplete="off" novalidate {
-                (field_label("subdomain", t.subdomain_label, None))
-                p class="hint" id="subdomain-hint" { (t.subdomain_hint) }
-                (field_error("subdomain", state.subdomain_error.as_deref()))
-                div class="suffixed" {
-                    input id="subdomain" name="subdomain" type="text" required
-                        value=(state.subdomain) spellcheck="false" autocapitalize="none"
-                        maxlength="253"
-                        aria-describedby=(described_by("subdomain", state.subdomain_error.is_some()))
-                        aria-invalid=[state.subdomain_error.as_ref().map(|_| "true")];
-                    span aria-hidden="true" { ".sage.hr" }
+                @for (field, words) in fields {
+                    @let error = state.field_errors.get(field.key).map(String::as_str);
+                    (field_label(field.key, words.label, None))
+                    p class="hint" id=(format!("{}-hint", field.key)) { (ctx.fill(words.hint, "")) }
+                    (field_error(field.key, error))
+                    @if field.secret {
+                        // Never pre-filled: a secret is not sent back to the browser, not even
+                        // after a failed attempt.
+                        input id=(field.key) name=(field.key) type="password" required value=""
+                            autocomplete="off" spellcheck="false" maxlength=(field.max_len)
+                            aria-describedby=(described_by(field.key, error.is_some()))
+                            aria-invalid=[error.map(|_| "true")];
+                    } @else {
+                        @let input = html! {
+                            input id=(field.key) name=(field.key) type="text" required
+                                value=(state.values.get(field.key).map_or("", String::as_str))
+                                spellcheck="false" autocapitalize="none" maxlength=(field.max_len)
+                                aria-describedby=(described_by(field.key, error.is_some()))
+                                aria-invalid=[error.map(|_| "true")];
+                        };
+                        @if let Some(suffix) = field.suffix {
+                            div class="suffixed" {
+                                (input)
+                                span aria-hidden="true" { (suffix) }
+                            }
+                        } @else {
+                            (input)
+                        }
+                    }
                 }
-                (field_label("api_key", t.api_key_label, None))
-                p class="hint" id="api_key-hint" { (t.api_key_hint) }
-                (field_error("api_key", state.api_key_error.as_deref()))
-                // Never pre-filled: the key is not sent back to the browser, not even after
-                // a failed attempt.
-                input id="api_key" name="api_key" type="password" required value=""
-                    autocomplete="off" spellcheck="false" maxlength="512"
-                    aria-describedby=(described_by("api_key", state.api_key_error.is_some()))
-                    aria-invalid=[state.api_key_error.as_ref().map(|_| "true")];
                 (field_label("source_name", t.source_label, Some(t.optional)))
                 p class="hint" id="source_name-hint" { (ctx.fill(t.source_hint, "")) }
                 (field_error("source_name", state.source_error.as_deref()))
@@ -142,11 +187,11 @@ pub fn form(ctx: &PageContext<'_>, state: &FormState) -> Markup {
                     aria-describedby=(described_by("source_name", state.source_error.is_some()))
                     aria-invalid=[state.source_error.as_ref().map(|_| "true")];
                 button id="connect-submit" type="submit" { (t.submit) }
-                p class="privacy" { (if ctx.secure { t.privacy } else { t.privacy_plain }) }
+                p class="privacy" { (ctx.fill(if ctx.secure { guide.privacy } else { guide.privacy_plain }, "")) }
             }
         }
     };
-    layout(ctx.lang, title, body)
+    layout(ctx.lang, Some(ctx.tool), &title, body)
 }
 
 fn field_label(id: &str, label: &str, optional: Option<&str>) -> Markup {
@@ -190,25 +235,27 @@ pub fn done(
     } else {
         t.done_connect
     };
+    let title = ctx.fill(t.done_title, host);
     let body = html! {
         div id="connect-done" data-token=(token) data-tool=(tool) data-origins=(origins.join(" ")) {
-            h1 { (t.done_title) }
+            h1 { (title) }
             p role="status" { (ctx.fill(text, host)) }
             p { (t.done_close) }
         }
     };
-    layout(ctx.lang, t.done_title, body)
+    layout(ctx.lang, Some(ctx.tool), &title, body)
 }
 
 /// A page that only says something: an invalid, expired, used or locked link, or an error.
-pub fn message(lang: Lang, title: &str, text: &str) -> Markup {
+/// `tool` is the link's tool, when there is a link.
+pub fn message(lang: Lang, tool: Option<&ToolDescriptor>, title: &str, text: &str) -> Markup {
     let body = html! {
         div id="connect-message" {
             h1 { (title) }
             p { (text) }
         }
     };
-    layout(lang, title, body)
+    layout(lang, tool, title, body)
 }
 
 pub const CSS: &str = r#":root { color-scheme: light; --ink: #1a1a1a; --muted: #4d4d4d; --accent: #006b2d; --error: #b00020; }

@@ -1176,6 +1176,40 @@ const FAKE: atsbridge_model::tool::ToolDescriptor = atsbridge_model::tool::ToolD
     missing_models: &[("ats_tags", "Tags")],
     write_actions: &[],
     unsupported_filters: &[],
+    connect: &FAKE_CONNECT,
+};
+
+/// One field, named nothing like Sage HR's, with its own guide.
+const FAKE_CONNECT: atsbridge_model::tool::ConnectGuide = atsbridge_model::tool::ConnectGuide {
+    fields: &[atsbridge_model::tool::CredentialField {
+        key: "fake_token",
+        secret: true,
+        max_len: 40,
+        suffix: None,
+        normalize: |s| s.starts_with("ft-").then(|| s.to_owned()),
+        account_host: None,
+    }],
+    texts: &[atsbridge_model::tool::GuideTexts {
+        lang: "en",
+        intro_connect: "{app} would like {org}'s Fake Tool.",
+        intro_relink: "Reconnect {org}.",
+        prerequisites: &["Be a fake admin."],
+        create_credentials: "Make a fake token",
+        steps: &["Open Fake Tool.", "Copy the token."],
+        steps_note: None,
+        find_account: None,
+        fields: &[atsbridge_model::tool::FieldTexts {
+            label: "Fake token",
+            hint: "It starts with ft-.",
+            err_missing: "Enter the fake token.",
+            err_format: "A fake token starts with ft-.",
+        }],
+        privacy: "Sent encrypted.",
+        privacy_plain: "Stored encrypted.",
+        err_other_account: "Another account.",
+        err_rejected: "Fake Tool refused the token.",
+        err_account_unknown: "No such fake account.",
+    }],
 };
 
 /// The server knows tools only through the registry it is given: the tools list, the logos
@@ -1236,6 +1270,42 @@ async fn tools_are_served_from_the_registry_the_server_is_given() {
     };
     let (status, body) = send(link(None)).await;
     assert_eq!(status, 200, "{body}");
+    // Its page asks for its own field, with its own guide and logo, and checks the field
+    // with its own rule.
+    let url = body["data"]["link"].as_str().unwrap().to_owned();
+    let page = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "Connect your Fake Tool account",
+        "would like Globex's Fake Tool.",
+        "Make a fake token",
+        "Copy the token.",
+        r#"name="fake_token" type="password""#,
+        r#"src="/assets/faketool-logo.svg" alt="Fake Tool""#,
+        "Candidates that this application sends to Fake Tool",
+    ] {
+        assert!(page.contains(expected), "{expected} missing in {page}");
+    }
+    for absent in ["Sage HR", "subdomain", "api_key"] {
+        assert!(!page.contains(absent), "{absent} in {page}");
+    }
+    let posted = app
+        .http
+        .post(&url)
+        .form(&[("fake_token", "nope"), ("subdomain", "acme")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 422);
+    let page = posted.text().await.unwrap();
+    assert!(page.contains("A fake token starts with ft-."), "{page}");
     let (status, body) = send(link(Some("sagehr"))).await;
     assert_eq!(status, 400, "{body}");
     assert!(
