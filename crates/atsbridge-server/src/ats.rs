@@ -1,7 +1,7 @@
 //! The ATS read endpoints under `/v1/ats`: jobs, candidates, applications and (Kombo's
 //! deprecated) application stages, each a filtered, cursor-paged list of full unified objects.
-//! Every other ATS model Kombo has answers `INTEGRATION.MODEL_NOT_AVAILABLE`: Sage HR has no
-//! such data.
+//! Every other ATS model Kombo has answers `INTEGRATION.MODEL_NOT_AVAILABLE`: no connector
+//! reads it (the tools' descriptors say which models each tool lacks).
 //!
 //! A request goes: API key and `X-Integration-Id` ([`Scoped`]) → the integration must be
 //! enabled and past its first sync → query parameters ([`crate::query`]) → one keyset page
@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/ats/application-stages", get(application_stages))
         // Static routes take precedence, so this catches every other model.
         .route("/ats/{model}", get(model_not_available))
-        // Attachments of existing records: Sage HR lists an applicant's files nowhere.
+        // Attachments of existing records: no connector reads or adds them.
         .route(
             "/ats/applications/{id}/attachments",
             get(attachments_not_available)
@@ -41,7 +41,7 @@ pub fn router() -> Router<AppState> {
             get(attachments_not_available)
                 .post(action_not_available("ats_add_candidate_attachment")),
         )
-        // Write actions Kombo has and Sage HR's API does not offer.
+        // Write actions Kombo has that no connector performs.
         .route(
             "/ats/applications/{id}/stage",
             put(action_not_available("ats_move_application_stage")),
@@ -73,7 +73,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// A handler for a Kombo write action Sage HR cannot perform: authenticated like every ATS
+/// A handler for a Kombo write action no connector performs: authenticated like every ATS
 /// call (a wrong key is told so first), then `INTEGRATION.ACTION_NOT_AVAILABLE` naming the
 /// action, as Kombo answers for a tool without it.
 fn action_not_available(

@@ -32,7 +32,7 @@ pub struct ListParams {
     pub cursor: Option<String>,
     pub page_size: u32,
     pub filter: Filter,
-    /// Drop filters on fields the tool does not have (for Sage HR: `job_codes`) instead of
+    /// Drop filters on fields the tool does not have (as its descriptor lists them) instead of
     /// letting them filter out every record (`crate::ats`).
     pub ignore_unsupported_filters: bool,
 }
@@ -292,7 +292,7 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
                 "status",
                 JobStatus::KNOWN,
             )?;
-            // An open enum: jobs carry Sage HR's own text where it maps to no Kombo value,
+            // An open enum: jobs carry the tool's own text where it maps to no Kombo value,
             // and a filter must be able to find every job the API returns.
             filter.employment_types = raw.list("employment_types")?;
             filter.visibilities = raw.enum_list("visibilities", Visibility::KNOWN)?;

@@ -298,7 +298,7 @@ async fn issue_link(
 }
 
 /// `POST /integrations/{integration_id}/relink`: a link that replaces the integration's
-/// credentials (its customer enters a new API key for the same Sage HR account).
+/// credentials (its customer enters new credentials for the same account).
 pub(super) async fn relink(
     State(state): State<AppState>,
     caller: Caller,

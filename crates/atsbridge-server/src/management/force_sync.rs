@@ -56,8 +56,8 @@ const RUN_START_WAIT: Duration = Duration::from_secs(2);
 pub(super) struct ForceSyncAnswer {
     already_queued: bool,
     sync_id: String,
-    /// Always `FULL`: the connector reads everything in every run (Sage HR has no change
-    /// feed).
+    /// Always `FULL`: connectors read everything in every run (the first one's API has no
+    /// change feed).
     #[serde(rename = "type")]
     kind: &'static str,
 }

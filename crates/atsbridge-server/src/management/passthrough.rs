@@ -240,7 +240,7 @@ pub(super) async fn passthrough(
         .await
         .map_err(|e| match e.kind {
             // Only our own checks of the request refuse input here (the connector builds the final
-            // URL and refuses one that leaves the account's API); Sage HR's own answers, 422s
+            // URL and refuses one that leaves the account's API); the tool's own answers, 422s
             // included, come back as a status.
             ConnectorErrorKind::InvalidInput(messages) => {
                 ApiError::new(ErrorCode::PlatformInputInvalid, messages.join("; "))
