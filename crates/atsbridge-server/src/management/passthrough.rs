@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use atsbridge_model::connector::{ConnectorErrorKind, PassthroughRequest};
 use atsbridge_model::integration::IntegrationStatus;
+use atsbridge_model::tool::ToolDescriptor;
 use atsbridge_model::{ErrorCode, Warning, WriteResponse};
 use atsbridge_store::Credentials;
 use axum::extract::{Path, State};
@@ -154,13 +155,18 @@ fn passthrough_request(
     })
 }
 
-/// The credential values that must never appear in an answer (everything but where the
-/// account lives).
-fn secrets(credentials: &Credentials) -> Vec<String> {
+/// The credential values that must never appear in an answer: all but the API's base URL
+/// and the fields the tool's connect form shows openly (where the account lives). A value
+/// the tool does not describe counts as secret.
+fn secrets(credentials: &Credentials, tool: Option<&ToolDescriptor>) -> Vec<String> {
+    let open = |key: &str| {
+        key == "base_url"
+            || tool.is_some_and(|t| t.connect.fields.iter().any(|f| f.key == key && !f.secret))
+    };
     credentials
         .0
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "subdomain" | "base_url"))
+        .filter(|(k, _)| !open(k))
         .filter_map(|(_, v)| v.as_str())
         .filter(|s| s.len() >= 6)
         .map(str::to_owned)
@@ -227,10 +233,8 @@ pub(super) async fn passthrough(
     let body = body.take()?;
     let mut warnings = Vec::new();
     let as_base64 = body.response_as_base64 == Some(true);
-    let label = state
-        .tools
-        .get(&integration.tool)
-        .map_or(integration.tool.as_str(), |t| t.label);
+    let tool = state.tools.get(&integration.tool);
+    let label = tool.map_or(integration.tool.as_str(), |t| t.label);
     let request = passthrough_request(body, label, &mut warnings)?;
     let credentials = state.store.credentials(&integration.id).await?;
     let connector = (state.connectors)(&integration, &credentials).map_err(connector_error)?;
@@ -248,7 +252,7 @@ pub(super) async fn passthrough(
             _ => connector_error(e),
         })?;
 
-    let secrets = secrets(&credentials);
+    let secrets = secrets(&credentials, tool);
     let mut url = response.url;
     scrub(&mut url, &secrets);
     let headers = response
@@ -341,9 +345,19 @@ mod tests {
             .0
             .insert("subdomain".into(), json!("acme-company"));
         credentials.0.insert("api_key".into(), json!("s3cr3t-key"));
-        let secrets = secrets(&credentials);
-        let mut v = json!({"a": ["token s3cr3t-key"], "b": "acme-company"});
+        credentials
+            .0
+            .insert("refresh".into(), json!("undescribed-secret"));
+        let secrets = secrets(
+            &credentials,
+            Some(&atsbridge_sagehr::descriptor::DESCRIPTOR),
+        );
+        let mut v =
+            json!({"a": ["token s3cr3t-key"], "b": "acme-company", "c": "undescribed-secret"});
         scrub_value(&mut v, &secrets);
-        assert_eq!(v, json!({"a": ["token [redacted]"], "b": "acme-company"}));
+        assert_eq!(
+            v,
+            json!({"a": ["token [redacted]"], "b": "acme-company", "c": "[redacted]"})
+        );
     }
 }
