@@ -239,8 +239,25 @@ impl Engine {
     /// notice a disabled integration at their next lease renewal, and a deleted one at their
     /// next write, which fails.
     pub async fn stop(&self, integration_id: &str) {
-        let slots: Vec<(CancellationToken, tokio::sync::watch::Receiver<()>)> = self
-            .active
+        let slots = self.slots(integration_id);
+        for (cancel, _) in &slots {
+            cancel.cancel();
+        }
+        Self::ended(slots).await;
+    }
+
+    /// Waits, without cancelling anything, until every run of `integration_id` this engine
+    /// had started or spawned (`spawn_run`, e.g. by a force-sync or a completed connection)
+    /// when it was called has ended. What a caller awaits instead of polling the run log.
+    pub async fn settled(&self, integration_id: &str) {
+        Self::ended(self.slots(integration_id)).await;
+    }
+
+    fn slots(
+        &self,
+        integration_id: &str,
+    ) -> Vec<(CancellationToken, tokio::sync::watch::Receiver<()>)> {
+        self.active
             .lock()
             .get(integration_id)
             .map(|slots| {
@@ -249,10 +266,10 @@ impl Engine {
                     .map(|s| (s.cancel.clone(), s.ended.clone()))
                     .collect()
             })
-            .unwrap_or_default();
-        for (cancel, _) in &slots {
-            cancel.cancel();
-        }
+            .unwrap_or_default()
+    }
+
+    async fn ended(slots: Vec<(CancellationToken, tokio::sync::watch::Receiver<()>)>) {
         for (_, mut ended) in slots {
             // Err once the attempt's sender is dropped: it has ended.
             while ended.changed().await.is_ok() {}
@@ -307,7 +324,11 @@ impl Engine {
     ) -> JoinHandle<Result<Outcome, StoreError>> {
         let engine = self.clone();
         let cancel = self.stopping.child_token();
+        // Registered now, not when the task first runs: `stop` and `settled` called right
+        // after this returns must find the run.
+        let registered = self.active.register(&integration_id, cancel.clone());
         self.tasks.spawn(async move {
+            let _registered = registered;
             engine
                 .claim_and_run(&integration_id, requested_kind, None, run_id, &cancel)
                 .await

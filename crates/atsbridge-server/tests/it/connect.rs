@@ -2,8 +2,6 @@
 //! single use, expiry, cross-site posts, escaping, relink. The browser version of the happy
 //! path is `connect_browser.rs`.
 
-use std::time::Duration;
-
 use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
 use atsbridge_model::{ErrorCode, Timestamp};
 use atsbridge_store::{LinkPurpose, NewConnectLink};
@@ -313,23 +311,11 @@ async fn a_customer_connects_through_the_page() {
     assert_eq!(credentials.get("subdomain"), Some("acme"));
     assert_eq!(events(&app, "integration-created").await.len(), 1);
 
-    // The first sync runs by itself; then the jobs are there and setup is COMPLETED.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let jobs = loop {
-        let (status, body) = jobs_of(&app, &id).await;
-        if status == 200 {
-            break body;
-        }
-        assert_eq!(
-            body["error"]["code"], "INTEGRATION.SETUP_SYNC_PENDING",
-            "{body}"
-        );
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the first sync did not finish"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    // The first sync runs by itself (awaited through the engine that owns it); then the jobs
+    // are there and setup is COMPLETED.
+    app.engine.settled(&id).await;
+    let (status, jobs) = jobs_of(&app, &id).await;
+    assert_eq!(status, 200, "{jobs}");
     assert_eq!(jobs["data"]["results"].as_array().unwrap().len(), job_count);
     assert_eq!(
         app.store
@@ -614,21 +600,13 @@ async fn relink_replaces_rejected_credentials_and_resumes_syncing() {
     // Syncing resumes: force-sync is accepted again and a run succeeds.
     let (status, answer) = send(app.request(Method::POST, "/v1/force-sync")).await;
     assert_eq!(status, 200, "{answer}");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let runs = app.store.runs(INTEGRATION, 1).await.unwrap();
-        if runs
-            .first()
-            .is_some_and(|r| r.state.as_str() == "SUCCEEDED")
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no successful run: {runs:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.engine.settled(INTEGRATION).await;
+    let runs = app.store.runs(INTEGRATION, 1).await.unwrap();
+    assert!(
+        runs.first()
+            .is_some_and(|r| r.state.as_str() == "SUCCEEDED"),
+        "no successful run: {runs:?}"
+    );
 
     // Relinking another environment's integration is not possible.
     let (_, other_key) = app

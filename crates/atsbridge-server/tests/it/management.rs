@@ -1,8 +1,6 @@
 //! Management endpoints (API key check, integrations, force sync, passthrough) and the
 //! middleware around every route (rate limits, request ids, gzip, body limit, panics).
 
-use std::time::Duration;
-
 use atsbridge_model::integration::IntegrationStatus;
 use atsbridge_model::{ErrorCode, Timestamp};
 use atsbridge_server::{limits, AppState, ServerConfig};
@@ -70,17 +68,18 @@ async fn add_foreign(app: &TestApp) {
     .await;
 }
 
-/// Polls the run log until the run `id` has ended (bounded: about 10 s).
+/// The run `id` once the engine's background runs of the integration have ended (awaited,
+/// not polled).
 async fn wait_for_run_end(app: &TestApp, id: &str) -> atsbridge_store::RunRow {
-    for _ in 0..500 {
-        if let Some(run) = app.store.run(id).await.unwrap() {
-            if run.state != RunState::Running {
-                return run;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("run {id} did not end");
+    app.engine.settled(INTEGRATION).await;
+    let run = app
+        .store
+        .run(id)
+        .await
+        .unwrap()
+        .expect("the run is recorded");
+    assert_ne!(run.state, RunState::Running, "{run:?}");
+    run
 }
 
 /// The integration's `status` as `GET /integrations/{id}` reports it.

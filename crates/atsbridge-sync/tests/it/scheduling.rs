@@ -162,3 +162,30 @@ async fn a_background_run_started_under_a_chosen_id_is_recorded_under_it() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn settled_waits_for_a_background_run_spawned_just_before() {
+    each_backend(2, 1, |env| async move {
+        let env = &env;
+        let id = atsbridge_sync::new_run_id();
+        // Not awaited: what a server handler does with the run it starts.
+        let handle = env.engine.spawn_run_as(
+            INTEGRATION.into(),
+            atsbridge_model::integration::SyncKind::Full,
+            id.clone(),
+        );
+        env.engine.settled(INTEGRATION).await;
+        assert!(
+            handle.is_finished(),
+            "settled returned before the run ended"
+        );
+        assert_eq!(
+            env.store.run(&id).await.unwrap().unwrap().state,
+            RunState::Succeeded
+        );
+        // Nothing in progress: it returns at once.
+        env.engine.settled(INTEGRATION).await;
+        env.engine.settled("sagehr:nothing-runs-here").await;
+    })
+    .await;
+}
