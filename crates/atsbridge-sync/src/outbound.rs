@@ -207,6 +207,49 @@ impl Outbound {
             .await
     }
 
+    /// The rules that need no lookup (scheme, host, credentials, `localhost` names): what a
+    /// URL must pass to be stored for later calls whose lookups happen then.
+    pub fn check_unresolved(&self, raw: &str) -> Result<Url, OutboundError> {
+        let url = Url::parse(raw).map_err(|why| OutboundError::NotUrl {
+            raw: raw.to_owned(),
+            why,
+        })?;
+        self.check_name(&url)?;
+        Ok(url)
+    }
+
+    fn check_name(&self, url: &Url) -> Result<(), OutboundError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(OutboundError::NotHttp {
+                url: shown(url.as_str()),
+            });
+        }
+        let Some(host) = url.host() else {
+            return Err(OutboundError::NoHost {
+                url: shown(url.as_str()),
+            });
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            // reqwest would send them as Basic auth to whatever host this is.
+            return Err(OutboundError::Credentials {
+                url: shown(url.as_str()),
+            });
+        }
+        if !self.allow_private {
+            if let Host::Domain(d) = host {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                // Resolvers answer these from /etc/hosts or not at all; refused by name so the
+                // answer does not depend on the machine (RFC 6761).
+                if d == "localhost" || d.ends_with(".localhost") {
+                    return Err(OutboundError::NotPublic {
+                        url: url.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Sends `request`, following redirects as `redirects` says, all within `deadline`.
     pub async fn send(
         &self,
@@ -282,35 +325,15 @@ impl Outbound {
 
     /// `url` checked and resolved, within `left`.
     async fn target(&self, url: Url, left: Duration) -> Result<Target, OutboundError> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(OutboundError::NotHttp {
-                url: shown(url.as_str()),
-            });
-        }
+        self.check_name(&url)?;
         let Some(host) = url.host() else {
             return Err(OutboundError::NoHost {
                 url: shown(url.as_str()),
             });
         };
-        if !url.username().is_empty() || url.password().is_some() {
-            // reqwest would send them as Basic auth to whatever host this is.
-            return Err(OutboundError::Credentials {
-                url: shown(url.as_str()),
-            });
-        }
         let not_public = || OutboundError::NotPublic {
             url: url.to_string(),
         };
-        if !self.allow_private {
-            if let Host::Domain(d) = host {
-                let d = d.trim_end_matches('.').to_ascii_lowercase();
-                // Resolvers answer these from /etc/hosts or not at all; refused by name so the
-                // answer does not depend on the machine (RFC 6761).
-                if d == "localhost" || d.ends_with(".localhost") {
-                    return Err(not_public());
-                }
-            }
-        }
         let port = url.port_or_known_default().unwrap_or(80);
         let addrs: Vec<SocketAddr> = match host {
             Host::Ipv4(ip) => vec![SocketAddr::new(ip.into(), port)],

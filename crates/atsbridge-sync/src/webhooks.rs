@@ -301,25 +301,29 @@ impl Deliverer {
 
 /// Checks a webhook URL when it is subscribed, by the rules every delivery is sent by
 /// (`Outbound`): http(s), with a host, no credentials, and unless `allow_private`, not a
-/// loopback, private or otherwise internal address (names are resolved; they are checked
-/// again at every delivery).
+/// loopback, private or otherwise internal address. Names are resolved here only when that
+/// matters, unless `allow_private` (a receiver on one's own network need not be up yet);
+/// every delivery resolves and checks them again.
 pub async fn validate_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {
-    let target = Outbound::new(allow_private)
-        .check(raw.trim(), VALIDATE_TIMEOUT)
-        .await
-        .map_err(|e| match e {
-            OutboundError::NotHttp { .. } => format!("`{raw}` is not an http(s) URL"),
-            OutboundError::NoHost { .. } => format!("`{raw}` has no host"),
-            OutboundError::Credentials { .. } => {
-                "credentials in webhook URLs are not supported".to_owned()
-            }
-            OutboundError::NotPublic { .. } => format!(
-                "`{raw}` is {NOT_PUBLIC}; private webhook URLs are not allowed on this server"
-            ),
-            OutboundError::Timeout => format!("resolving the host of `{raw}` timed out"),
-            other => other.to_string(),
-        })?;
-    Ok(target.url().clone())
+    let outbound = Outbound::new(allow_private);
+    let checked = if allow_private {
+        outbound.check_unresolved(raw.trim())
+    } else {
+        let target = outbound.check(raw.trim(), VALIDATE_TIMEOUT).await;
+        target.map(|t| t.url().clone())
+    };
+    checked.map_err(|e| match e {
+        OutboundError::NotHttp { .. } => format!("`{raw}` is not an http(s) URL"),
+        OutboundError::NoHost { .. } => format!("`{raw}` has no host"),
+        OutboundError::Credentials { .. } => {
+            "credentials in webhook URLs are not supported".to_owned()
+        }
+        OutboundError::NotPublic { .. } => {
+            format!("`{raw}` is {NOT_PUBLIC}; private webhook URLs are not allowed on this server")
+        }
+        OutboundError::Timeout => format!("resolving the host of `{raw}` timed out"),
+        other => other.to_string(),
+    })
 }
 
 /// The limit for resolving a URL's host when it is subscribed.
@@ -556,6 +560,13 @@ mod tests {
         assert!(validate_url("https://93.184.215.14/hook", false)
             .await
             .is_ok());
+        // Resolved at subscription only where the answer decides anything.
+        assert!(validate_url("http://receiver.invalid/hook", true)
+            .await
+            .is_ok());
+        assert!(validate_url("http://receiver.invalid/hook", false)
+            .await
+            .is_err());
         assert_eq!(
             validate_url("https://user:pw@93.184.215.14/hook", true).await,
             Err("credentials in webhook URLs are not supported".to_owned())
