@@ -191,10 +191,6 @@ impl Outbound {
         }
     }
 
-    pub fn allow_private(&self) -> bool {
-        self.allow_private
-    }
-
     /// Checks `raw` as `send` would before connecting (scheme, host, credentials, the name,
     /// every resolved address), within `deadline`.
     pub async fn check(&self, raw: &str, deadline: Duration) -> Result<Target, OutboundError> {
@@ -275,18 +271,15 @@ impl Outbound {
             let response = call(&target, &method, &headers, body.as_deref(), left()).await?;
             let status = response.status();
             let followable = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
-            let Redirects::Follow(max) = redirects else {
-                return Ok(OutboundResponse {
-                    inner: response,
-                    url: target.url,
-                });
+            let max = match redirects {
+                Redirects::Follow(max) if followable => max,
+                _ => {
+                    return Ok(OutboundResponse {
+                        inner: response,
+                        url: target.url,
+                    })
+                }
             };
-            if !followable {
-                return Ok(OutboundResponse {
-                    inner: response,
-                    url: target.url,
-                });
-            }
             if followed == max {
                 return Err(OutboundError::TooManyRedirects {
                     url: shown(&raw),
