@@ -61,26 +61,7 @@ async fn download(
     raw: &str,
     cap: usize,
 ) -> Result<(Vec<u8>, Option<String>), String> {
-    let failed = |e: OutboundError| {
-        match e {
-        OutboundError::NotHttp { url } => {
-            format!("`{url}` is not an http(s) URL; only http and https are downloaded")
-        }
-        OutboundError::NotPublic { .. } => format!(
-            "{e}; atsbridge downloads attachments only from public addresses, never from internal addresses"
-        ),
-        OutboundError::Credentials { url } => format!(
-            "`{url}` carries credentials; credentials in URLs are not supported, atsbridge sends none when downloading attachments"
-        ),
-        OutboundError::TooLarge { url, cap } => {
-            format!("`{url}` is larger than the {cap} bytes left of the 10 MiB attachments limit")
-        }
-        OutboundError::Timeout => format!("`{raw}` could not be downloaded: the download timed out"),
-        OutboundError::Connect => format!("`{raw}` could not be downloaded: the connection failed"),
-        OutboundError::Request(e) => format!("`{raw}` could not be downloaded: {e}"),
-        other => other.to_string(),
-    }
-    };
+    let failed = |e| message(raw, e);
     let outbound = Outbound::new(config.allow_private_attachment_urls);
     let response = outbound
         .send(
@@ -107,4 +88,25 @@ async fn download(
         .filter(|v| is_content_type(v));
     let data = response.bytes_capped(cap).await.map_err(failed)?;
     Ok((data, content_type))
+}
+
+/// What the client is told when `raw` could not be downloaded.
+fn message(raw: &str, e: OutboundError) -> String {
+    let failed = |why: &dyn std::fmt::Display| format!("`{raw}` could not be downloaded: {why}");
+    match e {
+        OutboundError::NotHttp { url } => {
+            format!("`{url}` is not an http(s) URL; only http and https are downloaded")
+        }
+        OutboundError::NotPublic { .. } => format!(
+            "{e}; atsbridge downloads attachments only from public addresses, \
+             never from internal addresses"
+        ),
+        OutboundError::TooLarge { url, cap } => {
+            format!("`{url}` is larger than the {cap} bytes left of the 10 MiB attachments limit")
+        }
+        OutboundError::Timeout => failed(&"the download timed out"),
+        OutboundError::Connect => failed(&"the connection failed"),
+        OutboundError::Request(e) => failed(&e),
+        other => other.to_string(),
+    }
 }
