@@ -7,10 +7,12 @@
 //! Must not import: the server, the CLI or a concrete connector; it sees connectors only
 //! through the trait in `atsbridge-model` (built by a factory the caller supplies) and
 //! storage only through `atsbridge-store`. Also delivers the outbox's events as signed
-//! webhooks (`webhooks`).
+//! webhooks (`webhooks`), and owns the one guarded client for URLs someone else chose
+//! (`outbound`: webhook URLs here, attachment downloads in the server).
 #![forbid(unsafe_code)]
 
 mod engine;
+pub mod outbound;
 mod scheduler;
 mod sink;
 pub mod webhooks;

@@ -8,7 +8,6 @@
 //! database never send one delivery at the same time.
 
 use std::collections::BTreeSet;
-use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use atsbridge_model::event::{event_id, Event, EventIdOf};
@@ -18,9 +17,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use rand::Rng as _;
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use tokio_util::sync::CancellationToken;
+
+use crate::outbound::{Outbound, OutboundError, OutboundRequest, Redirects, NOT_PUBLIC};
 
 /// The signature header: base64url (no padding) of HMAC-SHA256(secret, raw body).
 pub const SIGNATURE_HEADER: &str = "X-Kombo-Signature";
@@ -111,7 +113,7 @@ pub fn with_nesting<'a>(changed: impl IntoIterator<Item = &'a str>) -> BTreeSet<
 pub struct DelivererConfig {
     /// Who this process is, in delivery leases.
     pub worker_id: String,
-    /// Limit for one POST.
+    /// The deadline for one POST: resolving, connecting and the answer.
     pub timeout: Duration,
     /// Wait after the first failed attempt; doubled after each further one, up to
     /// `backoff_max`.
@@ -157,6 +159,7 @@ impl DelivererConfig {
 pub struct Deliverer {
     store: Store,
     config: DelivererConfig,
+    outbound: Outbound,
 }
 
 fn plus(t: Timestamp, d: Duration) -> Timestamp {
@@ -165,7 +168,12 @@ fn plus(t: Timestamp, d: Duration) -> Timestamp {
 
 impl Deliverer {
     pub fn new(store: Store, config: DelivererConfig) -> Self {
-        Deliverer { store, config }
+        let outbound = Outbound::new(config.allow_private_urls);
+        Deliverer {
+            store,
+            config,
+            outbound,
+        }
     }
 
     pub fn config(&self) -> &DelivererConfig {
@@ -213,7 +221,14 @@ impl Deliverer {
         let result = match event {
             Ok(Some(event)) => {
                 let body = event.envelope().to_string();
-                self.post(&claimed.url, &claimed.secret, body).await
+                post(
+                    &self.outbound,
+                    self.config.timeout,
+                    &claimed.url,
+                    &claimed.secret,
+                    body,
+                )
+                .await
             }
             Ok(None) => Err((
                 None,
@@ -264,61 +279,6 @@ impl Deliverer {
         Ok(())
     }
 
-    /// POSTs `body`; `Ok(status)` for a 2xx answer, else the status (if any) and why.
-    async fn post(
-        &self,
-        raw: &str,
-        secret: &str,
-        body: String,
-    ) -> Result<u16, (Option<u16>, String)> {
-        let url = url::Url::parse(raw).map_err(|e| (None, format!("bad URL: {e}")))?;
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(self.config.timeout)
-            .connect_timeout(self.config.timeout);
-        if !self.config.allow_private_urls {
-            // Resolved here and pinned, so the address checked is the address called.
-            let addrs = resolve(&url, self.config.timeout)
-                .await
-                .map_err(|e| (None, e))?;
-            if addrs.iter().any(|a| is_internal(a.ip())) {
-                return Err((
-                    None,
-                    format!("the URL's host is {NOT_PUBLIC}; private webhook URLs are not allowed"),
-                ));
-            }
-            if let Some(url::Host::Domain(d)) = url.host() {
-                builder = builder.resolve_to_addrs(d, &addrs);
-            }
-        }
-        let client = builder.build().map_err(|e| (None, e.to_string()))?;
-        let signature = sign(secret, body.as_bytes());
-        let response = client
-            .post(url)
-            .header("content-type", "application/json")
-            .header(SIGNATURE_HEADER, signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| {
-                let why = if e.is_timeout() {
-                    "timed out".to_owned()
-                } else if e.is_connect() {
-                    "could not connect".to_owned()
-                } else {
-                    format!("request failed: {e}")
-                };
-                (None, why)
-            })?;
-        let status = response.status().as_u16();
-        if response.status().is_success() {
-            Ok(status)
-        } else {
-            Err((Some(status), format!("answered HTTP {status}")))
-        }
-    }
-
     /// Delivers until `shutdown` is cancelled.
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
@@ -339,130 +299,82 @@ impl Deliverer {
     }
 }
 
-async fn resolve(url: &url::Url, limit: Duration) -> Result<Vec<SocketAddr>, String> {
-    let port = url
-        .port_or_known_default()
-        .ok_or_else(|| format!("`{url}` has no port"))?;
-    let addrs: Vec<SocketAddr> = match url.host() {
-        Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
-        Some(url::Host::Domain(d)) => {
-            tokio::time::timeout(limit, tokio::net::lookup_host((d, port)))
-                .await
-                .map_err(|_| format!("resolving `{d}` timed out"))?
-                .map_err(|e| format!("`{d}` could not be resolved: {e}"))?
-                .collect()
-        }
-        None => return Err(format!("`{url}` has no host")),
-    };
-    if addrs.is_empty() {
-        return Err(format!("`{url}` resolves to no address"));
-    }
-    Ok(addrs)
-}
-
-/// Checks a webhook URL when it is subscribed: http(s), with a host, and unless
-/// `allow_private`, not a loopback, private or otherwise internal address (names are
-/// resolved; they are checked again at every delivery).
+/// Checks a webhook URL when it is subscribed, by the rules every delivery is sent by
+/// (`Outbound`): http(s), with a host, no credentials, and unless `allow_private`, not a
+/// loopback, private or otherwise internal address. Names are resolved here only when that
+/// matters, unless `allow_private` (a receiver on one's own network need not be up yet);
+/// every delivery resolves and checks them again.
 pub async fn validate_url(raw: &str, allow_private: bool) -> Result<url::Url, String> {
-    let url = url::Url::parse(raw.trim()).map_err(|e| format!("`{raw}` is not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("`{raw}` is not an http(s) URL"));
-    }
-    if url.host().is_none() {
-        return Err(format!("`{raw}` has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("credentials in webhook URLs are not supported".into());
-    }
-    if !allow_private {
-        let refused = || {
+    let outbound = Outbound::new(allow_private);
+    let checked = if allow_private {
+        outbound.check_unresolved(raw.trim())
+    } else {
+        let target = outbound.check(raw.trim(), VALIDATE_TIMEOUT).await;
+        target.map(|t| t.url().clone())
+    };
+    checked.map_err(|e| match e {
+        OutboundError::NotHttp { .. } => format!("`{raw}` is not an http(s) URL"),
+        OutboundError::NoHost { .. } => format!("`{raw}` has no host"),
+        OutboundError::Credentials { .. } => {
+            "credentials in webhook URLs are not supported".to_owned()
+        }
+        OutboundError::NotPublic { .. } => {
             format!("`{raw}` is {NOT_PUBLIC}; private webhook URLs are not allowed on this server")
-        };
-        if matches!(url.host(), Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"))
-        {
-            return Err(refused());
         }
-        let addrs = resolve(&url, Duration::from_secs(5)).await?;
-        if addrs.iter().any(|a| is_internal(a.ip())) {
-            return Err(refused());
-        }
-    }
-    Ok(url)
+        OutboundError::Timeout => format!("resolving the host of `{raw}` timed out"),
+        other => other.to_string(),
+    })
 }
 
-/// What a refused address is called in messages. Never the address itself: a client
-/// must not learn what an internal name resolves to.
-pub const NOT_PUBLIC: &str = "not a public address";
+/// The limit for resolving a URL's host when it is subscribed.
+const VALIDATE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Whether `ip` is an address a server should not be made to call on a client's behalf:
-/// loopback, private, link-local, carrier-grade NAT, unspecified, multicast, broadcast,
-/// reserved and documentation ranges, IPv6 unique-local and site-local, NAT64 local-use
-/// prefixes, and IPv4 addresses embedded in IPv6 (mapped, translated, IPv4-compatible,
-/// NAT64, 6to4, Teredo) that are any of these.
-pub fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_internal_v4(v4),
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            let v4_at = |hi: u16, lo: u16| {
-                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
-            };
-            let embedded = match s {
-                // ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (translated, RFC 2765)
-                [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] => {
-                    vec![v4_at(hi, lo)]
+/// POSTs `body` to `raw` through `outbound` within `timeout`; `Ok(status)` for a 2xx answer,
+/// else the status (if any) and why. A redirect is not followed: the receiver did not take
+/// the delivery, so it is retried like any other non-2xx answer.
+async fn post(
+    outbound: &Outbound,
+    timeout: Duration,
+    raw: &str,
+    secret: &str,
+    body: String,
+) -> Result<u16, (Option<u16>, String)> {
+    let signature = HeaderValue::from_str(&sign(secret, body.as_bytes()))
+        .expect("base64url is a valid header value");
+    let request = OutboundRequest::post(raw, body.into_bytes())
+        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+        .header(
+            HeaderName::from_bytes(SIGNATURE_HEADER.as_bytes()).expect("a valid header name"),
+            signature,
+        );
+    let response = outbound
+        .send(request, timeout, Redirects::Return)
+        .await
+        .map_err(|e| {
+            let why = match e {
+                OutboundError::NotUrl { why, .. } => format!("bad URL: {why}"),
+                OutboundError::NotPublic { .. } => {
+                    format!("the URL's host is {NOT_PUBLIC}; private webhook URLs are not allowed")
                 }
-                // 64:ff9b::a.b.c.d, the well-known NAT64 prefix (RFC 6052)
-                [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => vec![v4_at(hi, lo)],
-                // 2002:aabb:ccdd::/48, 6to4 (RFC 3056): the relay calls a.b.c.d
-                [0x2002, hi, lo, ..] => vec![v4_at(hi, lo)],
-                // 2001:0::/32, Teredo (RFC 4380): the server's address, then the client's
-                // with its bits inverted
-                [0x2001, 0, server_hi, server_lo, _, _, client_hi, client_lo] => {
-                    vec![v4_at(server_hi, server_lo), v4_at(!client_hi, !client_lo)]
-                }
-                _ => Vec::new(),
+                other => other.to_string(),
             };
-            if embedded.into_iter().any(is_internal_v4) {
-                return true;
-            }
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] & 0xffc0) == 0xfec0
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
-                // 64:ff9b:1::/48, NAT64 for local use (RFC 8215): where the IPv4 address sits
-                // depends on the operator's prefix length, so none of it is trusted.
-                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
-                // IPv4-compatible (deprecated) ::a.b.c.d
-                || (s[0..6] == [0, 0, 0, 0, 0, 0])
-        }
+            (None, why)
+        })?;
+    let status = response.status().as_u16();
+    if response.status().is_success() {
+        Ok(status)
+    } else {
+        Err((Some(status), format!("answered HTTP {status}")))
     }
-}
-
-fn is_internal_v4(v4: std::net::Ipv4Addr) -> bool {
-    let o = v4.octets();
-    v4.is_loopback()
-        || v4.is_private()
-        || v4.is_link_local()
-        || v4.is_unspecified()
-        || v4.is_broadcast()
-        || v4.is_multicast()
-        || v4.is_documentation()
-        || o[0] == 0
-        || (o[0] == 100 && (o[1] & 0xc0) == 64)
-        || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-        || (o[0] == 198 && (o[1] & 0xfe) == 18)
-        || o[0] >= 240
 }
 
 #[cfg(test)]
 mod tests {
     use atsbridge_model::event::{IntegrationDeleted, SyncFinished, SyncState};
     use atsbridge_model::integration::{Category, EndUser};
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::TcpListener;
 
     use super::*;
 
@@ -648,78 +560,90 @@ mod tests {
         assert!(validate_url("https://93.184.215.14/hook", false)
             .await
             .is_ok());
+        // Resolved at subscription only where the answer decides anything.
+        assert!(validate_url("http://receiver.invalid/hook", true)
+            .await
+            .is_ok());
+        assert!(validate_url("http://receiver.invalid/hook", false)
+            .await
+            .is_err());
+        assert_eq!(
+            validate_url("https://user:pw@93.184.215.14/hook", true).await,
+            Err("credentials in webhook URLs are not supported".to_owned())
+        );
     }
 
-    fn internal(ip: &str) -> bool {
-        is_internal(ip.parse().unwrap())
+    /// A receiver on 127.0.0.1 that answers every request with `answer`; returns its URL
+    /// and the requests it read (head and body).
+    async fn receiver(answer: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Head and the small JSON body: until the body's length is in.
+                loop {
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    request.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    let complete = text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
+                        head.lines()
+                            .find_map(|l| l.strip_prefix("content-length: "))
+                            .and_then(|n| n.trim().parse::<usize>().ok())
+                            .is_some_and(|n| body.len() >= n)
+                    });
+                    if n == 0 || complete {
+                        log.lock().unwrap().push(text);
+                        break;
+                    }
+                }
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        (url, seen)
     }
 
-    #[test]
-    fn ipv4_in_6to4_is_checked() {
-        // 2002:AABB:CCDD::/48 relays to AA.BB.CC.DD.
-        for ip in [
-            "2002:7f00:1::1",     // 127.0.0.1
-            "2002:a00:1::",       // 10.0.0.1
-            "2002:c0a8:101:1::1", // 192.168.1.1
-            "2002:a9fe:a9fe::1",  // 169.254.169.254
-            "2002:6440:1::1",     // 100.64.0.1
-            "2002::1",            // 0.0.0.0
-        ] {
-            assert!(internal(ip), "{ip}");
-        }
-        assert!(!internal("2002:808:808::1"), "8.8.8.8");
-    }
+    #[tokio::test]
+    async fn a_redirecting_receiver_has_not_taken_the_delivery() {
+        let (url, seen) = receiver(
+            "HTTP/1.1 302 Found\r\nlocation: /elsewhere\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        let outbound = Outbound::new(true);
+        let timeout = Duration::from_secs(10);
+        let result = post(&outbound, timeout, &url, "s3cret", "{}".into()).await;
+        assert_eq!(result, Err((Some(302), "answered HTTP 302".to_owned())));
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1, "not followed: {seen:?}");
+        assert!(seen[0].starts_with("POST /hook "), "{seen:?}");
+        let signature = format!("x-kombo-signature: {}", sign("s3cret", b"{}"));
+        assert!(seen[0].contains(&signature), "{seen:?}");
+        assert!(
+            seen[0].contains("content-type: application/json"),
+            "{seen:?}"
+        );
 
-    #[test]
-    fn ipv4_in_teredo_is_checked() {
-        // 2001:0:SERVER:FLAGS:PORT:~CLIENT, the client's address inverted.
-        let teredo = |server: [u8; 4], client: [u8; 4]| {
-            let inv = client.map(|b| !b);
-            format!(
-                "2001:0:{:x}:{:x}:0:0:{:x}:{:x}",
-                u16::from_be_bytes([server[0], server[1]]),
-                u16::from_be_bytes([server[2], server[3]]),
-                u16::from_be_bytes([inv[0], inv[1]]),
-                u16::from_be_bytes([inv[2], inv[3]]),
-            )
-        };
-        let public = [8, 8, 8, 8];
-        for private in [
-            [127, 0, 0, 1],
-            [10, 1, 2, 3],
-            [169, 254, 169, 254],
-            [192, 168, 0, 1],
-        ] {
-            assert!(internal(&teredo(public, private)), "client {private:?}");
-            assert!(internal(&teredo(private, public)), "server {private:?}");
-        }
-        assert!(!internal(&teredo(public, [1, 1, 1, 1])));
-        // RFC 4380's example: server 65.54.227.120, client 192.0.2.45 (documentation).
-        assert!(internal("2001:0:4136:e378:8000:63bf:3fff:fdd2"));
-    }
-
-    #[test]
-    fn nat64_prefixes_are_checked() {
-        // The well-known prefix embeds the IPv4 address in the last 32 bits.
-        assert!(internal("64:ff9b::7f00:1"));
-        assert!(internal("64:ff9b::a9fe:a9fe"));
-        assert!(!internal("64:ff9b::808:808"));
-        // The local-use prefix is the operator's: none of it is public.
-        assert!(internal("64:ff9b:1::808:808"));
-        assert!(internal("64:ff9b:1:ffff::1"));
-        assert!(!internal("64:ff9b:2::808:808"));
-    }
-
-    #[test]
-    fn ipv4_mapped_and_translated_are_checked() {
-        assert!(internal("::ffff:127.0.0.1"));
-        assert!(internal("::ffff:10.0.0.1"));
-        assert!(!internal("::ffff:8.8.8.8"));
-        assert!(internal("::ffff:0:127.0.0.1"));
-        assert!(internal("::ffff:0:192.168.1.1"));
-        assert!(!internal("::ffff:0:8.8.8.8"));
-        assert!(internal("::127.0.0.1"));
-        assert!(!internal("2606:4700:4700::1111"));
+        let (url, _) = receiver("HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n").await;
+        assert_eq!(
+            post(&outbound, timeout, &url, "s", "{}".into()).await,
+            Ok(204)
+        );
+        // Refused before anything is sent where private URLs are not allowed.
+        let (url, seen) = receiver("HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n").await;
+        let result = post(&Outbound::new(false), timeout, &url, "s", "{}".into()).await;
+        assert_eq!(
+            result,
+            Err((
+                None,
+                "the URL's host is not a public address; private webhook URLs are not allowed"
+                    .to_owned()
+            ))
+        );
+        assert!(seen.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

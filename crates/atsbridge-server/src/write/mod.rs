@@ -28,7 +28,6 @@ use axum::routing::post;
 use axum::Router;
 
 pub use self::cap::{InFlight, Permit};
-pub use self::download::is_internal;
 pub use self::idempotency::IDEMPOTENCY_TTL;
 use self::plan::WriteBody;
 use crate::auth::Scoped;

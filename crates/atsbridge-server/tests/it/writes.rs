@@ -585,6 +585,21 @@ async fn data_urls_are_downloaded_within_the_guard() {
         assert_eq!(status, 400, "{answer}");
         assert!(message(&answer).contains(expect), "{answer}");
     }
+    // Credentials in the URL are refused rather than sent as Basic auth, and not echoed.
+    let with_credentials = files.replace("http://", "http://user:hunter2@") + "/cv.pdf";
+    let (status, answer, _) = post(
+        &app,
+        &path,
+        &json!({"candidate": candidate("c@example.com"),
+        "attachments": [{"name": "x", "type": "CV", "data_url": with_credentials}]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        message(&answer).contains("credentials in URLs are not supported"),
+        "{answer}"
+    );
+    assert!(!message(&answer).contains("hunter2"), "{answer}");
 }
 
 #[tokio::test]
