@@ -550,6 +550,31 @@ async fn upstream_errors_map_to_kombo_codes() {
 }
 
 #[tokio::test]
+async fn only_the_files_the_tool_takes_are_fetched() {
+    let app = spawn_app(Options::default()).await;
+    let job = open_jobs(&app).await.remove(0);
+    let path = format!("/v1/ats/jobs/{}/applications", job["id"].as_str().unwrap());
+    // The first attachment points at an internal address, which the guard refuses; the tool
+    // takes only the CV, so the other is never downloaded and cannot fail the request.
+    let body = json!({"candidate": candidate("f@example.com"), "attachments": [
+        {"name": "other.pdf", "type": "OTHER", "data_url": "http://127.0.0.1:9/other.pdf"},
+        {"name": "cv.txt", "type": "CV", "content_type": "text/plain", "data": b64(b"cv")}
+    ]});
+    let (status, answer, _) = post(&app, &path, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`attachments[0]` (other.pdf) was not uploaded"),
+        "{answer}"
+    );
+    let files = sim_files(&app, answer["data"]["remote_id"].as_str().unwrap()).await;
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["sha256"], sha(b"cv"));
+}
+
+#[tokio::test]
 async fn data_urls_are_downloaded_within_the_guard() {
     let cv: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
     let files = file_server(cv.clone()).await;
