@@ -74,7 +74,7 @@ async fn resolve_job(
             if !ok {
                 return Err(ApiError::invalid(
                     field,
-                    format!("`remote:{remote}` is not an id {label} could have: at most 64 letters, digits, `-` or `_`"),
+                    format!("`remote:{remote}` is not a job id to send to {label}: a remote id has at most 64 letters, digits, `-` or `_`"),
                 ));
             }
             let filter = Filter {
