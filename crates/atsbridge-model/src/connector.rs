@@ -12,9 +12,14 @@ use std::pin::Pin;
 
 use crate::application::Application;
 use crate::candidate::Candidate;
+use crate::envelope::Warning;
 use crate::error::ErrorCode;
 use crate::job::Job;
 use crate::stage::ApplicationStage;
+use crate::write::{
+    AttachmentInput, CandidateInput, GdprConsentInput, ScreeningAnswerInput, SourceInput,
+    SourcedByInput,
+};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -110,18 +115,68 @@ pub struct Confirmed {
     pub applications_gone: BTreeSet<String>,
 }
 
-/// An applicant to create in the ATS, already reduced to what the ATS can store.
+/// An applicant to create, as the unified API asked for it: validated by Kombo's rules, not
+/// yet reduced to what any ATS stores. The connector decides what it keeps
+/// (`Connector::prepare`) and how the rest maps onto its API (`Connector::create_applicant`),
+/// so the server knows no tool's rules.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct NewApplicant {
+pub struct ApplicantRequest {
+    /// The remote id of the job applied to, checked to be a plausible id (at most 64
+    /// characters of `[A-Za-z0-9_-]`) but not known to exist upstream.
     pub job_remote_id: String,
-    pub first_name: String,
-    pub last_name: Option<String>,
-    pub email: Option<String>,
-    pub phone_number: Option<String>,
-    pub address: Option<String>,
-    pub summary: Option<String>,
-    pub source: Option<String>,
-    pub attachment: Option<FileUpload>,
+    pub candidate: CandidateInput,
+    pub attachments: Vec<AttachmentInput>,
+    /// Deprecated by Kombo, still honoured: the request's own source.
+    pub source: Option<SourceInput>,
+    /// The integration's configured source name (`settings.source_name`), for a request
+    /// that names none.
+    pub default_source_name: Option<String>,
+    /// The inputs outside the candidate that the request gave, in the order of
+    /// [`OtherInput`]'s variants.
+    pub others: Vec<OtherInput>,
+}
+
+/// An input of a create request outside the candidate, the attachments and the source. Only
+/// given inputs are listed: a missing or empty `remote_fields` object, or an empty answer
+/// list, is not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OtherInput {
+    Stage {
+        /// Where the request put it: `stage_id` (create application) or
+        /// `application.stage_id` (create candidate).
+        path: &'static str,
+        stage_id: String,
+    },
+    SourcedBy(SourcedByInput),
+    GdprConsent(GdprConsentInput),
+    /// A non-empty object, keyed by tool.
+    RemoteFields(serde_json::Map<String, serde_json::Value>),
+    /// At least one answer.
+    ScreeningAnswers(Vec<ScreeningAnswerInput>),
+}
+
+impl OtherInput {
+    /// The input's path in the request body, as warnings name it.
+    pub fn path(&self) -> &'static str {
+        match self {
+            OtherInput::Stage { path, .. } => path,
+            OtherInput::SourcedBy(_) => "sourced_by",
+            OtherInput::GdprConsent(_) => "gdpr_consent",
+            OtherInput::RemoteFields(_) => "remote_fields",
+            OtherInput::ScreeningAnswers(_) => "screening_question_answers",
+        }
+    }
+}
+
+/// What a connector keeps of an `ApplicantRequest`, decided before anything is downloaded or
+/// sent, so that files the ATS would not take are never fetched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prepared {
+    /// Indices into `ApplicantRequest::attachments` of the files the ATS takes, in the order
+    /// `create_applicant` expects them.
+    pub attachments: Vec<usize>,
+    /// One warning for each given input the ATS does not store, each naming its path.
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -278,10 +333,17 @@ pub trait Connector: Send + Sync {
         sink: &'a mut dyn RecordSink,
     ) -> BoxFuture<'a, Result<Confirmed, ConnectorError>>;
 
-    /// Creates an applicant and returns its remote id.
+    /// Which parts of `request` the ATS stores, without any I/O: the attachments it takes and
+    /// a warning for every given input it drops. The caller downloads only those attachments
+    /// and returns the warnings with the answer.
+    fn prepare(&self, request: &ApplicantRequest) -> Prepared;
+
+    /// Creates an applicant and returns its remote id. `files` are the attachments `prepare`
+    /// chose, downloaded, in its order; inputs `prepare` warned about are left out.
     fn create_applicant<'a>(
         &'a self,
-        applicant: &'a NewApplicant,
+        request: &'a ApplicantRequest,
+        files: Vec<FileUpload>,
     ) -> BoxFuture<'a, Result<String, ConnectorError>>;
 
     /// Reads one application (and its candidate) by remote id; `None` if it is gone.

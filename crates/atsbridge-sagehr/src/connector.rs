@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 
 use atsbridge_model::connector::{
-    ApplicationRecords, BoxFuture, Confirmed, Connector, ConnectorError,
-    ConnectorErrorKind as Kind, Missing, NewApplicant, PassthroughRequest, PassthroughResponse,
-    ReadSummary, Record, RecordSink,
+    ApplicantRequest, ApplicationRecords, BoxFuture, Confirmed, Connector, ConnectorError,
+    ConnectorErrorKind as Kind, FileUpload, Missing, PassthroughRequest, PassthroughResponse,
+    Prepared, ReadSummary, Record, RecordSink,
 };
 use atsbridge_model::Timestamp;
 use reqwest::Method;
@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::client::{Body, Client, Config, Request, Retry};
 use crate::mapping::{self, Scope, APPLICANTS_PATH};
+use crate::write::{self, NewApplicant};
 
 /// Keys R5 adds to R3's list form of an applicant.
 const DETAIL_ONLY_KEYS: [&str; 3] = ["position_id", "added_by", "referrer"];
@@ -87,28 +88,17 @@ impl Connector for SageHr {
         Box::pin(self.confirm(missing, sink))
     }
 
+    fn prepare(&self, request: &ApplicantRequest) -> Prepared {
+        write::prepare(request)
+    }
+
     fn create_applicant<'a>(
         &'a self,
-        applicant: &'a NewApplicant,
+        request: &'a ApplicantRequest,
+        files: Vec<FileUpload>,
     ) -> BoxFuture<'a, Result<String, ConnectorError>> {
         Box::pin(async move {
-            let mut fields = vec![(
-                "applicant[first_name]".to_owned(),
-                applicant.first_name.clone(),
-            )];
-            let optional = [
-                ("applicant[last_name]", &applicant.last_name),
-                ("applicant[email]", &applicant.email),
-                ("applicant[phone_number]", &applicant.phone_number),
-                ("applicant[address]", &applicant.address),
-                ("applicant[summary]", &applicant.summary),
-                ("applicant[source]", &applicant.source),
-            ];
-            for (name, value) in optional {
-                if let Some(v) = value {
-                    fields.push((name.to_owned(), v.clone()));
-                }
-            }
+            let applicant = NewApplicant::from_request(request, files);
             let request = Request {
                 method: Method::POST,
                 path: format!(
@@ -117,7 +107,7 @@ impl Connector for SageHr {
                 ),
                 query: vec![],
                 headers: vec![],
-                body: Body::Form(fields, applicant.attachment.clone()),
+                body: Body::Form(applicant.fields(), applicant.attachment),
             };
             let exchange = match self.client.execute(&request, Retry::Create).await {
                 Ok(e) => e,

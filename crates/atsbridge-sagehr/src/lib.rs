@@ -15,5 +15,6 @@ pub mod descriptor;
 pub mod mapping;
 mod read;
 pub mod wire;
+mod write;
 pub use client::{Config, Credentials, RetryPolicy};
 pub use connector::SageHr;

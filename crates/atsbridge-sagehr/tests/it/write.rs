@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use atsbridge_model::connector::{
-    Connector, ConnectorErrorKind, FileUpload, NewApplicant, PassthroughRequest,
+    ApplicantRequest, Connector, ConnectorErrorKind, FileUpload, PassthroughRequest,
 };
 use atsbridge_model::enums::Outcome;
+use atsbridge_model::write::SourceInput;
 use atsbridge_model::{record_id, ModelKind};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -30,22 +31,41 @@ fn closed_position(env: &Env) -> u64 {
         .id
 }
 
-fn ada(position: u64) -> NewApplicant {
-    NewApplicant {
+/// An applicant with every field Sage HR stores, and her CV (the one file `prepare` picks).
+fn ada(position: u64) -> (ApplicantRequest, Vec<FileUpload>) {
+    let request = ApplicantRequest {
         job_remote_id: position.to_string(),
-        first_name: "Ada".into(),
-        last_name: Some("Lovelace".into()),
-        email: Some("ada.lovelace@example.org".into()),
-        phone_number: Some("+44 20 7946 0000".into()),
-        address: Some("12 St James's Square, London".into()),
-        summary: Some("Mathematician".into()),
-        source: Some("Example Job Board".into()),
-        attachment: Some(FileUpload {
-            name: "ada-cv.pdf".into(),
-            content_type: "application/pdf".into(),
-            data: b"%PDF-1.4 tiny".to_vec(),
+        candidate: serde_json::from_value(json!({
+            "first_name": " Ada",
+            "last_name": "Lovelace",
+            "email_address": "ada.lovelace@example.org",
+            "phone_number": "+44 20 7946 0000",
+            "location": {"street_1": "12 St James's Square", "city": "London"},
+            "title": "Mathematician"
+        }))
+        .unwrap(),
+        source: Some(SourceInput {
+            name: Some("Example Job Board".into()),
+            ..SourceInput::default()
         }),
-    }
+        default_source_name: Some("not used: the request names a source".into()),
+        ..ApplicantRequest::default()
+    };
+    let cv = FileUpload {
+        name: "ada-cv.pdf".into(),
+        content_type: "application/pdf".into(),
+        data: b"%PDF-1.4 tiny".to_vec(),
+    };
+    (request, vec![cv])
+}
+
+/// Creates `ada(position)`.
+async fn create_ada(
+    connector: &atsbridge_sagehr::SageHr,
+    position: u64,
+) -> Result<String, atsbridge_model::connector::ConnectorError> {
+    let (request, files) = ada(position);
+    connector.create_applicant(&request, files).await
 }
 
 #[tokio::test]
@@ -53,7 +73,7 @@ async fn created_applicants_carry_every_field_and_their_file() {
     let env = start(5, 2).await;
     let connector = env.connector();
     let position = open_position(&env);
-    let remote_id = connector.create_applicant(&ada(position)).await.unwrap();
+    let remote_id = create_ada(&connector, position).await.unwrap();
 
     let files = env
         .http
@@ -126,13 +146,12 @@ async fn created_applicants_carry_every_field_and_their_file() {
         matches!(stage, atsbridge_model::connector::Record::ApplicationStage { ref stage, .. } if stage.name.as_deref() == Some("New"))
     );
 
-    let mut minimal = NewApplicant {
+    let minimal = ApplicantRequest {
         job_remote_id: position.to_string(),
-        first_name: "Solo".into(),
-        ..NewApplicant::default()
+        candidate: serde_json::from_value(json!({"first_name": "Solo"})).unwrap(),
+        ..ApplicantRequest::default()
     };
-    minimal.attachment = None;
-    let id = connector.create_applicant(&minimal).await.unwrap();
+    let id = connector.create_applicant(&minimal, vec![]).await.unwrap();
     let solo = connector.read_application(&id).await.unwrap().unwrap();
     assert!(solo.candidate.profile.email_addresses.is_empty());
     assert_eq!(solo.candidate.profile.source.as_deref(), Some("api"));
@@ -143,39 +162,35 @@ async fn duplicates_closed_jobs_and_bad_input_get_their_own_errors() {
     let env = start(5, 0).await;
     let connector = env.connector();
     let position = open_position(&env);
-    connector.create_applicant(&ada(position)).await.unwrap();
-    let err = connector
-        .create_applicant(&ada(position))
-        .await
-        .unwrap_err();
+    create_ada(&connector, position).await.unwrap();
+    let err = create_ada(&connector, position).await.unwrap_err();
     assert_eq!(err.kind, ConnectorErrorKind::AlreadyExists, "{err}");
     assert_eq!(
         err.code(),
         atsbridge_model::ErrorCode::AtsApplicationAlreadyExists
     );
 
-    let err = connector
-        .create_applicant(&ada(closed_position(&env)))
+    let err = create_ada(&connector, closed_position(&env))
         .await
         .unwrap_err();
     assert_eq!(err.kind, ConnectorErrorKind::JobClosed, "{err}");
 
-    let blank = NewApplicant {
+    let blank = ApplicantRequest {
         job_remote_id: position.to_string(),
-        first_name: " ".into(),
-        ..NewApplicant::default()
+        candidate: serde_json::from_value(json!({"first_name": " "})).unwrap(),
+        ..ApplicantRequest::default()
     };
-    let err = connector.create_applicant(&blank).await.unwrap_err();
+    let err = connector
+        .create_applicant(&blank, vec![])
+        .await
+        .unwrap_err();
     assert_eq!(
         err.kind,
         ConnectorErrorKind::InvalidInput(vec!["First name can't be blank".into()])
     );
     assert!(err.message.contains("First name can't be blank"));
 
-    let err = connector
-        .create_applicant(&ada(99_999_999))
-        .await
-        .unwrap_err();
+    let err = create_ada(&connector, 99_999_999).await.unwrap_err();
     assert_eq!(err.kind, ConnectorErrorKind::NotFound);
 }
 
@@ -194,9 +209,7 @@ async fn creates_are_retried_on_rate_limits_and_server_errors() {
         json!({"kind": "server_error", "count": 1}),
     )
     .await;
-    let id = env
-        .connector()
-        .create_applicant(&ada(open_position(&env)))
+    let id = create_ada(&env.connector(), open_position(&env))
         .await
         .unwrap();
     assert!(env
@@ -216,9 +229,7 @@ async fn a_dropped_create_is_not_sent_again() {
     let env = start(5, 0).await;
     env.control(Method::POST, "faults", json!({"kind": "drop", "count": 1}))
         .await;
-    let err = env
-        .connector()
-        .create_applicant(&ada(open_position(&env)))
+    let err = create_ada(&env.connector(), open_position(&env))
         .await
         .unwrap_err();
     assert_eq!(err.kind, ConnectorErrorKind::Unavailable);
@@ -233,10 +244,7 @@ async fn a_dropped_create_is_not_sent_again() {
 async fn reading_a_deleted_application_gives_none() {
     let env = start(5, 2).await;
     let connector = env.connector();
-    let id = connector
-        .create_applicant(&ada(open_position(&env)))
-        .await
-        .unwrap();
+    let id = create_ada(&connector, open_position(&env)).await.unwrap();
     env.http
         .delete(format!("{}/_sim/acme/applicants/{id}", env.sim.url()))
         .send()

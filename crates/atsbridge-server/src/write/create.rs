@@ -1,13 +1,14 @@
-//! The create itself, after validation: the job resolved, the applicant reduced to what
-//! Sage HR stores (with a warning for everything else), one file, the upstream create, the
-//! read-back stored at once and marked as created through atsbridge, and Kombo's answer.
+//! The create itself, after validation: the job resolved, the connector asked what the tool
+//! keeps (a warning for everything else), only the files it takes fetched, the upstream
+//! create, the read-back stored at once and marked as created through atsbridge, and Kombo's
+//! answer. Which inputs a tool stores is the connector's to say; messages name the tool by
+//! its descriptor's label.
 
 use std::time::Duration;
 
-use atsbridge_model::connector::{ConnectorErrorKind, NewApplicant, Record};
+use atsbridge_model::connector::{ApplicantRequest, ConnectorErrorKind, Record};
 use atsbridge_model::event::{ChangedModel, DataChanged, Event};
 use atsbridge_model::integration::Category;
-use atsbridge_model::write::{AttachmentInput, CandidateInput};
 use atsbridge_model::{
     Candidate, CreatedApplication, ErrorCode, JobIdRef, ModelKind, Timestamp, Warning,
     WriteResponse,
@@ -27,20 +28,21 @@ async fn resolve_job(
     integration: &IntegrationRow,
     job: &JobIdRef,
     field: &str,
+    label: &str,
 ) -> ApiResult<String> {
     let check_open = |record: &StoredRecord| -> ApiResult<()> {
         let status = record.payload.get("status").and_then(Value::as_str);
         if record.remote_deleted_at.is_some() {
             return Err(ApiError::new(
                 ErrorCode::AtsJobClosed,
-                format!("the job `{}` was deleted in Sage HR", record.id),
+                format!("the job `{}` was deleted in {label}", record.id),
             ));
         }
         if status != Some("OPEN") {
             return Err(ApiError::new(
                 ErrorCode::AtsJobClosed,
                 format!(
-                    "the job `{}` (Sage HR position {}) is {}, not OPEN, so it takes no applications",
+                    "the job `{}` ({label} id {}) is {}, not OPEN, so it takes no applications",
                     record.id,
                     record.remote_id,
                     status.unwrap_or("without a status")
@@ -58,7 +60,7 @@ async fn resolve_job(
             let Some(record) = records.first() else {
                 return Err(ApiError::invalid(
                     field,
-                    format!("no job `{id}` in this integration; use an id from GET /v1/ats/jobs, or `remote:<Sage HR position id>`"),
+                    format!("no job `{id}` in this integration; use an id from GET /v1/ats/jobs, or `remote:<the job's id in {label}>`"),
                 ));
             };
             check_open(record)?;
@@ -72,7 +74,7 @@ async fn resolve_job(
             if !ok {
                 return Err(ApiError::invalid(
                     field,
-                    format!("`remote:{remote}` is not a Sage HR position id"),
+                    format!("`remote:{remote}` is not a job id to send to {label}: a remote id has at most 64 letters, digits, `-` or `_`"),
                 ));
             }
             let filter = Filter {
@@ -91,123 +93,66 @@ async fn resolve_job(
     }
 }
 
-fn non_blank(s: Option<&str>) -> Option<String> {
-    s.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
-/// `street, zip city, state, country`, leaving out what is missing.
-fn address(c: &CandidateInput) -> Option<String> {
-    let loc = c.location.as_ref()?;
-    let town = [loc.zip_code.as_deref(), loc.city.as_deref()]
-        .into_iter()
-        .filter_map(non_blank_ref)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let parts: Vec<String> = [
-        non_blank(loc.street_1.as_deref()),
-        Some(town).filter(|t| !t.is_empty()),
-        non_blank(loc.state.as_deref()),
-        non_blank(loc.country.as_deref()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    (!parts.is_empty()).then(|| parts.join(", "))
-}
-
-fn non_blank_ref(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|s| !s.is_empty())
-}
-
-/// The one attachment Sage HR takes: the first CV, else the first attachment.
-fn chosen_attachment(attachments: &[AttachmentInput]) -> Option<usize> {
-    attachments
-        .iter()
-        .position(|a| a.kind.as_deref() == Some("CV"))
-        .or(if attachments.is_empty() {
-            None
-        } else {
-            Some(0)
-        })
-}
-
 /// Everything after validation: the upstream create, the read-back, and the answer's JSON.
 pub(super) async fn perform(
     state: &AppState,
     integration: &IntegrationRow,
     plan: Plan,
 ) -> ApiResult<Value> {
-    let job_remote_id = resolve_job(state, integration, &plan.job, plan.action.job_field()).await?;
-    let mut warnings: Vec<Warning> = plan
-        .unsupported
-        .iter()
-        .map(|(path, why)| Warning::new(format!("`{path}` was not stored: {why}.")))
-        .collect();
-
-    // One file.
-    let chosen = chosen_attachment(&plan.attachments);
-    for (i, a) in plan.attachments.iter().enumerate() {
-        if Some(i) != chosen {
-            warnings.push(Warning::new(format!(
-                "`attachments[{i}]` ({}) was not uploaded: Sage HR takes one file per applicant, and the first CV (else the first attachment) was uploaded.",
-                a.name.as_deref().unwrap_or_default()
-            )));
-        }
-    }
-    let attachment = match chosen {
-        None => None,
-        Some(i) => Some(file(&state.config, &plan.attachments, i).await?),
-    };
-
-    let c = &plan.candidate;
-    let source = plan
-        .source
-        .as_ref()
-        .and_then(|s| non_blank(s.name.as_deref()))
-        .or_else(|| non_blank(integration.settings.source_name.as_deref()));
-    let applicant = NewApplicant {
-        job_remote_id: job_remote_id.clone(),
-        first_name: c
-            .first_name
-            .as_deref()
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
-        last_name: non_blank(c.last_name.as_deref()),
-        email: non_blank(c.email_address.as_deref()),
-        phone_number: non_blank(c.phone_number.as_deref()),
-        address: address(c),
-        summary: non_blank(c.title.as_deref()),
+    let label = state
+        .tools
+        .get(&integration.tool)
+        .map_or(integration.tool.as_str(), |t| t.label);
+    let Plan {
+        candidate,
+        attachments,
         source,
-        attachment,
+        action,
+        job,
+        others,
+    } = plan;
+    let job_remote_id = resolve_job(state, integration, &job, action.job_field(), label).await?;
+    let request = ApplicantRequest {
+        job_remote_id: job_remote_id.clone(),
+        candidate,
+        attachments,
+        source,
+        default_source_name: integration.settings.source_name.clone(),
+        others,
     };
 
     let credentials = state.store.credentials(&integration.id).await?;
     let connector = (state.connectors)(integration, &credentials)
         .map_err(|e| ApiError::new(e.code(), e.message))?;
-    let remote_id = match connector.create_applicant(&applicant).await {
+    // Asked before any download, so a file the tool would not take is never fetched.
+    let prepared = connector.prepare(&request);
+    let mut warnings = prepared.warnings;
+    let mut files = Vec::with_capacity(prepared.attachments.len());
+    for i in prepared.attachments {
+        files.push(file(&state.config, &request.attachments, i).await?);
+    }
+
+    let remote_id = match connector.create_applicant(&request, files).await {
         Ok(id) => id,
         Err(e) => {
             tracing::info!(integration_id = %integration.id, error = %e.message, "creating an applicant failed");
             return Err(match &e.kind {
                 ConnectorErrorKind::NotFound => ApiError::invalid(
-                    plan.action.job_field(),
-                    format!("Sage HR has no position `{job_remote_id}`"),
+                    action.job_field(),
+                    format!("{label} has no job `{job_remote_id}`"),
                 ),
                 ConnectorErrorKind::InvalidInput(messages) if !messages.is_empty() => {
                     ApiError::new(
                         e.code(),
-                        format!("Sage HR rejected the applicant: {}", messages.join("; ")),
+                        format!("{label} rejected the applicant: {}", messages.join("; ")),
                     )
                 }
                 _ => ApiError::new(e.code(), e.message.clone()),
             });
         }
     };
-    tracing::info!(integration_id = %integration.id, remote_id = %remote_id, position = %job_remote_id, "applicant created");
-    // From here on the applicant exists in Sage HR: the answer is a success whatever the
+    tracing::info!(integration_id = %integration.id, remote_id = %remote_id, job_remote_id = %job_remote_id, "applicant created");
+    // From here on the applicant exists in the tool: the answer is a success whatever the
     // local store does (a client told otherwise would retry and create it twice). Storing
     // waits and retries; what still fails is logged and said in `warnings`.
     let now = Timestamp::now();
@@ -218,7 +163,7 @@ pub(super) async fn perform(
     .await
     {
         tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "could not remember an applicant as created through atsbridge");
-        warnings.push(Warning::new("The applicant was created in Sage HR, but atsbridge could not record that it was created through the API; with \"sync only created applications\" on, it does not appear until it is recorded."));
+        warnings.push(Warning::new(format!("The applicant was created in {label}, but atsbridge could not record that it was created through the API; with \"sync only created applications\" on, it does not appear until it is recorded.")));
     }
 
     let mut read = None;
@@ -229,7 +174,7 @@ pub(super) async fn perform(
                 break;
             }
             Ok(None) => {
-                tracing::warn!(%remote_id, attempt, "Sage HR does not find the applicant it just created");
+                tracing::warn!(%remote_id, attempt, tool = %integration.tool, "the tool does not find the applicant it just created");
             }
             Err(e) => {
                 tracing::warn!(%remote_id, attempt, error = %e.message, "reading a created applicant back failed");
@@ -240,7 +185,7 @@ pub(super) async fn perform(
     let Some(records) = read else {
         return Err(ApiError::new(
             ErrorCode::RemoteServiceUnavailable,
-            format!("the applicant was created in Sage HR (id {remote_id}), but reading it back failed {READ_BACK_ATTEMPTS} times; it appears with the next sync. Do not retry the create: Sage HR would refuse it as a duplicate"),
+            format!("the applicant was created in {label} (id {remote_id}), but reading it back failed {READ_BACK_ATTEMPTS} times; it appears with the next sync. Do not retry the create: it would be refused as a duplicate or create the applicant twice"),
         ));
     };
     let candidate_id = records.candidate.profile.id.clone();
@@ -276,7 +221,7 @@ pub(super) async fn perform(
     .await
     {
         tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "could not store a created applicant; it is stored by the next sync");
-        warnings.push(Warning::new("The applicant was created in Sage HR, but atsbridge could not store it yet; it is readable after the next sync."));
+        warnings.push(Warning::new(format!("The applicant was created in {label}, but atsbridge could not store it yet; it is readable after the next sync.")));
         if let Err(e) = retrying("announcing a created applicant", || {
             state.store.enqueue_event(&event)
         })
@@ -284,12 +229,12 @@ pub(super) async fn perform(
         {
             tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "the data-changed event of a create could not be written");
         }
-        return answer_from_read_back(&plan, records, warnings);
+        return answer_from_read_back(action, records, warnings);
     }
     match answer_from_store(
         state,
         integration,
-        &plan,
+        action,
         &candidate_id,
         &application_id,
         &warnings,
@@ -298,13 +243,13 @@ pub(super) async fn perform(
     {
         Ok(value) => Ok(value),
         Err(e) => {
-            tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "reading a stored applicant back failed; answering with what Sage HR returned");
-            answer_from_read_back(&plan, records, warnings)
+            tracing::error!(error = ?e, integration_id = %integration.id, %remote_id, "reading a stored applicant back failed; answering with what the tool returned");
+            answer_from_read_back(action, records, warnings)
         }
     }
 }
 
-/// How often a created applicant is read back from Sage HR before giving up.
+/// How often a created applicant is read back from the tool before giving up.
 const READ_BACK_ATTEMPTS: u32 = 3;
 
 /// Runs a store operation until it succeeds, a few times with a growing pause: after an
@@ -338,7 +283,7 @@ where
 async fn answer_from_store(
     state: &AppState,
     integration: &IntegrationRow,
-    plan: &Plan,
+    action: Action,
     candidate_id: &str,
     application_id: &str,
     warnings: &[Warning],
@@ -361,7 +306,7 @@ async fn answer_from_store(
                     "candidate {candidate_id} vanished after it was stored"
                 ))
             })?;
-    let value = if plan.action == Action::CreateApplication {
+    let value = if action == Action::CreateApplication {
         let application_records = state
             .store
             .by_ids(
@@ -394,14 +339,14 @@ async fn answer_from_store(
     })
 }
 
-/// The answer from the records Sage HR returned, when the store cannot give it: the same
+/// The answer from the records the tool returned, when the store cannot give it: the same
 /// fields, without the nested job (which only the store knows).
 fn answer_from_read_back(
-    plan: &Plan,
+    action: Action,
     records: atsbridge_model::connector::ApplicationRecords,
     warnings: Vec<Warning>,
 ) -> ApiResult<Value> {
-    let value = if plan.action == Action::CreateApplication {
+    let value = if action == Action::CreateApplication {
         let current_stage = match &records.stage {
             // Its place in the job's pipeline is only known to the store.
             Some(Record::ApplicationStage { stage, .. }) => {
@@ -427,31 +372,4 @@ fn answer_from_read_back(
     value.map_err(|e| {
         atsbridge_store::StoreError::Corrupt(format!("serializing a write answer: {e}")).into()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_first_cv_wins() {
-        let a = |kind: &str| AttachmentInput {
-            kind: Some(kind.into()),
-            ..Default::default()
-        };
-        assert_eq!(chosen_attachment(&[]), None);
-        assert_eq!(chosen_attachment(&[a("OTHER"), a("CV"), a("CV")]), Some(1));
-        assert_eq!(chosen_attachment(&[a("OTHER"), a("COVER_LETTER")]), Some(0));
-    }
-
-    #[test]
-    fn addresses_join_location_parts() {
-        let c: CandidateInput = serde_json::from_value(serde_json::json!({"location": {
-            "country": "DE", "city": "Berlin", "zip_code": "10115", "street_1": "Invalidenstr. 1"}}))
-        .unwrap();
-        assert_eq!(
-            address(&c).as_deref(),
-            Some("Invalidenstr. 1, 10115 Berlin, DE")
-        );
-    }
 }

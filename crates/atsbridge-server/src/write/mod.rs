@@ -4,9 +4,9 @@
 //! A request goes: API key and `X-Integration-Id` → a slot under the per-integration
 //! concurrency cap → body parsed and validated (every violation named) → `Idempotency-Key`
 //! claimed → job resolved (a stored job that is not OPEN is refused without calling the ATS)
-//! → the applicant reduced to what the ATS stores, with a warning for everything else → one
-//! file (inline `data`, or `data_url` downloaded behind the internal-address guard) → the
-//! upstream create → read back, stored at once and marked as created through atsbridge →
+//! → the connector says what the tool keeps (`Connector::prepare`), with a warning for
+//! everything else → only the files it takes (inline `data`, or `data_url` downloaded behind
+//! the internal-address guard) → the upstream create → read back, stored at once and marked as created through atsbridge →
 //! Kombo's response shape.
 //!
 //! One module per step: `cap` (the per-integration concurrency cap), `plan` (the body

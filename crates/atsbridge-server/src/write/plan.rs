@@ -1,9 +1,11 @@
 //! A write's body parsed and validated into a `Plan`: every violation named in one
-//! `PLATFORM.INPUT_INVALID`, and the inputs Sage HR cannot store listed for warnings.
+//! `PLATFORM.INPUT_INVALID`, and the inputs outside the candidate listed as given, for the
+//! connector to keep or warn about. Which inputs a tool stores is the connector's to say.
 
+use atsbridge_model::connector::OtherInput;
 use atsbridge_model::write::{
     describe, AttachmentInput, CandidateInput, CreateApplicationRequest, CreateCandidateRequest,
-    SourceInput, Violation,
+    GdprConsentInput, ScreeningAnswerInput, SourceInput, SourcedByInput, Violation,
 };
 use atsbridge_model::{ErrorCode, JobIdRef};
 use serde_json::Value;
@@ -53,8 +55,8 @@ pub(super) struct Plan {
     /// answer is (the application, or the candidate with its applications).
     pub(super) action: Action,
     pub(super) job: JobIdRef,
-    /// The ignored inputs that were given, each with its path and why Sage HR drops it.
-    pub(super) unsupported: Vec<(String, &'static str)>,
+    /// The inputs outside the candidate that were given, in `OtherInput`'s order.
+    pub(super) others: Vec<OtherInput>,
 }
 
 /// Parses and validates the body; every violation is named in one error. Also answers the
@@ -64,7 +66,7 @@ pub(super) fn plan(body: WriteBody) -> ApiResult<(Plan, Value)> {
     let invalid = |violations: Vec<Violation>| {
         ApiError::new(ErrorCode::PlatformInputInvalid, describe(&violations))
     };
-    let mut unsupported: Vec<(String, &'static str)> = Vec::new();
+    let mut others: Vec<OtherInput> = Vec::new();
     let (candidate, attachments, source, job, json) = match body {
         WriteBody::Application { path_job, body } => {
             let (req, json): (CreateApplicationRequest, _) = body.take_with_json()?;
@@ -83,17 +85,18 @@ pub(super) fn plan(body: WriteBody) -> ApiResult<(Plan, Value)> {
             if !violations.is_empty() {
                 return Err(invalid(violations));
             }
-            if req.stage_id.is_some() {
-                unsupported.push(("stage_id".into(), STAGE));
+            if let Some(stage_id) = req.stage_id {
+                others.push(OtherInput::Stage {
+                    path: "stage_id",
+                    stage_id,
+                });
             }
-            shared_unsupported(
-                &mut unsupported,
-                req.sourced_by.is_some(),
-                req.gdpr_consent.is_some(),
-                req.remote_fields.as_ref(),
-                req.screening_question_answers
-                    .as_deref()
-                    .unwrap_or_default(),
+            shared_others(
+                &mut others,
+                req.sourced_by,
+                req.gdpr_consent,
+                req.remote_fields,
+                req.screening_question_answers,
             );
             (
                 req.candidate.unwrap_or_default(),
@@ -110,17 +113,18 @@ pub(super) fn plan(body: WriteBody) -> ApiResult<(Plan, Value)> {
                 return Err(invalid(violations));
             }
             let application = req.application.unwrap_or_default();
-            if application.stage_id.is_some() {
-                unsupported.push(("application.stage_id".into(), STAGE));
+            if let Some(stage_id) = application.stage_id {
+                others.push(OtherInput::Stage {
+                    path: "application.stage_id",
+                    stage_id,
+                });
             }
-            shared_unsupported(
-                &mut unsupported,
-                req.sourced_by.is_some(),
-                req.gdpr_consent.is_some(),
-                req.remote_fields.as_ref(),
-                req.screening_question_answers
-                    .as_deref()
-                    .unwrap_or_default(),
+            shared_others(
+                &mut others,
+                req.sourced_by,
+                req.gdpr_consent,
+                req.remote_fields,
+                req.screening_question_answers,
             );
             (
                 req.candidate.unwrap_or_default(),
@@ -132,98 +136,34 @@ pub(super) fn plan(body: WriteBody) -> ApiResult<(Plan, Value)> {
         }
     };
     let job = job.ok_or_else(|| ApiError::invalid(action.job_field(), "is required"))?;
-    let c = &candidate;
-    let given = [
-        ("candidate.company", c.company.is_some(), COMPANY),
-        (
-            "candidate.additional_email_addresses",
-            c.additional_email_addresses
-                .as_ref()
-                .is_some_and(|v| !v.is_empty()),
-            ONE_EMAIL,
-        ),
-        (
-            "candidate.additional_phone_numbers",
-            c.additional_phone_numbers
-                .as_ref()
-                .is_some_and(|v| !v.is_empty()),
-            ONE_PHONE,
-        ),
-        ("candidate.gender", c.gender.is_some(), NO_FIELD),
-        (
-            "candidate.availability_date",
-            c.availability_date.is_some(),
-            NO_FIELD,
-        ),
-        (
-            "candidate.salary_expectations",
-            c.salary_expectations.is_some(),
-            NO_FIELD,
-        ),
-        (
-            "candidate.social_links",
-            c.social_links.as_ref().is_some_and(|v| !v.is_empty()),
-            NO_FIELD,
-        ),
-    ];
-    let mut candidate_fields: Vec<(String, &'static str)> = given
-        .into_iter()
-        .filter(|(_, present, _)| *present)
-        .map(|(path, _, why)| (path.to_owned(), why))
-        .collect();
-    candidate_fields.append(&mut unsupported);
-    if let Some(s) = &source {
-        if s.unified_key.is_some() {
-            candidate_fields.push(("source.unified_key".into(), SOURCE_BY_NAME));
-        }
-        if s.id.is_some() {
-            candidate_fields.push(("source.id".into(), SOURCE_BY_NAME));
-        }
-    }
     let plan = Plan {
         candidate,
         attachments,
         source,
         action,
         job,
-        unsupported: candidate_fields,
+        others,
     };
     Ok((plan, json))
 }
 
-const STAGE: &str = "Sage HR always places a new applicant in the position's first stage";
-const COMPANY: &str = "Sage HR applicants have no company field";
-const ONE_EMAIL: &str = "Sage HR keeps one email address per applicant";
-const ONE_PHONE: &str = "Sage HR keeps one phone number per applicant";
-const NO_FIELD: &str = "Sage HR applicants have no such field";
-const SOURCE_BY_NAME: &str = "Sage HR takes a source by name only";
-
-fn shared_unsupported(
-    out: &mut Vec<(String, &'static str)>,
-    sourced_by: bool,
-    gdpr_consent: bool,
-    remote_fields: Option<&Value>,
-    answers: &[atsbridge_model::write::ScreeningAnswerInput],
+/// The inputs both endpoints share, when given: an empty `remote_fields` object or an empty
+/// answer list gives nothing to store, so nothing to warn about.
+fn shared_others(
+    out: &mut Vec<OtherInput>,
+    sourced_by: Option<SourcedByInput>,
+    gdpr_consent: Option<GdprConsentInput>,
+    remote_fields: Option<Value>,
+    answers: Option<Vec<ScreeningAnswerInput>>,
 ) {
-    if sourced_by {
-        out.push((
-            "sourced_by".into(),
-            "Sage HR records the API key's owner as the one who added the applicant",
-        ));
+    out.extend(sourced_by.map(OtherInput::SourcedBy));
+    out.extend(gdpr_consent.map(OtherInput::GdprConsent));
+    if let Some(Value::Object(fields)) = remote_fields {
+        if !fields.is_empty() {
+            out.push(OtherInput::RemoteFields(fields));
+        }
     }
-    if gdpr_consent {
-        out.push(("gdpr_consent".into(), "Sage HR's API has no consent field"));
-    }
-    if remote_fields.is_some_and(|r| r.as_object().is_some_and(|o| !o.is_empty())) {
-        out.push((
-            "remote_fields".into(),
-            "there are no remote fields for Sage HR",
-        ));
-    }
-    if !answers.is_empty() {
-        out.push((
-            "screening_question_answers".into(),
-            "Sage HR's API has no screening questions",
-        ));
+    if let Some(answers) = answers.filter(|a| !a.is_empty()) {
+        out.push(OtherInput::ScreeningAnswers(answers));
     }
 }

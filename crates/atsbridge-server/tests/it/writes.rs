@@ -192,27 +192,44 @@ async fn create_application_uploads_one_file_warns_and_reads_back() {
         .iter()
         .map(|w| w["message"].as_str().unwrap().to_owned())
         .collect();
-    for path in [
-        "`stage_id`",
-        "`candidate.company`",
-        "`candidate.gender`",
-        "`candidate.availability_date`",
-        "`candidate.salary_expectations`",
-        "`candidate.social_links`",
-        "`candidate.additional_email_addresses`",
-        "`candidate.additional_phone_numbers`",
-        "`sourced_by`",
-        "`gdpr_consent`",
-        "`remote_fields`",
-        "`screening_question_answers`",
-        "`source.id`",
-        "`attachments[0]`",
-    ] {
-        assert!(
-            warnings.iter().any(|w| w.starts_with(path)),
-            "no warning for {path}: {warnings:?}"
-        );
-    }
+    // In the order clients have seen since the first release: the candidate's fields, the
+    // other inputs, the source, the files. The connector words them; the server keeps them.
+    let dropped = |path: &str, why: &str| format!("`{path}` was not stored: {why}.");
+    let no_field = "Sage HR applicants have no such field";
+    assert_eq!(
+        warnings,
+        [
+            dropped("candidate.company", "Sage HR applicants have no company field"),
+            dropped(
+                "candidate.additional_email_addresses",
+                "Sage HR keeps one email address per applicant"
+            ),
+            dropped(
+                "candidate.additional_phone_numbers",
+                "Sage HR keeps one phone number per applicant"
+            ),
+            dropped("candidate.gender", no_field),
+            dropped("candidate.availability_date", no_field),
+            dropped("candidate.salary_expectations", no_field),
+            dropped("candidate.social_links", no_field),
+            dropped(
+                "stage_id",
+                "Sage HR always places a new applicant in the position's first stage"
+            ),
+            dropped(
+                "sourced_by",
+                "Sage HR records the API key's owner as the one who added the applicant"
+            ),
+            dropped("gdpr_consent", "Sage HR's API has no consent field"),
+            dropped("remote_fields", "there are no remote fields for Sage HR"),
+            dropped(
+                "screening_question_answers",
+                "Sage HR's API has no screening questions"
+            ),
+            dropped("source.id", "Sage HR takes a source by name only"),
+            "`attachments[0]` (letter.txt) was not uploaded: Sage HR takes one file per applicant, and the first CV (else the first attachment) was uploaded.".to_owned(),
+        ]
+    );
     assert!(!warnings.iter().any(|w| w.contains("attachments[1]")));
 
     // The CV (not the first attachment) reached Sage HR byte for byte.
@@ -530,6 +547,31 @@ async fn upstream_errors_map_to_kombo_codes() {
         message(&answer).contains("Phone number is invalid"),
         "{answer}"
     );
+}
+
+#[tokio::test]
+async fn only_the_files_the_tool_takes_are_fetched() {
+    let app = spawn_app(Options::default()).await;
+    let job = open_jobs(&app).await.remove(0);
+    let path = format!("/v1/ats/jobs/{}/applications", job["id"].as_str().unwrap());
+    // The first attachment points at an internal address, which the guard refuses; the tool
+    // takes only the CV, so the other is never downloaded and cannot fail the request.
+    let body = json!({"candidate": candidate("f@example.com"), "attachments": [
+        {"name": "other.pdf", "type": "OTHER", "data_url": "http://127.0.0.1:9/other.pdf"},
+        {"name": "cv.txt", "type": "CV", "content_type": "text/plain", "data": b64(b"cv")}
+    ]});
+    let (status, answer, _) = post(&app, &path, &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("`attachments[0]` (other.pdf) was not uploaded"),
+        "{answer}"
+    );
+    let files = sim_files(&app, answer["data"]["remote_id"].as_str().unwrap()).await;
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["sha256"], sha(b"cv"));
 }
 
 #[tokio::test]

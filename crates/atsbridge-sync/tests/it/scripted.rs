@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use atsbridge_model::connector::{
-    ApplicationRecords, BoxFuture, Confirmed, Connector, ConnectorError, Missing, NewApplicant,
-    PassthroughRequest, PassthroughResponse, ReadSummary, Record, RecordSink,
+    ApplicantRequest, ApplicationRecords, BoxFuture, Confirmed, Connector, ConnectorError,
+    FileUpload, Missing, PassthroughRequest, PassthroughResponse, Prepared, ReadSummary, Record,
+    RecordSink,
 };
 use atsbridge_sagehr::{Config, SageHr};
 use atsbridge_store::Credentials;
@@ -111,11 +112,16 @@ impl Connector for Scripted {
         self.inner.confirm_missing(missing, sink)
     }
 
+    fn prepare(&self, request: &ApplicantRequest) -> Prepared {
+        self.inner.prepare(request)
+    }
+
     fn create_applicant<'a>(
         &'a self,
-        applicant: &'a NewApplicant,
+        request: &'a ApplicantRequest,
+        files: Vec<FileUpload>,
     ) -> BoxFuture<'a, Result<String, ConnectorError>> {
-        self.inner.create_applicant(applicant)
+        self.inner.create_applicant(request, files)
     }
 
     fn read_application<'a>(
@@ -134,7 +140,7 @@ impl Connector for Scripted {
 }
 
 /// What `POST /v1/ats/jobs/{id}/applications` does after validation (crates/atsbridge-server
-/// src/write.rs): create in Sage HR, remember it, read it back, store it with its event.
+/// src/write/create.rs): create in Sage HR, remember it, read it back, store it with its event.
 pub async fn api_create(
     store: &atsbridge_store::Store,
     connector: &dyn Connector,
@@ -146,13 +152,17 @@ pub async fn api_create(
     use atsbridge_model::integration::Category;
     use atsbridge_store::{NewEvent, RecordInput};
     let remote_id = connector
-        .create_applicant(&NewApplicant {
-            job_remote_id: job_remote_id.into(),
-            first_name: "Api".into(),
-            last_name: Some("Write".into()),
-            email: Some(email.into()),
-            ..NewApplicant::default()
-        })
+        .create_applicant(
+            &ApplicantRequest {
+                job_remote_id: job_remote_id.into(),
+                candidate: serde_json::from_value(serde_json::json!({
+                    "first_name": "Api", "last_name": "Write", "email_address": email
+                }))
+                .unwrap(),
+                ..ApplicantRequest::default()
+            },
+            vec![],
+        )
         .await
         .expect("create upstream");
     let now = atsbridge_model::Timestamp::now();
