@@ -128,7 +128,12 @@ pub(super) async fn perform(
     let prepared = connector.prepare(&request);
     let mut warnings = prepared.warnings;
     let mut files = Vec::with_capacity(prepared.attachments.len());
-    for i in prepared.attachments {
+    // A connector names attachments by index; one it made up is a bug, not a reason to panic.
+    for i in prepared
+        .attachments
+        .into_iter()
+        .filter(|&i| i < request.attachments.len())
+    {
         files.push(file(&state.config, &request.attachments, i).await?);
     }
 
