@@ -49,8 +49,18 @@ impl Tools {
         Tools(descriptors.into_iter().collect())
     }
 
-    /// The tool with this slug.
-    pub fn get(&self, slug: &str) -> Option<&'static ToolDescriptor> {
+    /// The tool with this slug in this category (a tool may offer several, each its own
+    /// descriptor).
+    pub fn get(&self, slug: &str, category: Category) -> Option<&'static ToolDescriptor> {
+        self.0
+            .iter()
+            .copied()
+            .find(|d| d.slug == slug && d.category == category)
+    }
+
+    /// The first registered descriptor with this slug, whatever its category: for what all
+    /// of a tool's categories share (its logos).
+    pub fn by_slug(&self, slug: &str) -> Option<&'static ToolDescriptor> {
         self.0.iter().copied().find(|d| d.slug == slug)
     }
 

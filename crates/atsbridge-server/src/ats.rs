@@ -7,7 +7,7 @@
 //! enabled and past its first sync → query parameters ([`crate::query`]) → one keyset page
 //! from the store, bound to the filters by the cursor → nested objects ([`crate::nested`]).
 
-use atsbridge_model::integration::{CoverageStatus, IntegrationStatus, SetupStatus};
+use atsbridge_model::integration::{Category, CoverageStatus, IntegrationStatus, SetupStatus};
 use atsbridge_model::{Candidate, ErrorCode, ListResponse, ModelKind};
 use atsbridge_store::{Cursor, IntegrationRow, OrderColumn, Position, RawRecord, StoredRecord};
 use axum::extract::rejection::PathRejection;
@@ -84,7 +84,7 @@ fn action_not_available(
         let tool = &scoped.integration.tool;
         let available: Vec<&str> = state
             .tools
-            .get(tool)
+            .get(tool, scoped.integration.category)
             .map(|t| {
                 t.write_actions
                     .iter()
@@ -218,7 +218,7 @@ fn ignore_unsupported(
     model: ModelKind,
     filter: &mut atsbridge_store::Filter,
 ) {
-    let Some(tool) = state.tools.get(tool) else {
+    let Some(tool) = state.tools.get(tool, Category::Ats) else {
         return;
     };
     for &(m, param) in tool.unsupported_filters {
@@ -359,7 +359,10 @@ async fn application_stages(
 
 /// The tool's label, as its descriptor says it (the slug for a tool the registry lacks).
 fn tool_label<'a>(state: &AppState, tool: &'a str) -> &'a str {
-    state.tools.get(tool).map_or(tool, |t| t.label)
+    state
+        .tools
+        .get(tool, Category::Ats)
+        .map_or(tool, |t| t.label)
 }
 
 /// Any other `GET /ats/{model}` (users, tags, interviews, offers, rejection reasons, job

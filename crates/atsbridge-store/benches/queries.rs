@@ -713,6 +713,7 @@ async fn connect(store: &Store, id: &str) -> BenchResult<()> {
             NewIntegration {
                 id: id.into(),
                 tool: "sagehr".into(),
+                category: atsbridge_model::integration::Category::Ats,
                 environment_id: "bench".into(),
                 end_user: EndUser {
                     organization_name: "Acme".into(),

@@ -5,6 +5,7 @@
 //! (or updating) the integration happen in one transaction guarded by `completed_at IS NULL`,
 //! so two submissions of the same form cannot both connect.
 
+use atsbridge_model::integration::Category;
 use atsbridge_model::Timestamp;
 use sha2::{Digest, Sha256};
 
@@ -43,6 +44,8 @@ pub struct NewConnectLink {
     pub token: String,
     pub environment_id: String,
     pub tool: String,
+    /// The category of the integration the link connects.
+    pub category: Category,
     pub purpose: LinkPurpose,
     pub integration_id: Option<String>,
     pub end_user_email: Option<String>,
@@ -61,6 +64,7 @@ pub struct ConnectLink {
     pub token_hash: String,
     pub environment_id: String,
     pub tool: String,
+    pub category: Category,
     pub purpose: LinkPurpose,
     pub integration_id: Option<String>,
     pub end_user_email: Option<String>,
@@ -110,15 +114,19 @@ pub(crate) struct StoredLink {
     pub completed_at: Option<i64>,
     pub completion_expires_at: Option<i64>,
     pub failed_attempts: i64,
+    pub category: String,
 }
 
 impl StoredLink {
     fn into_link(self) -> Result<ConnectLink> {
         let purpose = self.purpose;
+        let category = self.category;
         Ok(ConnectLink {
             token_hash: self.token_hash,
             environment_id: self.environment_id,
             tool: self.tool,
+            category: Category::parse(&category)
+                .ok_or_else(|| StoreError::Corrupt(format!("link category `{category}`")))?,
             purpose: LinkPurpose::parse(&purpose)
                 .ok_or_else(|| StoreError::Corrupt(format!("link purpose `{purpose}`")))?,
             integration_id: self.integration_id,

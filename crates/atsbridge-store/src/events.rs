@@ -2,7 +2,6 @@
 //! delivered later (webhooks), so none is lost when a process stops.
 
 use atsbridge_model::event::{event_id, EventError, EventIdOf, IntegrationCreated};
-use atsbridge_model::integration::Category;
 use atsbridge_model::{self as model, Timestamp};
 use serde_json::Value;
 
@@ -127,7 +126,7 @@ impl Store {
         let event = model::Event::IntegrationCreated(IntegrationCreated {
             id: row.id.clone(),
             tool: row.tool.clone(),
-            category: Category::Ats,
+            category: row.category,
             end_user: row.end_user.clone(),
         });
         self.enqueue_event_in(&row.environment_id, &NewEvent::new(event, now))

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use atsbridge_model::integration::{EndUser, IntegrationStatus, SetupStatus, SyncKind};
+use atsbridge_model::integration::{Category, EndUser, IntegrationStatus, SetupStatus, SyncKind};
 use atsbridge_model::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +41,7 @@ impl Credentials {
 pub struct NewIntegration {
     pub id: String,
     pub tool: String,
+    pub category: Category,
     pub environment_id: String,
     pub end_user: EndUser,
     pub settings: IntegrationSettings,
@@ -54,6 +55,7 @@ impl NewIntegration {
         IntegrationRow {
             id: self.id.clone(),
             tool: self.tool.clone(),
+            category: self.category,
             environment_id: self.environment_id.clone(),
             status: IntegrationStatus::Active,
             setup_status: SetupStatus::FinalSyncPending,
@@ -75,6 +77,8 @@ impl NewIntegration {
 pub struct IntegrationRow {
     pub id: String,
     pub tool: String,
+    /// The Kombo category the integration serves (one per integration).
+    pub category: Category,
     pub environment_id: String,
     pub status: IntegrationStatus,
     pub setup_status: SetupStatus,
@@ -113,15 +117,19 @@ pub(crate) struct StoredIntegration {
     pub sync_requested_at: Option<i64>,
     pub sync_requested_kind: Option<String>,
     pub last_run_started_at: Option<i64>,
+    pub category: String,
 }
 
 impl StoredIntegration {
     pub(crate) fn into_row(self) -> Result<IntegrationRow> {
         let status = self.status;
         let setup = self.setup_status;
+        let category = self.category;
         Ok(IntegrationRow {
             id: self.id,
             tool: self.tool,
+            category: Category::parse(&category)
+                .ok_or_else(|| StoreError::Corrupt(format!("integration category `{category}`")))?,
             environment_id: self.environment_id,
             status: IntegrationStatus::parse(&status)
                 .ok_or_else(|| StoreError::Corrupt(format!("integration status `{status}`")))?,
@@ -157,6 +165,7 @@ impl StoredIntegration {
 pub(crate) struct IntegrationInsert {
     pub id: String,
     pub tool: String,
+    pub category: Category,
     pub environment_id: String,
     pub organization_name: String,
     pub creator_email: Option<String>,
@@ -209,6 +218,7 @@ impl Store {
         Ok(IntegrationInsert {
             id: new.id.clone(),
             tool: new.tool.clone(),
+            category: new.category,
             environment_id: new.environment_id.clone(),
             organization_name: new.end_user.organization_name.clone(),
             creator_email: new.end_user.creator_email.clone(),

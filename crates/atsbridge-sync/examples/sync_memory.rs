@@ -47,6 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             NewIntegration {
                 id: integration.into(),
                 tool: "sagehr".into(),
+                category: atsbridge_model::integration::Category::Ats,
                 environment_id: "bench".into(),
                 end_user: EndUser {
                     organization_name: "Bench".into(),

@@ -9,7 +9,7 @@ use atsbridge_model::connector::{
     Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing,
 };
 use atsbridge_model::event::{Event, IntegrationStateChanged, QaStatus, SyncFinished};
-use atsbridge_model::integration::{Category, IntegrationStatus, SyncKind};
+use atsbridge_model::integration::{IntegrationStatus, SyncKind};
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::{
     Credentials, Fence, IntegrationRow, LiveRecord, NewEvent, RunCounts, RunRow, RunState, Store,
@@ -856,7 +856,7 @@ impl Engine {
             sync_duration_seconds: elapsed.as_secs(),
             integration_id: integration.id.clone(),
             integration_tool: integration.tool.clone(),
-            integration_category: Category::Ats,
+            integration_category: integration.category,
             end_user: integration.end_user.clone(),
             changed_models: run.counts.changed_models(),
         });
@@ -872,7 +872,7 @@ impl Engine {
         let event = Event::IntegrationStateChanged(IntegrationStateChanged {
             integration_tool: integration.tool.clone(),
             integration_id: integration.id.clone(),
-            integration_category: Category::Ats,
+            integration_category: integration.category,
             end_user: integration.end_user.clone(),
             qa_status: QaStatus::Passed,
             setup_status: integration.setup_status,

@@ -38,6 +38,7 @@ pub fn new_integration(
     NewIntegration {
         id: id.into(),
         tool: "sagehr".into(),
+        category: atsbridge_model::integration::Category::Ats,
         environment_id: environment.into(),
         end_user,
         settings: IntegrationSettings::default(),

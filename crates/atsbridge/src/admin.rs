@@ -156,6 +156,7 @@ pub async fn add_integration(
     let new = NewIntegration {
         id: id.clone(),
         tool: args.tool.clone(),
+        category: atsbridge_model::integration::Category::Ats,
         environment_id: args.environment.clone(),
         end_user: EndUser {
             organization_name: args.organization.clone(),

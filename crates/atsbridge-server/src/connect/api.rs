@@ -196,27 +196,22 @@ pub(super) async fn create_link(
         body.end_user_origin_id.as_deref(),
         200,
     )?;
-    // The SDKs send Kombo's default category (HRIS) when the caller sets none; atsbridge
-    // is an ATS API, so that has to be said rather than silently turned into ATS.
-    match body.integration_category {
-        None | Some(Category::Ats) => {}
-        Some(other) => {
-            return Err(ApiError::invalid(
-                "integration_category",
-                format!(
-                    "atsbridge connects ATS integrations; `{}` is not served (send \"ATS\")",
-                    other.as_str()
-                ),
-            ))
-        }
+    // Kombo's default category is HRIS, and the SDKs send it when the caller sets none.
+    // Until this server registers an HRIS tool, a missing category means ATS.
+    let category = body.integration_category.unwrap_or(Category::Ats);
+    // The registry's tools of that category; without `integration_tool`, the only one
+    // (Kombo then shows a picker, which one tool makes moot).
+    let available: Vec<&str> = state.tools.in_category(category).map(|t| t.slug).collect();
+    if available.is_empty() {
+        return Err(ApiError::invalid(
+            "integration_category",
+            format!(
+                "this server connects no `{}` tools; the categories it serves are {}",
+                category.as_str(),
+                served_categories(&state)
+            ),
+        ));
     }
-    // The registry's ATS tools; without `integration_tool`, the only one (Kombo then shows a
-    // picker, which one tool makes moot).
-    let available: Vec<&str> = state
-        .tools
-        .in_category(Category::Ats)
-        .map(|t| t.slug)
-        .collect();
     let tool = match body.integration_tool.as_deref() {
         Some(tool) => tool,
         None if available.len() == 1 => available[0],
@@ -237,7 +232,7 @@ pub(super) async fn create_link(
         ));
     }
     if body.remote_environment.is_some() {
-        let label = state.tools.get(tool).map_or(tool, |t| t.label);
+        let label = state.tools.get(tool, category).map_or(tool, |t| t.label);
         return Err(ApiError::invalid(
             "remote_environment",
             format!("{label} has no remote environments; leave it out"),
@@ -263,6 +258,7 @@ pub(super) async fn create_link(
         token,
         environment_id: caller.0.environment_id.clone(),
         tool: tool.to_owned(),
+        category,
         purpose: LinkPurpose::Connect,
         integration_id: None,
         end_user_email: Some(email),
@@ -316,6 +312,7 @@ pub(super) async fn relink(
         token,
         environment_id: row.environment_id.clone(),
         tool: row.tool.clone(),
+        category: row.category,
         purpose: LinkPurpose::Relink,
         integration_id: Some(row.id.clone()),
         end_user_email: row.end_user.creator_email.clone(),
@@ -361,6 +358,16 @@ pub(super) async fn integration_by_token(
         end_user_email: row.end_user.creator_email,
         setup_status: row.setup_status,
     })))
+}
+
+/// The categories the registry has tools for, for messages: `ATS` or `ATS, HRIS`.
+fn served_categories(state: &AppState) -> String {
+    let categories: Vec<&str> = Category::ALL
+        .iter()
+        .filter(|c| state.tools.in_category(**c).next().is_some())
+        .map(|c| c.as_str())
+        .collect();
+    format!("`{}`", categories.join("`, `"))
 }
 
 #[cfg(test)]

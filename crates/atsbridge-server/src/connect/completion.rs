@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use atsbridge_model::connector::ConnectorErrorKind;
 use atsbridge_model::event::{ConnectionFlowFailed, Event, IntegrationStateChanged, QaStatus};
-use atsbridge_model::integration::{Category, EndUser, IntegrationStatus, SyncKind};
+use atsbridge_model::integration::{EndUser, IntegrationStatus, SyncKind};
 use atsbridge_model::{IntegrationId, Timestamp};
 use atsbridge_store::{
     Completion, ConnectLink, Credentials, IntegrationRow, IntegrationSettings, LinkPurpose,
@@ -194,6 +194,7 @@ impl Flow<'_> {
             return Ok(NewIntegration {
                 id: row.id.clone(),
                 tool: row.tool.clone(),
+                category: row.category,
                 environment_id: row.environment_id.clone(),
                 end_user: row.end_user.clone(),
                 settings: row.settings.clone(),
@@ -218,6 +219,7 @@ impl Flow<'_> {
         Ok(NewIntegration {
             id,
             tool: link.tool.clone(),
+            category: link.category,
             environment_id: link.environment_id.clone(),
             end_user: EndUser {
                 organization_name: link.organization_name.clone(),
@@ -459,7 +461,7 @@ async fn connection_flow_failed(
 ) {
     let event = Event::ConnectionFlowFailed(ConnectionFlowFailed {
         integration_tool: link.tool.clone(),
-        integration_category: Category::Ats,
+        integration_category: link.category,
         end_user: EndUser {
             organization_name: link.organization_name.clone(),
             creator_email: link.end_user_email.clone(),
@@ -498,7 +500,7 @@ async fn after_completion(
             let event = Event::IntegrationStateChanged(IntegrationStateChanged {
                 integration_tool: row.tool.clone(),
                 integration_id: row.id.clone(),
-                integration_category: Category::Ats,
+                integration_category: row.category,
                 end_user: row.end_user.clone(),
                 qa_status: QaStatus::Passed,
                 setup_status: row.setup_status,

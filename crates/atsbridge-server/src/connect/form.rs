@@ -94,7 +94,7 @@ pub(super) fn message_page(
     text: &str,
 ) -> Response {
     let lang = link.map_or(Lang::En, |l| Lang::for_code(&l.language));
-    let tool = link.and_then(|l| state.tools.get(&l.tool));
+    let tool = link.and_then(|l| state.tools.get(&l.tool, l.category));
     let names = Names {
         tool: tool.map_or_else(|| link.map_or("", |l| l.tool.as_str()), |t| t.label),
         ..Names::default()
@@ -161,7 +161,7 @@ pub(super) fn context<'a>(
     secure: bool,
 ) -> Result<PageContext<'a>, Box<Response>> {
     let lang = Lang::for_code(&link.language);
-    let Some(tool) = state.tools.get(&link.tool) else {
+    let Some(tool) = state.tools.get(&link.tool, link.category) else {
         tracing::error!(tool = %link.tool, "a connection link names a tool this server does not offer");
         let t = lang.texts();
         return Err(Box::new(message_page(
@@ -393,7 +393,7 @@ pub(super) async fn submit_link(
         integration_id = tracing::field::Empty
     );
     let secure = served_over_https(&state.config, headers);
-    let Some(tool) = state.tools.get(&link.tool) else {
+    let Some(tool) = state.tools.get(&link.tool, link.category) else {
         // `submit` answers the page for a tool this server does not offer.
         return submit(state, link, Submitted::default(), secure, now).await;
     };

@@ -109,7 +109,7 @@ pub(super) async fn force_sync(
         IntegrationStatus::Invalid => {
             let tool = state
                 .tools
-                .get(&integration.tool)
+                .get(&integration.tool, integration.category)
                 .map_or(integration.tool.as_str(), |t| t.label);
             return Err(ApiError::new(
                 ErrorCode::IntegrationAuthenticationInvalid,

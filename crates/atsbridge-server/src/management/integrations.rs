@@ -2,7 +2,7 @@
 //! atsbridge settings (attribution source, "sync only created applications").
 
 use atsbridge_model::event::{Event, IntegrationDeleted, IntegrationStateChanged, QaStatus};
-use atsbridge_model::integration::{Category, Integration, IntegrationStatus, ScopeConfig, Tool};
+use atsbridge_model::integration::{Integration, IntegrationStatus, ScopeConfig, Tool};
 use atsbridge_model::{DataResponse, ErrorCode, Timestamp};
 use atsbridge_store::{IntegrationSettings, NewEvent};
 use axum::extract::{Path, State};
@@ -34,7 +34,7 @@ pub(super) async fn get_integration(
     headers: HeaderMap,
 ) -> ApiResult<Json<DataResponse<Integration>>> {
     let row = auth::integration_of(&state, &caller, &id).await?;
-    let tool = state.tools.get(&row.tool);
+    let tool = state.tools.get(&row.tool, row.category);
     let (label, logo, icon) = match tool {
         Some(t) => (
             t.label.to_owned(),
@@ -56,7 +56,7 @@ pub(super) async fn get_integration(
             logo_url: logo,
             icon_url: icon,
         },
-        category: Category::Ats,
+        category: row.category,
         status: row.status,
         setup_status: row.setup_status,
         end_user: row.end_user.clone(),
@@ -95,7 +95,7 @@ pub(super) async fn delete_integration(
     let event = Event::IntegrationDeleted(IntegrationDeleted {
         id: row.id.clone(),
         tool: row.tool.clone(),
-        category: Category::Ats,
+        category: row.category,
         end_user: row.end_user.clone(),
         deleted_at: now,
     });
@@ -139,7 +139,7 @@ pub(super) async fn set_enabled(
         let event = Event::IntegrationStateChanged(IntegrationStateChanged {
             integration_tool: row.tool.clone(),
             integration_id: row.id.clone(),
-            integration_category: Category::Ats,
+            integration_category: row.category,
             end_user: row.end_user.clone(),
             qa_status: QaStatus::Passed,
             setup_status: row.setup_status,

@@ -233,7 +233,7 @@ pub(super) async fn passthrough(
     let body = body.take()?;
     let mut warnings = Vec::new();
     let as_base64 = body.response_as_base64 == Some(true);
-    let tool = state.tools.get(&integration.tool);
+    let tool = state.tools.get(&integration.tool, integration.category);
     let label = tool.map_or(integration.tool.as_str(), |t| t.label);
     let request = passthrough_request(body, label, &mut warnings)?;
     let credentials = state.store.credentials(&integration.id).await?;

@@ -82,7 +82,7 @@ pub(super) async fn asset(State(state): State<AppState>, Path(file): Path<String
     // `{slug}-logo.svg` and `{slug}-icon.svg`, as `logo_file` and `icon_file` name them.
     let svg = file.strip_suffix(".svg").and_then(|name| {
         let (slug, kind) = name.rsplit_once('-')?;
-        let tool = state.tools.get(slug)?;
+        let tool = state.tools.by_slug(slug)?;
         match kind {
             "logo" => Some(tool.logo_svg),
             "icon" => Some(tool.icon_svg),

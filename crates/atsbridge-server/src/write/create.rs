@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use atsbridge_model::connector::{ApplicantRequest, ConnectorErrorKind, Record};
 use atsbridge_model::event::{ChangedModel, DataChanged, Event};
-use atsbridge_model::integration::Category;
 use atsbridge_model::{
     Candidate, CreatedApplication, ErrorCode, JobIdRef, ModelKind, Timestamp, Warning,
     WriteResponse,
@@ -101,7 +100,7 @@ pub(super) async fn perform(
 ) -> ApiResult<Value> {
     let label = state
         .tools
-        .get(&integration.tool)
+        .get(&integration.tool, integration.category)
         .map_or(integration.tool.as_str(), |t| t.label);
     let Plan {
         candidate,
@@ -209,7 +208,7 @@ pub(super) async fn perform(
         Event::DataChanged(DataChanged {
             integration_id: integration.id.clone(),
             integration_tool: integration.tool.clone(),
-            integration_category: Category::Ats,
+            integration_category: integration.category,
             changed_models: [ModelKind::Application, ModelKind::Candidate]
                 .map(|m| ChangedModel {
                     name: m.as_str().to_owned(),

@@ -410,6 +410,7 @@ async fn cross_site_posts_and_spent_or_locked_links_are_refused() {
         token: "expired-token-for-the-test".into(),
         environment_id: ENVIRONMENT.into(),
         tool: "sagehr".into(),
+        category: atsbridge_model::integration::Category::Ats,
         purpose: LinkPurpose::Connect,
         integration_id: None,
         end_user_email: None,

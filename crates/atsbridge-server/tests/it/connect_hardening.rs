@@ -125,6 +125,7 @@ async fn posts_to_unusable_links_are_answered_without_waiting_for_the_body() {
         token: "an-expired-token-for-the-body-test".into(),
         environment_id: ENVIRONMENT.into(),
         tool: "sagehr".into(),
+        category: atsbridge_model::integration::Category::Ats,
         purpose: LinkPurpose::Connect,
         integration_id: None,
         end_user_email: None,

@@ -10,7 +10,7 @@ use crate::{db, millis, Result};
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at, completed_at, completion_expires_at, failed_attempts FROM connect_links ",
+            "SELECT token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at, completed_at, completion_expires_at, failed_attempts, category FROM connect_links ",
             $rest
         )
     };
@@ -35,6 +35,7 @@ fn stored(r: &PgRow) -> Result<StoredLink> {
             completed_at: r.try_get(13)?,
             completion_expires_at: r.try_get(14)?,
             failed_attempts: r.try_get(15)?,
+            category: r.try_get(16)?,
         })
     };
     read().map_err(db("reading a connection link"))
@@ -42,8 +43,8 @@ fn stored(r: &PgRow) -> Result<StoredLink> {
 
 pub(crate) async fn insert(pool: &PgPool, link: &NewConnectLink, token_hash: &str) -> Result<()> {
     sqlx::query(
-        "INSERT INTO connect_links (token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO connect_links (token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at, category) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(token_hash)
     .bind(&link.environment_id)
@@ -58,6 +59,7 @@ pub(crate) async fn insert(pool: &PgPool, link: &NewConnectLink, token_hash: &st
     .bind(&link.redirect_url)
     .bind(millis(link.created_at))
     .bind(millis(link.expires_at))
+    .bind(link.category.as_str())
     .execute(pool)
     .await
     .map_err(db("creating a connection link"))?;

@@ -11,7 +11,7 @@ use crate::{db, Result, StoreError};
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials_version, invalid_credentials_version, created_at, first_synced_at, data_expired_at, sync_requested_at, sync_requested_kind, last_run_started_at FROM integrations ",
+            "SELECT id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials_version, invalid_credentials_version, created_at, first_synced_at, data_expired_at, sync_requested_at, sync_requested_kind, last_run_started_at, category FROM integrations ",
             $rest
         )
     };
@@ -37,6 +37,7 @@ fn stored(r: &PgRow) -> Result<StoredIntegration> {
             sync_requested_at: r.try_get(14)?,
             sync_requested_kind: r.try_get(15)?,
             last_run_started_at: r.try_get(16)?,
+            category: r.try_get(17)?,
         })
     };
     read().map_err(db("reading an integration"))
@@ -46,8 +47,8 @@ fn stored(r: &PgRow) -> Result<StoredIntegration> {
 /// is taken. On the pool or inside a transaction (`&mut *tx`).
 pub(crate) async fn insert(e: impl PgExecutor<'_>, new: &IntegrationInsert) -> Result<()> {
     let result = sqlx::query(
-        "INSERT INTO integrations (id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials, credentials_version, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11)",
+        "INSERT INTO integrations (id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials, credentials_version, created_at, category) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12)",
     )
     .bind(&new.id)
     .bind(&new.tool)
@@ -60,6 +61,7 @@ pub(crate) async fn insert(e: impl PgExecutor<'_>, new: &IntegrationInsert) -> R
     .bind(&new.settings)
     .bind(&new.sealed_credentials)
     .bind(new.created_at)
+    .bind(new.category.as_str())
     .execute(e)
     .await;
     match result {

@@ -10,7 +10,7 @@ use crate::{millis, Result};
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at, completed_at, completion_expires_at, failed_attempts FROM connect_links ",
+            "SELECT token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at, completed_at, completion_expires_at, failed_attempts, category FROM connect_links ",
             $rest
         )
     };
@@ -34,13 +34,14 @@ fn stored(r: &Row<'_>) -> rusqlite::Result<StoredLink> {
         completed_at: r.get(13)?,
         completion_expires_at: r.get(14)?,
         failed_attempts: r.get(15)?,
+        category: r.get(16)?,
     })
 }
 
 pub(crate) fn insert(tx: &Transaction<'_>, link: &NewConnectLink, token_hash: &str) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO connect_links (token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO connect_links (token_hash, environment_id, tool, purpose, integration_id, end_user_email, organization_name, origin_id, language, link_type, redirect_url, created_at, expires_at, category) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -57,6 +58,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, link: &NewConnectLink, token_hash: &s
             link.redirect_url,
             millis(link.created_at),
             millis(link.expires_at),
+            link.category.as_str(),
         ])
     })
     .map_err(sq("creating a connection link"))?;

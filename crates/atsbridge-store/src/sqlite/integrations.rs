@@ -11,7 +11,7 @@ use crate::{Result, StoreError};
 macro_rules! select {
     ($rest:literal) => {
         concat!(
-            "SELECT id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials_version, invalid_credentials_version, created_at, first_synced_at, data_expired_at, sync_requested_at, sync_requested_kind, last_run_started_at FROM integrations ",
+            "SELECT id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials_version, invalid_credentials_version, created_at, first_synced_at, data_expired_at, sync_requested_at, sync_requested_kind, last_run_started_at, category FROM integrations ",
             $rest
         )
     };
@@ -36,6 +36,7 @@ fn stored(r: &Row<'_>) -> rusqlite::Result<StoredIntegration> {
         sync_requested_at: r.get(14)?,
         sync_requested_kind: r.get(15)?,
         last_run_started_at: r.get(16)?,
+        category: r.get(17)?,
     })
 }
 
@@ -53,8 +54,8 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 pub(crate) fn insert(tx: &Transaction<'_>, new: &IntegrationInsert) -> Result<()> {
     let result = tx
         .prepare_cached(
-            "INSERT INTO integrations (id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials, credentials_version, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)",
+            "INSERT INTO integrations (id, tool, environment_id, status, setup_status, organization_name, creator_email, origin_id, settings, credentials, credentials_version, created_at, category) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -69,6 +70,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, new: &IntegrationInsert) -> Result<()
                 new.settings,
                 new.sealed_credentials,
                 new.created_at,
+                new.category.as_str(),
             ])
         });
     match result {

@@ -20,6 +20,7 @@ fn link(token: &str, purpose: LinkPurpose, expires_at: Timestamp) -> NewConnectL
         token: token.into(),
         environment_id: "env".into(),
         tool: "sagehr".into(),
+        category: atsbridge_model::integration::Category::Ats,
         purpose,
         integration_id: None,
         end_user_email: Some("it@globex.example".into()),
@@ -40,6 +41,7 @@ fn integration(id: &str, key: &str) -> NewIntegration {
     NewIntegration {
         id: id.into(),
         tool: "sagehr".into(),
+        category: atsbridge_model::integration::Category::Ats,
         environment_id: "env".into(),
         end_user: EndUser {
             organization_name: "Globex".into(),
@@ -68,11 +70,21 @@ async fn a_link_completes_once_and_creates_its_integration() {
             .await
             .unwrap();
         let stored = store.connect_link("tok-a").await.unwrap().unwrap();
+        assert_eq!(stored.category, atsbridge_model::integration::Category::Ats);
         assert_eq!(stored.token_hash, token_digest("tok-a"));
         assert_ne!(stored.token_hash, "tok-a", "only the digest is kept");
         assert_eq!(stored.language, "de");
         assert_eq!(stored.completed_at, None);
         assert!(store.connect_link("tok-b").await.unwrap().is_none());
+        let hris = NewConnectLink {
+            category: atsbridge_model::integration::Category::Hris,
+            ..link("tok-h", LinkPurpose::Connect, later)
+        };
+        store.create_connect_link(&hris).await.unwrap();
+        assert_eq!(
+            store.connect_link("tok-h").await.unwrap().unwrap().category,
+            atsbridge_model::integration::Category::Hris
+        );
 
         for want in [1, 2] {
             assert_eq!(

@@ -61,6 +61,7 @@ pub async fn connect_at(
             NewIntegration {
                 id: id.into(),
                 tool: "sagehr".into(),
+                category: Category::Ats,
                 environment_id: environment.into(),
                 end_user: EndUser {
                     organization_name: "Acme".into(),

@@ -1,6 +1,6 @@
 //! Integrations: lifecycle, settings, credentials sealed at rest, deletion.
 
-use atsbridge_model::integration::{IntegrationStatus, SetupStatus};
+use atsbridge_model::integration::{Category, IntegrationStatus, SetupStatus};
 use atsbridge_model::ModelKind::Application;
 use atsbridge_store::{
     Credentials, IntegrationSettings, KeyRing, RunCounts, RunRow, RunState, Store, StoreError,
@@ -106,6 +106,47 @@ async fn a_new_integration_is_active_with_its_first_sync_pending_and_listed_by_e
 }
 
 #[tokio::test]
+async fn an_integration_keeps_its_category() {
+    each_backend(|store| async move {
+        let ats = connect(&store, A, "env-1").await;
+        assert_eq!(ats.category, Category::Ats);
+        let mut credentials = Credentials::default();
+        credentials.0.insert("subdomain".into(), json!("acme"));
+        let hris = store
+            .create_integration(
+                atsbridge_store::NewIntegration {
+                    id: B.into(),
+                    tool: "sagehr".into(),
+                    category: Category::Hris,
+                    environment_id: "env-1".into(),
+                    end_user: ats.end_user.clone(),
+                    settings: IntegrationSettings::default(),
+                    credentials,
+                },
+                day(2),
+            )
+            .await
+            .unwrap();
+        assert_eq!(hris.category, Category::Hris);
+        assert_eq!(
+            store.integration(B).await.unwrap().map(|r| r.category),
+            Some(Category::Hris)
+        );
+        assert_eq!(
+            store
+                .integrations(Some("env-1"))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (r.id.as_str(), r.category))
+                .collect::<Vec<_>>(),
+            [(A, Category::Ats), (B, Category::Hris)]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn creating_an_integration_twice_is_a_conflict_that_changes_nothing() {
     each_backend(|store| async move {
         let first = connect(&store, A, "env-1").await;
@@ -114,6 +155,7 @@ async fn creating_an_integration_twice_is_a_conflict_that_changes_nothing() {
                 atsbridge_store::NewIntegration {
                     id: A.into(),
                     tool: "sagehr".into(),
+                    category: atsbridge_model::integration::Category::Ats,
                     environment_id: "env-2".into(),
                     end_user: first.end_user.clone(),
                     settings: IntegrationSettings::default(),

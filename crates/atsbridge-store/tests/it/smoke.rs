@@ -18,6 +18,7 @@ pub async fn integration(store: &Store) {
             NewIntegration {
                 id: INTEGRATION.into(),
                 tool: "sagehr".into(),
+                category: atsbridge_model::integration::Category::Ats,
                 environment_id: "env".into(),
                 end_user: EndUser {
                     organization_name: "Acme".into(),

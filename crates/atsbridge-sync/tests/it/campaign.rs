@@ -506,6 +506,7 @@ async fn copy_integration(from: &Store, to: &Store) {
         NewIntegration {
             id: INTEGRATION.into(),
             tool: "sagehr".into(),
+            category: atsbridge_model::integration::Category::Ats,
             environment_id: "env".into(),
             end_user: row.end_user.clone(),
             settings: IntegrationSettings::default(),

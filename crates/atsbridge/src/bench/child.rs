@@ -174,6 +174,7 @@ async fn open_with_integration(url: &str, args: &ChildArgs) -> anyhow::Result<St
             NewIntegration {
                 id: INTEGRATION.into(),
                 tool: "sagehr".into(),
+                category: atsbridge_model::integration::Category::Ats,
                 environment_id: "bench".into(),
                 end_user: EndUser {
                     organization_name: "Bench".into(),

@@ -69,6 +69,7 @@ async fn with_store(backend: &str, store: &Store, sim: &Running) -> anyhow::Resu
             NewIntegration {
                 id: INTEGRATION.into(),
                 tool: "sagehr".into(),
+                category: atsbridge_model::integration::Category::Ats,
                 environment_id: ENVIRONMENT.into(),
                 end_user: EndUser {
                     organization_name: "Bench".into(),
