@@ -8,6 +8,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::integration::Category;
+
 /// Length of the base58 part of record ids and integration ids.
 pub const ID_LEN: usize = 24;
 
@@ -18,15 +20,61 @@ pub enum ModelKind {
     Candidate,
     Application,
     ApplicationStage,
+    Employee,
+    Employment,
+    /// Kombo's groups (Sage HR's teams); named `hris_teams` where Kombo names models.
+    Group,
+    AbsenceType,
+    Absence,
+    TimeOffBalance,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 4] = [
+    pub const ATS: [ModelKind; 4] = [
         ModelKind::Job,
         ModelKind::Candidate,
         ModelKind::Application,
         ModelKind::ApplicationStage,
     ];
+
+    pub const HRIS: [ModelKind; 6] = [
+        ModelKind::Employee,
+        ModelKind::Employment,
+        ModelKind::Group,
+        ModelKind::AbsenceType,
+        ModelKind::Absence,
+        ModelKind::TimeOffBalance,
+    ];
+
+    pub const ALL: [ModelKind; 10] = [
+        ModelKind::Job,
+        ModelKind::Candidate,
+        ModelKind::Application,
+        ModelKind::ApplicationStage,
+        ModelKind::Employee,
+        ModelKind::Employment,
+        ModelKind::Group,
+        ModelKind::AbsenceType,
+        ModelKind::Absence,
+        ModelKind::TimeOffBalance,
+    ];
+
+    /// The models of one category (none for a category atsbridge does not serve).
+    pub fn of(category: Category) -> &'static [ModelKind] {
+        match category {
+            Category::Ats => &Self::ATS,
+            Category::Hris => &Self::HRIS,
+            Category::Assessment | Category::Lms => &[],
+        }
+    }
+
+    pub fn category(self) -> Category {
+        if Self::HRIS.contains(&self) {
+            Category::Hris
+        } else {
+            Category::Ats
+        }
+    }
 
     /// Kombo's model name, as used in `read_models` and `data-changed` webhooks.
     pub fn as_str(self) -> &'static str {
@@ -35,6 +83,12 @@ impl ModelKind {
             ModelKind::Candidate => "ats_candidates",
             ModelKind::Application => "ats_applications",
             ModelKind::ApplicationStage => "ats_application_stages",
+            ModelKind::Employee => "hris_employees",
+            ModelKind::Employment => "hris_employments",
+            ModelKind::Group => "hris_teams",
+            ModelKind::AbsenceType => "hris_absence_types",
+            ModelKind::Absence => "hris_absences",
+            ModelKind::TimeOffBalance => "hris_time_off_balances",
         }
     }
 }
@@ -184,7 +238,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen.len(), 2 * 4 * 3);
+        assert_eq!(seen.len(), 2 * ModelKind::ALL.len() * 3);
     }
 
     #[test]

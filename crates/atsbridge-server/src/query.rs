@@ -70,7 +70,14 @@ fn specific(model: ModelKind) -> &'static [&'static str] {
             "current_stage_ids",
             "remote_created_after",
         ],
-        ModelKind::ApplicationStage => &[],
+        // No HRIS route parses its query here yet: each says what it takes when it is added.
+        ModelKind::ApplicationStage
+        | ModelKind::Employee
+        | ModelKind::Employment
+        | ModelKind::Group
+        | ModelKind::AbsenceType
+        | ModelKind::Absence
+        | ModelKind::TimeOffBalance => &[],
     }
 }
 
@@ -320,7 +327,13 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
             filter.current_stage_ids = raw.list("current_stage_ids")?;
             filter.remote_created_after = raw.date_time("remote_created_after", true)?;
         }
-        ModelKind::ApplicationStage => {}
+        ModelKind::ApplicationStage
+        | ModelKind::Employee
+        | ModelKind::Employment
+        | ModelKind::Group
+        | ModelKind::AbsenceType
+        | ModelKind::Absence
+        | ModelKind::TimeOffBalance => {}
     }
     Ok(ListParams {
         cursor: raw.single("cursor")?,

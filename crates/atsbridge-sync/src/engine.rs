@@ -805,12 +805,7 @@ impl Engine {
             .filter(|id| !confirmed.jobs_gone.contains(*id))
             .collect();
         let mut deleted = BTreeMap::new();
-        for model in [
-            ModelKind::Job,
-            ModelKind::Candidate,
-            ModelKind::Application,
-            ModelKind::ApplicationStage,
-        ] {
+        for model in ModelKind::ATS {
             let gone: Vec<String> = of(model)
                 .iter()
                 .filter(|r| !sink.seen.contains(model, &r.id))
@@ -823,6 +818,13 @@ impl Engine {
                         Some(job) => !seen_jobs.contains(job) && !live_unseen_jobs.contains(job),
                         None => true,
                     },
+                    // Not in this loop: it sweeps the ATS models.
+                    ModelKind::Employee
+                    | ModelKind::Employment
+                    | ModelKind::Group
+                    | ModelKind::AbsenceType
+                    | ModelKind::Absence
+                    | ModelKind::TimeOffBalance => false,
                 })
                 .map(|r| r.id.clone())
                 .collect();

@@ -223,7 +223,29 @@ impl RecordInput {
                 }
                 None
             }
-            ModelKind::ApplicationStage => None,
+            // What Kombo nests in HRIS objects mirrors other records, assembled when read.
+            ModelKind::Employee => {
+                for key in [
+                    "employments",
+                    "time_off_balances",
+                    "manager",
+                    "groups",
+                    "teams",
+                    "legal_entity",
+                    "work_location",
+                ] {
+                    object.remove(key);
+                }
+                None
+            }
+            ModelKind::Absence | ModelKind::TimeOffBalance => {
+                object.remove("type");
+                None
+            }
+            ModelKind::ApplicationStage
+            | ModelKind::Employment
+            | ModelKind::Group
+            | ModelKind::AbsenceType => None,
         };
         let id =
             text(&payload, "id").ok_or_else(|| StoreError::Corrupt("a record has no id".into()))?;

@@ -212,6 +212,12 @@ pub(crate) fn model_code(model: ModelKind) -> i64 {
         ModelKind::Candidate => 2,
         ModelKind::Application => 3,
         ModelKind::ApplicationStage => 4,
+        ModelKind::Employee => 5,
+        ModelKind::Employment => 6,
+        ModelKind::Group => 7,
+        ModelKind::AbsenceType => 8,
+        ModelKind::Absence => 9,
+        ModelKind::TimeOffBalance => 10,
     }
 }
 

@@ -78,7 +78,15 @@ impl Touches {
             ModelKind::ApplicationStage => {
                 self.applications_of_stages.insert(id.to_owned());
             }
-            ModelKind::Job => {}
+            // A job's stages are its own nested part; HRIS records embed others only when
+            // read (their nested objects are assembled per page).
+            ModelKind::Job
+            | ModelKind::Employee
+            | ModelKind::Employment
+            | ModelKind::Group
+            | ModelKind::AbsenceType
+            | ModelKind::Absence
+            | ModelKind::TimeOffBalance => {}
         }
     }
 

@@ -238,7 +238,14 @@ pub(crate) fn list_query(
                 binds.push(Bind::Int(start_of_day(t)));
             }
         }
-        ModelKind::ApplicationStage => {}
+        // HRIS filters are applied by the HRIS read path (issue 18).
+        ModelKind::ApplicationStage
+        | ModelKind::Employee
+        | ModelKind::Employment
+        | ModelKind::Group
+        | ModelKind::AbsenceType
+        | ModelKind::Absence
+        | ModelKind::TimeOffBalance => {}
     }
     // With an id list the result is at most as long as the list: sorting it is cheaper than
     // walking the page index and testing every row.

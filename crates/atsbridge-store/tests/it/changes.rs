@@ -17,7 +17,7 @@ fn count(map: &std::collections::BTreeMap<&'static str, u64>, model: ModelKind) 
 /// Every record of integration `A`, deleted or not.
 async fn everything(store: &atsbridge_store::Store) -> Vec<atsbridge_store::StoredRecord> {
     let mut out = Vec::new();
-    for model in ModelKind::ALL {
+    for model in ModelKind::ATS {
         let f = Filter {
             include_deleted: true,
             ..Filter::default()
@@ -39,7 +39,7 @@ async fn inserting_a_batch_counts_each_model_and_stamps_both_times_with_now() {
         assert!(counts.updated.is_empty() && counts.unchanged.is_empty());
         assert_eq!(counts.touched, 0, "records inserted now need no touch");
         assert!(counts.changed());
-        for model in ModelKind::ALL {
+        for model in ModelKind::ATS {
             for r in all(&store, A, model, &Filter::default()).await {
                 assert_eq!((r.changed_at, r.updated_at), (day(1), day(1)), "{model}");
                 assert_eq!(r.remote_deleted_at, None);
@@ -91,7 +91,7 @@ async fn reapplying_an_unchanged_batch_writes_nothing() {
         assert_eq!(count(&counts.unchanged, ApplicationStage), 2);
         assert_eq!(count(&counts.unchanged, Candidate), 2);
         assert_eq!(count(&counts.unchanged, Application), 3);
-        for model in ModelKind::ALL {
+        for model in ModelKind::ATS {
             for r in all(&store, A, model, &Filter::default()).await {
                 assert_eq!((r.changed_at, r.updated_at), (day(1), day(1)), "{model}");
             }
@@ -290,7 +290,7 @@ async fn nested_changes_in_one_integration_leave_another_integrations_records_al
             input(stage(A, "s1", "Screening", "j1")),
         ];
         apply(&store, B, batch, day(2)).await;
-        for model in ModelKind::ALL {
+        for model in ModelKind::ATS {
             for r in all(&store, A, model, &Filter::default()).await {
                 assert_eq!((r.changed_at, r.updated_at), (day(1), day(1)), "{model}");
             }

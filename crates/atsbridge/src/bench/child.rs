@@ -321,7 +321,7 @@ async fn json_bytes(store: &Store) -> anyhow::Result<(u64, u64)> {
         ..atsbridge_store::Filter::default()
     };
     let (mut records, mut bytes) = (0u64, 0u64);
-    for model in atsbridge_model::ModelKind::ALL {
+    for model in atsbridge_model::ModelKind::ATS {
         let mut after = None;
         loop {
             let (page, more) = store
