@@ -1,4 +1,4 @@
-//! The body of `POST /v1/hris/employees` ("[DEPRECATED] Create employee", the one HRIS write
+//! The body of `POST /v1/hris/employees` (Kombo's deprecated "Create employee", the one HRIS write
 //! Kombo offers for Sage HR) with Kombo's validation rules.
 //!
 //! As with the ATS bodies, fields are loose (`Option`, strings for enum values and dates) so
