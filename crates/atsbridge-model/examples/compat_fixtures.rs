@@ -160,9 +160,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             environment_id: "env_5Rk2".into(),
         }),
     )?;
+    hris_fixtures::write_all(&dir)?;
     for &code in ErrorCode::ALL {
         let name = format!("error_{}", code.as_str().to_lowercase().replace('.', "_"));
         let error = ErrorResponse::new(code, format!("example message for {code}"));
+        if !code.is_ats_only() {
+            w(
+                &format!("hris_{name}"),
+                "kombo.errors.kombohriserror.KomboHrisErrorData",
+                true,
+                &error,
+            )?;
+        }
+        if code.is_hris_only() {
+            continue;
+        }
         w(
             &name,
             "kombo.errors.komboatserror.KomboAtsErrorData",
@@ -187,6 +199,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         true,
         &bare,
     )?;
+    w(
+        "hris_error_minimal",
+        "kombo.errors.kombohriserror.KomboHrisErrorData",
+        true,
+        &bare,
+    )?;
     Ok(())
 }
 
@@ -205,7 +223,19 @@ mod erased {
 fn write(dir: &Path, name: &str, model: &str, strict: bool, body: Value) -> std::io::Result<()> {
     let mut fixture = json!({"sdk_model": model, "strict": strict});
     fixture["body"] = body;
-    let text = serde_json::to_string_pretty(&fixture).expect("JSON values always serialize");
+    save(dir, name, &fixture)
+}
+
+/// A fixture of a shape the SDK has no model for: check.py lists it as skipped, with `why`,
+/// instead of silently passing it.
+fn write_without_model(dir: &Path, name: &str, why: &str, body: Value) -> std::io::Result<()> {
+    let mut fixture = json!({"sdk_model": null, "no_sdk_model": why, "strict": true});
+    fixture["body"] = body;
+    save(dir, name, &fixture)
+}
+
+fn save(dir: &Path, name: &str, fixture: &Value) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(fixture).expect("JSON values always serialize");
     std::fs::write(dir.join(format!("{name}.json")), text)
 }
 
@@ -1004,5 +1034,540 @@ fn integration(full: bool) -> Integration {
                 vec![]
             },
         }],
+    }
+}
+
+/// The HRIS responses, each in a full form (every field set, uncovered nested objects too, so
+/// the SDK checks their shapes) and a null form (every nullable field null, one element in
+/// each list so the elements' nulls are checked as well).
+mod hris_fixtures {
+    use std::path::Path;
+
+    use atsbridge_model::common::Location;
+    use atsbridge_model::hris::*;
+    use atsbridge_model::{ListResponse, Timestamp, Warning, WriteResponse};
+    use serde_json::{json, Value};
+
+    use super::{write, write_without_model};
+
+    const EMPLOYEE: &str = "26vafvWSRmbhNcxJYqjCzuJg";
+    const MANAGER: &str = "9pf2pxBB8VX8EQMC9aipW2Bo";
+    const VACATION: &str = "xzZoKssDaMZAd62kxayzzQvD";
+    const CHANGED: &str = "2026-02-07T14:01:29.196Z";
+
+    pub fn write_all(dir: &Path) -> std::io::Result<()> {
+        let list = |name: &str, model: &str, strict: bool, body: Value| {
+            write(dir, name, &format!("kombo.models.{model}"), strict, body)
+        };
+        list(
+            "hris_employees_full",
+            "GetHrisEmployeesPositiveResponse",
+            true,
+            page(vec![employee_full()]),
+        )?;
+        list(
+            "hris_employees_nulls",
+            "GetHrisEmployeesPositiveResponse",
+            true,
+            page(vec![employee_nulls()]),
+        )?;
+        list(
+            "hris_employees_raw_enums",
+            "GetHrisEmployeesPositiveResponse",
+            false,
+            page(vec![employee_raw_enums()]),
+        )?;
+        list(
+            "hris_employments_full",
+            "GetHrisEmploymentsPositiveResponse",
+            true,
+            page(vec![employment_full()]),
+        )?;
+        list(
+            "hris_employments_nulls",
+            "GetHrisEmploymentsPositiveResponse",
+            true,
+            page(vec![employment_nulls()]),
+        )?;
+        list(
+            "hris_groups_full",
+            "GetHrisGroupsPositiveResponse",
+            true,
+            page(vec![group_full()]),
+        )?;
+        list(
+            "hris_groups_nulls",
+            "GetHrisGroupsPositiveResponse",
+            true,
+            page(vec![group_nulls()]),
+        )?;
+        list(
+            "hris_absence_types_full",
+            "GetHrisAbsenceTypesPositiveResponse",
+            true,
+            page(vec![absence_type_full()]),
+        )?;
+        list(
+            "hris_absence_types_nulls",
+            "GetHrisAbsenceTypesPositiveResponse",
+            true,
+            page(vec![absence_type_nulls()]),
+        )?;
+        list(
+            "hris_absences_full",
+            "GetHrisAbsencesPositiveResponse",
+            true,
+            page(vec![absence_full()]),
+        )?;
+        list(
+            "hris_absences_nulls",
+            "GetHrisAbsencesPositiveResponse",
+            true,
+            page(vec![absence_nulls()]),
+        )?;
+        list(
+            "hris_time_off_balances_full",
+            "GetHrisTimeOffBalancesPositiveResponse",
+            true,
+            page(vec![TimeOffBalance {
+                core: balance_full(),
+                kind: absence_type_full(),
+            }]),
+        )?;
+        list(
+            "hris_time_off_balances_nulls",
+            "GetHrisTimeOffBalancesPositiveResponse",
+            true,
+            page(vec![TimeOffBalance {
+                core: balance_nulls(),
+                kind: absence_type_nulls(),
+            }]),
+        )?;
+        // Kombo's SDKs 1.x dropped the deprecated create-employee endpoint, so there is no
+        // model to check its answer against; the answer is the flat employee (the same
+        // `EmployeeCore` the list fixtures above check, less the nested keys).
+        let why = "kombo 1.4.0 omits the deprecated POST /v1/hris/employees";
+        write_without_model(
+            dir,
+            "hris_create_employee_response_full",
+            why,
+            to_json(&WriteResponse::new(
+                core_full(),
+                vec![Warning::new(
+                    "legal_entity_id is not supported by Sage HR and was ignored",
+                )],
+            )),
+        )?;
+        write_without_model(
+            dir,
+            "hris_create_employee_response_nulls",
+            why,
+            to_json(&WriteResponse::new(core_nulls(), vec![])),
+        )?;
+        Ok(())
+    }
+
+    fn page<T: serde::Serialize>(results: Vec<T>) -> Value {
+        to_json(&ListResponse::new(results, Some("eyJwYWdlIjoyfQ".into())))
+    }
+
+    fn to_json<T: serde::Serialize>(v: &T) -> Value {
+        serde_json::to_value(v).expect("model types always serialize")
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        Timestamp::parse(s).expect("fixture timestamps are valid")
+    }
+
+    fn address() -> Location {
+        Location {
+            city: Some("Berlin".into()),
+            country: Some("DE".into()),
+            raw: Some("Sonnenallee 63\n12045 Berlin\nGermany".into()),
+            state: Some("Berlin".into()),
+            street_1: Some("Sonnenallee 63".into()),
+            street_2: Some("Hinterhaus".into()),
+            zip_code: Some("12045".into()),
+        }
+    }
+
+    fn custom() -> Option<atsbridge_model::common::CustomFields> {
+        json!({"shirt_size": "M", "parking_spot": 12})
+            .as_object()
+            .cloned()
+    }
+
+    fn core_full() -> EmployeeCore {
+        EmployeeCore {
+            id: EMPLOYEE.into(),
+            remote_id: "32".into(),
+            employee_number: Some("3243422".into()),
+            first_name: Some("John".into()),
+            last_name: Some("Doe".into()),
+            nationality: Some("French".into()),
+            display_full_name: Some("John Doe".into()),
+            job_title: Some("Integrations Team Lead".into()),
+            work_email: Some("john.doe@acme.example".into()),
+            personal_email: Some("john@doe.example".into()),
+            mobile_phone_number: Some("801-555-4687".into()),
+            ssn: Some("555-32-6395".into()),
+            tax_id: Some("12 345 678 901".into()),
+            gender: Some(Gender::Male),
+            ethnicity: Some(Ethnicity::BlackAfricanAmerican),
+            marital_status: Some(MaritalStatus::Married),
+            employment_status: Some(EmploymentStatus::Active),
+            employment_type: Some(EmploymentType::WorkingStudent),
+            weekly_hours: Some(37.5),
+            avatar: Some("https://acme.sage.hr/avatars/32.png".into()),
+            work_location_id: Some("7E2gyuv6TmvtByzBxW9Sxt53".into()),
+            legal_entity_id: Some("xB32bied320csBSsl3XWdlw33".into()),
+            manager_id: Some(MANAGER.into()),
+            home_address: Some(address()),
+            bank_accounts: Some(vec![BankAccount {
+                iban: Some("DE12345678901234567890".into()),
+                bic: Some("COBADEFFXXX".into()),
+                account_number: Some("1234567890".into()),
+                holder_name: Some("John Doe".into()),
+                bank_name: Some("Commerzbank".into()),
+                domestic_bank_routing: Some(DomesticBankRouting {
+                    number: "34567890".into(),
+                    kind: Some(DomesticBankRoutingType::DeBankleitzahl),
+                }),
+            }]),
+            date_of_birth: Some(ts("1986-01-01T00:00:00Z")),
+            start_date: Some(ts("2020-04-07T00:00:00Z")),
+            termination_date: Some(ts("2027-05-20T00:00:00Z")),
+            remote_created_at: Some(ts("2020-04-07T12:32:01Z")),
+            changed_at: ts(CHANGED),
+            remote_deleted_at: Some(ts("2026-03-01T00:00:00Z")),
+            custom_fields: custom(),
+            integration_fields: vec![IntegrationField {
+                id: "if-1".into(),
+                key: "team_id".into(),
+                kind: IntegrationFieldType::Default,
+                value: json!(49),
+                label: Some("Team".into()),
+            }],
+            remote_data: Some(json!({"/employees/32": {"id": 32, "first_name": "John"}})),
+        }
+    }
+
+    fn core_nulls() -> EmployeeCore {
+        EmployeeCore {
+            id: "e-null".into(),
+            remote_id: "33".into(),
+            employee_number: None,
+            first_name: None,
+            last_name: None,
+            nationality: None,
+            display_full_name: None,
+            job_title: None,
+            work_email: None,
+            personal_email: None,
+            mobile_phone_number: None,
+            ssn: None,
+            tax_id: None,
+            gender: None,
+            ethnicity: None,
+            marital_status: None,
+            employment_status: None,
+            employment_type: None,
+            weekly_hours: None,
+            avatar: None,
+            work_location_id: None,
+            legal_entity_id: None,
+            manager_id: None,
+            home_address: None,
+            bank_accounts: None,
+            date_of_birth: None,
+            start_date: None,
+            termination_date: None,
+            remote_created_at: None,
+            changed_at: ts(CHANGED),
+            remote_deleted_at: None,
+            custom_fields: None,
+            integration_fields: vec![],
+            remote_data: None,
+        }
+    }
+
+    fn employment_full() -> Employment {
+        Employment {
+            id: "12vpXR7BeqYNWDShXRgsonnm".into(),
+            remote_id: Some("32:2024-01-01".into()),
+            employee_id: EMPLOYEE.into(),
+            job_title: Some("Social Media Marketer".into()),
+            pay_rate: Some(85000.5),
+            pay_period: Some(PayPeriod::HalfYear),
+            pay_frequency: Some(PayFrequency::Semimonthly),
+            employment_type: Some(EmploymentType::FullTime),
+            pay_currency: Some("EUR".into()),
+            effective_date: Some(ts("2024-01-01T00:00:00Z")),
+            changed_at: ts(CHANGED),
+            remote_deleted_at: Some(ts("2026-03-01T00:00:00Z")),
+            custom_fields: custom(),
+            integration_fields: vec![IntegrationField {
+                id: "if-2".into(),
+                key: "salary_note".into(),
+                kind: IntegrationFieldType::Custom,
+                value: Value::Null,
+                label: None,
+            }],
+            remote_data: Some(json!({"/employees/32/compensations": [{"amount": 85000.5}]})),
+        }
+    }
+
+    fn employment_nulls() -> Employment {
+        Employment {
+            id: "em-null".into(),
+            remote_id: None,
+            employee_id: EMPLOYEE.into(),
+            job_title: None,
+            pay_rate: None,
+            pay_period: None,
+            pay_frequency: None,
+            employment_type: None,
+            pay_currency: None,
+            effective_date: None,
+            changed_at: ts(CHANGED),
+            remote_deleted_at: None,
+            custom_fields: None,
+            integration_fields: vec![],
+            remote_data: None,
+        }
+    }
+
+    fn balance_full() -> TimeOffBalanceCore {
+        TimeOffBalanceCore {
+            id: "FuyRuk5NqP3qTcThED3ymTuE".into(),
+            remote_id: Some("32:7".into()),
+            employee_id: EMPLOYEE.into(),
+            type_id: VACATION.into(),
+            balance: Some(14.5),
+            balance_unit: Some(TimeUnit::Days),
+            used: Some(3.0),
+            used_unit: Some(TimeUnit::Hours),
+            changed_at: ts(CHANGED),
+            remote_deleted_at: Some(ts("2026-03-01T00:00:00Z")),
+            remote_data: Some(json!({"/employees/32/leave-management/balances": {"policy_id": 7}})),
+        }
+    }
+
+    fn balance_nulls() -> TimeOffBalanceCore {
+        TimeOffBalanceCore {
+            id: "b-null".into(),
+            remote_id: None,
+            employee_id: EMPLOYEE.into(),
+            type_id: VACATION.into(),
+            balance: None,
+            balance_unit: None,
+            used: None,
+            used_unit: None,
+            changed_at: ts(CHANGED),
+            remote_deleted_at: None,
+            remote_data: None,
+        }
+    }
+
+    fn group_ref(kind: Option<GroupType>) -> GroupRef {
+        GroupRef {
+            id: "4B9bKBpX5tnwjiG93TAqF7ci".into(),
+            remote_id: "49".into(),
+            name: kind.map(|_| "Customer Success".into()),
+            kind,
+        }
+    }
+
+    fn employee_full() -> Employee {
+        let groups = vec![group_ref(Some(GroupType::Team))];
+        Employee {
+            core: core_full(),
+            employments: vec![employment_full()],
+            time_off_balances: vec![balance_full()],
+            manager: Some(Manager {
+                id: MANAGER.into(),
+                remote_id: "7".into(),
+                first_name: Some("Grace".into()),
+                last_name: Some("Hopper".into()),
+                display_full_name: Some("Grace Hopper".into()),
+                employee_number: Some("0007".into()),
+                work_email: Some("grace@acme.example".into()),
+                employment_status: Some(EmploymentStatus::Leave),
+                termination_date: Some(ts("2027-01-01T00:00:00Z")),
+            }),
+            teams: groups.clone(),
+            groups,
+            // Sage HR never fills these two; they are set here so the SDK checks their shape.
+            legal_entity: Some(LegalEntity {
+                id: "xB32bied320csBSsl3XWdlw33".into(),
+                remote_id: Some("le-1".into()),
+                name: Some("ACME GmbH".into()),
+                address: Some(address()),
+            }),
+            work_location: Some(WorkLocation {
+                id: "7E2gyuv6TmvtByzBxW9Sxt53".into(),
+                remote_id: Some("1348".into()),
+                name: Some("HQ".into()),
+                kind: Some("OFFICE".into()),
+                address: Some(address()),
+                changed_at: ts(CHANGED),
+                remote_deleted_at: Some(ts("2026-03-01T00:00:00Z")),
+                remote_data: Some(json!({"/locations/1348": {}})),
+            }),
+        }
+    }
+
+    fn employee_nulls() -> Employee {
+        let mut e = Employee::new(
+            core_nulls(),
+            vec![employment_nulls()],
+            vec![balance_nulls()],
+            Some(Manager {
+                id: MANAGER.into(),
+                remote_id: "7".into(),
+                first_name: None,
+                last_name: None,
+                display_full_name: None,
+                employee_number: None,
+                work_email: None,
+                employment_status: None,
+                termination_date: None,
+            }),
+            vec![group_ref(None)],
+        );
+        e.core.home_address = Some(Location::default());
+        e.core.bank_accounts = Some(vec![BankAccount {
+            domestic_bank_routing: Some(DomesticBankRouting {
+                number: "01-23-45".into(),
+                kind: None,
+            }),
+            ..BankAccount::default()
+        }]);
+        e
+    }
+
+    /// Open enums carrying values the mapping did not recognise, as Sage HR may send them.
+    fn employee_raw_enums() -> Employee {
+        let mut e = employee_nulls();
+        e.core.gender = Some(Gender::Other("Divers".into()));
+        e.core.ethnicity = Some(Ethnicity::Other("Prefer to self-describe".into()));
+        e.core.marital_status = Some(MaritalStatus::Other("Civil union".into()));
+        e.core.employment_status = Some(EmploymentStatus::Other("Sabbatical".into()));
+        e.core.employment_type = Some(EmploymentType::Other("Zero hours".into()));
+        e.employments[0].pay_period = Some(PayPeriod::Other("PER_SHIFT".into()));
+        e.employments[0].pay_frequency = Some(PayFrequency::Other("FOUR_WEEKLY".into()));
+        e
+    }
+
+    fn group_full() -> Group {
+        Group {
+            id: "4B9bKBpX5tnwjiG93TAqF7ci".into(),
+            remote_id: "49".into(),
+            name: Some("Customer Success".into()),
+            kind: Some(GroupType::Team),
+            parent_id: Some("KGaJ5XaVPob8mYVfD49W4DGB".into()),
+            changed_at: ts(CHANGED),
+            remote_deleted_at: Some(ts("2026-03-01T00:00:00Z")),
+            remote_data: Some(json!({"/teams": {"id": 49, "name": "Customer Success"}})),
+        }
+    }
+
+    fn group_nulls() -> Group {
+        Group {
+            id: "g-null".into(),
+            remote_id: "50".into(),
+            name: None,
+            kind: None,
+            parent_id: None,
+            changed_at: ts(CHANGED),
+            remote_deleted_at: None,
+            remote_data: None,
+        }
+    }
+
+    fn absence_type_full() -> AbsenceType {
+        AbsenceType {
+            id: VACATION.into(),
+            remote_id: "91".into(),
+            name: Some("Vacation".into()),
+            unit: Some(TimeUnit::Days),
+            half_days_supported: Some(true),
+            exact_times_supported: Some(false),
+            custom_fields: custom(),
+            changed_at: ts(CHANGED),
+            remote_deleted_at: Some(ts("2026-03-01T00:00:00Z")),
+            remote_data: Some(json!({"/leave-management/policies": {"id": 91}})),
+        }
+    }
+
+    fn absence_type_nulls() -> AbsenceType {
+        AbsenceType {
+            id: "at-null".into(),
+            remote_id: "92".into(),
+            name: None,
+            unit: None,
+            half_days_supported: None,
+            exact_times_supported: None,
+            custom_fields: None,
+            changed_at: ts(CHANGED),
+            remote_deleted_at: None,
+            remote_data: None,
+        }
+    }
+
+    fn absence_full() -> Absence {
+        Absence {
+            core: AbsenceCore {
+                id: "22st2Ji8XpncEYEak8mvQgQF".into(),
+                remote_id: Some("1348".into()),
+                employee_id: EMPLOYEE.into(),
+                approver_id: Some(MANAGER.into()),
+                start_date: PlainDate::parse("2026-08-04"),
+                end_date: PlainDate::parse("2026-08-05"),
+                start_half_day: Some(true),
+                end_half_day: Some(false),
+                start_time: ClockTime::parse("13:15:00"),
+                end_time: ClockTime::parse("17:00:00"),
+                amount: Some(1.5),
+                unit: Some(TimeUnit::Days),
+                status: Some(AbsenceStatus::Approved),
+                employee_note: Some("Visiting my family.".into()),
+                type_id: Some(VACATION.into()),
+                remote_created_at: Some(ts("2026-07-01T09:00:00Z")),
+                remote_updated_at: Some(ts("2026-07-02T09:00:00Z")),
+                changed_at: ts(CHANGED),
+                remote_deleted_at: Some(ts("2026-09-01T00:00:00Z")),
+                remote_data: Some(json!({"/leave-management/requests": {"id": 1348}})),
+            },
+            kind: Some(absence_type_full()),
+        }
+    }
+
+    fn absence_nulls() -> Absence {
+        Absence {
+            core: AbsenceCore {
+                id: "a-null".into(),
+                remote_id: None,
+                employee_id: EMPLOYEE.into(),
+                approver_id: None,
+                start_date: None,
+                end_date: None,
+                start_half_day: None,
+                end_half_day: None,
+                start_time: None,
+                end_time: None,
+                amount: None,
+                unit: None,
+                status: None,
+                employee_note: None,
+                type_id: None,
+                remote_created_at: None,
+                remote_updated_at: None,
+                changed_at: ts(CHANGED),
+                remote_deleted_at: None,
+                remote_data: None,
+            },
+            kind: None,
+        }
     }
 }

@@ -12,7 +12,7 @@ macro_rules! open_enum {
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {
             $($variant,)+
-            /// A value the mapping did not recognise, passed through as the ATS sent it.
+            /// A value the mapping did not recognise, passed through as the tool sent it.
             Other(String),
         }
 
@@ -95,7 +95,9 @@ macro_rules! closed_enum {
     };
 }
 
+// The HRIS module declares its own enums with the same two shapes.
 pub(crate) use closed_enum;
+pub(crate) use open_enum;
 
 open_enum!(EmploymentType {
     FullTime => "FULL_TIME",

@@ -1,5 +1,5 @@
 //! Kombo's error codes. The general endpoints use only the `PLATFORM.*` codes; the ATS
-//! endpoints use all of them.
+//! endpoints use all but the `HRIS.*` ones, the HRIS endpoints all but the `ATS.*` ones.
 
 use std::fmt;
 
@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! error_codes {
     ($($variant:ident => $code:literal, $status:literal, $title:literal;)+) => {
-        /// Every code of Kombo's ATS error envelope.
+        /// Every code of Kombo's ATS and HRIS error envelopes.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ErrorCode {
             $($variant,)+
@@ -74,12 +74,25 @@ error_codes! {
     RemoteUnknownHttpError => "REMOTE.UNKNOWN_HTTP_ERROR", 502, "Remote system error";
     AtsJobClosed => "ATS.JOB_CLOSED", 409, "Job closed";
     AtsApplicationAlreadyExists => "ATS.APPLICATION_ALREADY_EXISTS", 409, "Application already exists";
+    // Conflicts with the tool's current state, like the two `ATS.*` codes above.
+    HrisStaffingEntityClosed => "HRIS.STAFFING_ENTITY_CLOSED", 409, "Staffing entity closed";
+    HrisEmployeeAlreadyExists => "HRIS.EMPLOYEE_ALREADY_EXISTS", 409, "Employee already exists";
 }
 
 impl ErrorCode {
     /// Whether the code belongs to the general set that non-ATS endpoints may return.
     pub fn is_general(self) -> bool {
         self.as_str().starts_with("PLATFORM.")
+    }
+
+    /// Whether only the ATS endpoints may return the code (Kombo's HRIS error list lacks it).
+    pub fn is_ats_only(self) -> bool {
+        self.as_str().starts_with("ATS.")
+    }
+
+    /// Whether only the HRIS endpoints may return the code (Kombo's ATS error list lacks it).
+    pub fn is_hris_only(self) -> bool {
+        self.as_str().starts_with("HRIS.")
     }
 
     /// Whether Kombo tells clients to retry the same request unchanged.
@@ -119,14 +132,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_24_codes_round_trip() {
-        assert_eq!(ErrorCode::ALL.len(), 24);
+    fn all_26_codes_round_trip() {
+        assert_eq!(ErrorCode::ALL.len(), 26);
         for &code in ErrorCode::ALL {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(serde_json::from_str::<ErrorCode>(&json).unwrap(), code);
             assert!((400..600).contains(&code.http_status()), "{code}");
         }
         assert_eq!(ErrorCode::ALL.iter().filter(|c| c.is_general()).count(), 8);
+        // Kombo's ATS and HRIS lists are the 22 shared codes plus two of their own each.
+        assert_eq!(ErrorCode::ALL.iter().filter(|c| c.is_ats_only()).count(), 2);
+        assert_eq!(
+            ErrorCode::ALL.iter().filter(|c| c.is_hris_only()).count(),
+            2
+        );
+        assert_eq!(
+            ErrorCode::parse("HRIS.EMPLOYEE_ALREADY_EXISTS").map(ErrorCode::http_status),
+            Some(409)
+        );
     }
 
     #[test]

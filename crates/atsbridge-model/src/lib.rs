@@ -1,6 +1,7 @@
 //! The unified ATS model of atsbridge, shaped exactly like Kombo's API so that code written
 //! against Kombo's SDKs works unchanged: the records (jobs, candidates, applications,
-//! application stages) with their nested objects, open and closed enums, the success, write and
+//! application stages) with their nested objects, the HRIS records (employees, employments,
+//! groups, absences and their types, time-off balances; see [`hris`]), open and closed enums, the success, write and
 //! error envelopes with every Kombo error code, the integration object, the bodies of the two
 //! write actions with their validation rules, deterministic ids and the timestamp format.
 //!
@@ -18,6 +19,7 @@ pub mod enums;
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod hris;
 pub mod id;
 pub mod integration;
 pub mod job;
