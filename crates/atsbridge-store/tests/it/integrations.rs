@@ -155,7 +155,7 @@ async fn creating_an_integration_twice_is_a_conflict_that_changes_nothing() {
                 atsbridge_store::NewIntegration {
                     id: A.into(),
                     tool: "sagehr".into(),
-                    category: atsbridge_model::integration::Category::Ats,
+                    category: Category::Ats,
                     environment_id: "env-2".into(),
                     end_user: first.end_user.clone(),
                     settings: IntegrationSettings::default(),
