@@ -64,7 +64,7 @@ fn account_host(subdomain: &str) -> String {
     format!("{subdomain}.sage.hr")
 }
 
-const EN: GuideTexts = GuideTexts {
+pub(crate) const EN: GuideTexts = GuideTexts {
     lang: "en",
     intro_connect: "{app} asks to connect the Sage HR account of {org}. Once connected, {app} can read your jobs, candidates and applications, and send you new applicants.",
     intro_relink: "{app} can no longer reach the Sage HR account of {org}, usually because its API key changed. Enter a current API key to resume syncing.",
@@ -106,7 +106,7 @@ const EN: GuideTexts = GuideTexts {
     err_account_unknown: "There is no Sage HR account at {host}. Check the subdomain in the address you use to sign in.",
 };
 
-const DE: GuideTexts = GuideTexts {
+pub(crate) const DE: GuideTexts = GuideTexts {
     lang: "de",
     intro_connect: "{app} möchte das Sage HR-Konto von {org} verbinden. Danach kann {app} Ihre Stellen, Kandidaten und Bewerbungen lesen und Ihnen neue Bewerber senden.",
     intro_relink: "{app} erreicht das Sage HR-Konto von {org} nicht mehr, meist weil sich der API-Schlüssel geändert hat. Geben Sie einen aktuellen API-Schlüssel ein, damit die Synchronisierung weiterläuft.",

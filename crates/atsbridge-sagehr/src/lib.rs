@@ -12,6 +12,7 @@ mod confirm;
 pub mod connect;
 pub mod connector;
 pub mod descriptor;
+pub mod descriptor_hris;
 pub mod mapping;
 mod read;
 pub mod wire;
