@@ -50,9 +50,15 @@ const MISSING_MODELS: &[(&str, &str)] = &[
     ("hris_legal_entities", "Legal entities"),
     ("hris_locations", "Work locations"),
     ("hris_timesheets", "Timesheets"),
-    ("hris_employee_document_categories", "Employee document categories"),
+    (
+        "hris_employee_document_categories",
+        "Employee document categories",
+    ),
     ("hris_performance_reviews", "Performance reviews"),
-    ("hris_performance_review_cycles", "Performance review cycles"),
+    (
+        "hris_performance_review_cycles",
+        "Performance review cycles",
+    ),
     ("hris_staffing_entities", "Staffing entities"),
 ];
 

@@ -2,6 +2,7 @@
 //! whether it changed, its nested part, and the columns filters use. Backend-neutral.
 
 use atsbridge_model::connector::Record;
+use atsbridge_model::integration::Category;
 use atsbridge_model::{ApplicationCandidate, ModelKind, Timestamp};
 use serde::Deserialize as _;
 use serde_json::Value;
@@ -223,20 +224,21 @@ impl RecordInput {
                 }
                 None
             }
-            // What Kombo nests in HRIS objects mirrors other records, assembled when read.
+            // What Kombo nests in HRIS objects mirrors other records, assembled when read;
+            // only an employee's group memberships are its own, kept as its nested part so a
+            // membership change moves `updated_at` and not `changed_at` (Kombo's rule).
             ModelKind::Employee => {
                 for key in [
                     "employments",
                     "time_off_balances",
                     "manager",
-                    "groups",
                     "teams",
                     "legal_entity",
                     "work_location",
                 ] {
                     object.remove(key);
                 }
-                None
+                object.remove("groups").map(|groups| membership(&groups))
             }
             ModelKind::Absence | ModelKind::TimeOffBalance => {
                 object.remove("type");
@@ -270,6 +272,25 @@ impl RecordInput {
             .and_then(|e| e.get("email_address"))
             .and_then(Value::as_str)
             .map(str::to_owned);
+        if model.category() == Category::Hris {
+            let mut columns = hris_columns(model, id, remote_id, &payload);
+            if model == ModelKind::Employee {
+                // Sage HR puts an employee in one team; the `group_ids` filter reads it here.
+                columns.job_id = nested
+                    .as_deref()
+                    .and_then(|n| serde_json::from_str::<Value>(n).ok())
+                    .and_then(|n| text(n.get(0)?, "id"));
+            }
+            return Ok(RecordInput {
+                model,
+                hash: own_hash(&payload_text, None, parent.as_deref()),
+                nested_hash: nested.as_deref().map(digest_text),
+                parent_remote_id: parent,
+                payload: payload_text,
+                nested,
+                ..columns
+            });
+        }
         Ok(RecordInput {
             model,
             hash: own_hash(&payload_text, None, parent.as_deref()),
@@ -309,6 +330,102 @@ impl RecordInput {
         );
         self
     }
+}
+
+/// An employee's memberships as stored: `[{id, remote_id}]` in the order given. The group's
+/// name and type are the group's own, added when the employee is read.
+fn membership(groups: &Value) -> Value {
+    let refs = groups
+        .as_array()
+        .map(|gs| {
+            gs.iter()
+                .map(|g| {
+                    serde_json::json!({
+                        "id": g.get("id").cloned().unwrap_or(Value::Null),
+                        "remote_id": g.get("remote_id").cloned().unwrap_or(Value::Null),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Value::Array(refs)
+}
+
+/// The filter columns of an HRIS record. The columns are named after their first (ATS) use;
+/// HRIS records fill them as follows, and `records::query` filters on them the same way:
+///
+/// | column | employee | employment | group | absence | time-off balance |
+/// |---|---|---|---|---|---|
+/// | `status` | `employment_status` | | `type` | `status` | |
+/// | `email_lower` | `work_email` | | | | |
+/// | `first_name_lower`, `last_name_lower` | names | | | | |
+/// | `name_lower` | | | `name` | | |
+/// | `candidate_id` (the owner) | | `employee_id` | | `employee_id` | `employee_id` |
+/// | `job_id` (the reference) | its first group's id | | | `type_id` | `type_id` |
+/// | `job_code`, `post_url` (a day range) | | | | `start_date`, `end_date` | |
+///
+/// Days are `yyyy-MM-dd` text, which orders as the dates do, so an overlap is two text
+/// comparisons. Reusing the columns keeps one write statement and one row shape for every
+/// model; each HRIS filter has its own partial index (migrations `0012_hris_indexes` on SQLite, `0014_hris_indexes` on PostgreSQL).
+fn hris_columns(model: ModelKind, id: String, remote_id: String, payload: &Value) -> RecordInput {
+    let mut r = RecordInput {
+        model,
+        id,
+        remote_id,
+        payload: String::new(),
+        hash: String::new(),
+        nested: None,
+        nested_hash: None,
+        remote_created_at: text(payload, "remote_created_at")
+            .and_then(|t| Timestamp::parse(&t).ok())
+            .map(millis),
+        parent_remote_id: None,
+        name_lower: None,
+        status: None,
+        employment_type: None,
+        visibility: None,
+        job_code: None,
+        post_url: None,
+        email_lower: None,
+        first_name_lower: None,
+        last_name_lower: None,
+        outcome: None,
+        job_id: None,
+        job_remote_id: None,
+        current_stage_id: None,
+        candidate_id: None,
+        summary: None,
+    };
+    match model {
+        ModelKind::Employee => {
+            r.status = text(payload, "employment_status");
+            r.email_lower = lower(payload.get("work_email").and_then(Value::as_str));
+            r.first_name_lower = lower(payload.get("first_name").and_then(Value::as_str));
+            r.last_name_lower = lower(payload.get("last_name").and_then(Value::as_str));
+        }
+        ModelKind::Group => {
+            r.status = text(payload, "type");
+            r.name_lower = lower(payload.get("name").and_then(Value::as_str));
+        }
+        ModelKind::Employment => r.candidate_id = text(payload, "employee_id"),
+        ModelKind::Absence => {
+            r.status = text(payload, "status");
+            r.candidate_id = text(payload, "employee_id");
+            r.job_id = text(payload, "type_id");
+            r.job_code = text(payload, "start_date");
+            r.post_url = text(payload, "end_date");
+        }
+        ModelKind::TimeOffBalance => {
+            r.candidate_id = text(payload, "employee_id");
+            r.job_id = text(payload, "type_id");
+        }
+        ModelKind::AbsenceType
+        | ModelKind::Job
+        | ModelKind::Candidate
+        | ModelKind::Application
+        | ModelKind::ApplicationStage => {}
+    }
+    r
 }
 
 #[cfg(test)]
@@ -381,6 +498,86 @@ mod tests {
         assert_eq!(
             canonical(&json!({"b": "x\"y", "a": [1, null]})),
             r#"{"a":[1,null],"b":"x\"y"}"#
+        );
+    }
+
+    fn hris(model: atsbridge_model::ModelKind, payload: Value) -> super::RecordInput {
+        super::RecordInput::from_parts(model, payload, None).unwrap()
+    }
+
+    #[test]
+    fn an_employee_keeps_its_memberships_apart_and_fills_its_filter_columns() {
+        use atsbridge_model::ModelKind::Employee;
+        let employee = |team: &str, title: &str| {
+            json!({
+                "id": "e1", "remote_id": "19", "first_name": " Ada ", "last_name": "Lovelace",
+                "work_email": "Ada@Example.com", "employment_status": "ACTIVE", "job_title": title,
+                "changed_at": "2026-01-01T00:00:00.000Z", "remote_deleted_at": null,
+                "groups": [{"id": team, "remote_id": "7", "name": "Engineering", "type": "TEAM"}],
+                "teams": [], "employments": [], "time_off_balances": [], "manager": null,
+                "legal_entity": null, "work_location": null,
+            })
+        };
+        let a = hris(Employee, employee("g1", "Engineer"));
+        assert_eq!(a.job_id.as_deref(), Some("g1"));
+        assert_eq!(a.status.as_deref(), Some("ACTIVE"));
+        assert_eq!(a.email_lower.as_deref(), Some("ada@example.com"));
+        assert_eq!(a.first_name_lower.as_deref(), Some("ada"));
+        assert_eq!(
+            a.nested.as_deref(),
+            Some(r#"[{"id":"g1","remote_id":"7"}]"#)
+        );
+        for key in ["groups", "teams", "employments", "manager", "changed_at"] {
+            assert!(
+                !a.payload.contains(&format!("\"{key}\"")),
+                "{key} in {}",
+                a.payload
+            );
+        }
+        // A new team is a nested change only; a new title is the employee's own.
+        let moved = hris(Employee, employee("g2", "Engineer"));
+        assert_eq!(moved.hash, a.hash);
+        assert_ne!(moved.nested_hash, a.nested_hash);
+        let retitled = hris(Employee, employee("g1", "Lead"));
+        assert_ne!(retitled.hash, a.hash);
+        assert_eq!(retitled.nested_hash, a.nested_hash);
+    }
+
+    #[test]
+    fn absences_and_balances_name_their_employee_type_and_days() {
+        use atsbridge_model::ModelKind::{Absence, TimeOffBalance};
+        let absence = hris(
+            Absence,
+            json!({
+                "id": "a1", "remote_id": "5", "employee_id": "e1", "type_id": "t1",
+                "status": "APPROVED", "start_date": "2026-03-30", "end_date": "2026-04-02",
+                "type": {"id": "t1"},
+            }),
+        );
+        assert_eq!(
+            (
+                absence.candidate_id.as_deref(),
+                absence.job_id.as_deref(),
+                absence.status.as_deref(),
+                absence.job_code.as_deref(),
+                absence.post_url.as_deref()
+            ),
+            (
+                Some("e1"),
+                Some("t1"),
+                Some("APPROVED"),
+                Some("2026-03-30"),
+                Some("2026-04-02")
+            )
+        );
+        assert!(!absence.payload.contains("\"type\""), "{}", absence.payload);
+        let balance = hris(
+            TimeOffBalance,
+            json!({"id": "b1", "remote_id": "19:3", "employee_id": "e1", "type_id": "t1", "type": {"id": "t1"}}),
+        );
+        assert_eq!(
+            (balance.candidate_id.as_deref(), balance.job_id.as_deref()),
+            (Some("e1"), Some("t1"))
         );
     }
 }
