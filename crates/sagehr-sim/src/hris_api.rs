@@ -562,7 +562,8 @@ pub fn balances(t: &Tenant, employee_id: u64) -> Vec<Value> {
                 })
                 .map(|r| r.amount(p))
                 .sum();
-            let used = (used * 100.0).round() / 100.0;
+            // `+ 0.0` turns the empty sum's -0.0 into 0.
+            let used = (used * 100.0).round() / 100.0 + 0.0;
             let available = p
                 .tracks_allowance()
                 .then(|| ((p.default_allowance - used) * 100.0).round() / 100.0);

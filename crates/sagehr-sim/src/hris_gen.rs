@@ -310,7 +310,16 @@ fn history(
     let span = (today - start).whole_days();
     if span > 60 && rng.random_bool(0.35) {
         let switch = start + days(rng.random_range(30..span));
-        let before = *pick(rng, pool);
+        // A real change: another team, status or title than the current one.
+        let others: Vec<u64> = pool.iter().copied().filter(|&p| p != current).collect();
+        if others.is_empty() {
+            return vec![HistoryItem {
+                ref_id: current,
+                start_date: start,
+                end_date: None,
+            }];
+        }
+        let before = *pick(rng, &others);
         vec![
             HistoryItem {
                 ref_id: before,
