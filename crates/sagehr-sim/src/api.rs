@@ -199,11 +199,18 @@ pub(crate) fn authenticate(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty())
         .ok_or_else(|| unauthorized("X-Auth-Token header is missing"))?;
-    let employee = lock(&tenant)
-        .api_keys
-        .get(key)
-        .copied()
-        .ok_or_else(|| unauthorized("Invalid or revoked API token"))?;
+    let (employee, forbidden) = {
+        let t = lock(&tenant);
+        (t.api_keys.get(key).copied(), t.forbidden_keys.contains(key))
+    };
+    let employee = employee.ok_or_else(|| unauthorized("Invalid or revoked API token"))?;
+    if forbidden {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            vec!["You are not allowed to access this resource".into()],
+        ));
+    }
     Ok((tenant, employee))
 }
 

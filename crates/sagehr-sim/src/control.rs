@@ -126,6 +126,10 @@ pub fn router() -> Router<Sim> {
         .route("/_sim/{subdomain}/keys", get(keys_list).post(keys_add))
         .route("/_sim/{subdomain}/keys/regenerate", post(keys_regenerate))
         .route("/_sim/{subdomain}/keys/{key}", delete(keys_revoke))
+        .route(
+            "/_sim/{subdomain}/keys/{key}/forbid",
+            post(keys_forbid).delete(keys_allow),
+        )
         .merge(crate::hris_control::router())
 }
 
@@ -757,6 +761,30 @@ async fn keys_revoke(
 ) -> ControlResult {
     with_tenant(&sim, &subdomain, |t| {
         t.api_keys.remove(&key).ok_or_else(|| not_found("key"))?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+}
+
+/// The key stays valid but gets 403 from now on: its user lost admin rights.
+async fn keys_forbid(
+    State(sim): State<Sim>,
+    Path((subdomain, key)): Path<(String, String)>,
+) -> ControlResult {
+    with_tenant(&sim, &subdomain, |t| {
+        if !t.api_keys.contains_key(&key) {
+            return Err(not_found("key"));
+        }
+        t.forbidden_keys.insert(key);
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+}
+
+async fn keys_allow(
+    State(sim): State<Sim>,
+    Path((subdomain, key)): Path<(String, String)>,
+) -> ControlResult {
+    with_tenant(&sim, &subdomain, |t| {
+        t.forbidden_keys.remove(&key);
         Ok(StatusCode::NO_CONTENT.into_response())
     })
 }

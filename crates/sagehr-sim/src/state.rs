@@ -195,6 +195,8 @@ pub struct Tenant {
     pub subdomain: String,
     /// API key → the employee it belongs to (keys are per user in Sage HR).
     pub api_keys: HashMap<String, u64>,
+    /// Keys that still exist but get 403 (their user lost admin rights, or an edge blocks them).
+    pub forbidden_keys: BTreeSet<String>,
     pub employees: BTreeMap<u64, Employee>,
     pub positions: BTreeMap<u64, Position>,
     pub applicants: BTreeMap<u64, Applicant>,
@@ -222,6 +224,7 @@ impl Tenant {
         Tenant {
             subdomain: subdomain.into(),
             api_keys: HashMap::new(),
+            forbidden_keys: BTreeSet::new(),
             employees: BTreeMap::new(),
             positions: BTreeMap::new(),
             applicants: BTreeMap::new(),

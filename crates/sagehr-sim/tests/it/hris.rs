@@ -219,6 +219,26 @@ async fn unknown_ids_are_sage_hrs_404() {
 }
 
 #[tokio::test]
+async fn a_forbidden_key_gets_403_until_allowed_again() {
+    let sim = start_hris(20).await;
+    let forbid = sim.control(Method::POST, &format!("acme/keys/{KEY}/forbid"));
+    assert_eq!(
+        forbid.send().await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let (status, body) = sim.get("/teams").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error_code"], "forbidden");
+    assert_eq!(
+        sim.get("/recruitment/positions").await.0,
+        StatusCode::FORBIDDEN
+    );
+    let allow = sim.control(Method::DELETE, &format!("acme/keys/{KEY}/forbid"));
+    assert_eq!(allow.send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(sim.get("/teams").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn teams_list_exactly_the_active_employees_of_their_team() {
     let sim = start_hris(700).await;
     let (_, first) = sim.get("/teams").await;
