@@ -107,12 +107,19 @@ fn page_of(pairs: &[(String, String)]) -> usize {
 }
 
 /// One fixed-size page and will_paginate's six-key `meta`.
-fn page_json(items: Vec<Value>, page: usize) -> Response {
+/// Only the page's rows are rendered: a 5,000-employee tenant must not render 5,000 rows per
+/// request.
+fn page_json<T>(items: Vec<T>, page: usize, render: impl Fn(T) -> Value) -> Response {
     let total = items.len();
     let total_pages = total.div_ceil(PAGE_SIZE);
     let start = (page - 1).saturating_mul(PAGE_SIZE).min(total);
     let end = start.saturating_add(PAGE_SIZE).min(total);
-    let data: Vec<Value> = items.into_iter().skip(start).take(end - start).collect();
+    let data: Vec<Value> = items
+        .into_iter()
+        .skip(start)
+        .take(end - start)
+        .map(render)
+        .collect();
     Json(json!({
         "data": data,
         "meta": {
@@ -585,11 +592,8 @@ async fn employees_list(
     let pairs = query_pairs(q.as_deref());
     let flags = Flags::of(&pairs);
     let t = lock(&tenant);
-    let rows = t
-        .active_employees()
-        .map(|e| employee(&t, e, flags))
-        .collect();
-    Ok(page_json(rows, page_of(&pairs)))
+    let rows: Vec<&Employee> = t.active_employees().collect();
+    Ok(page_json(rows, page_of(&pairs), |e| employee(&t, e, flags)))
 }
 
 async fn employees_view(
@@ -616,11 +620,10 @@ async fn terminated_list(
     let pairs = query_pairs(q.as_deref());
     let flags = Flags::of(&pairs);
     let t = lock(&tenant);
-    let rows = t
-        .terminated_employees()
-        .map(|e| terminated(&t, e, flags))
-        .collect();
-    Ok(page_json(rows, page_of(&pairs)))
+    let rows: Vec<&Employee> = t.terminated_employees().collect();
+    Ok(page_json(rows, page_of(&pairs), |e| {
+        terminated(&t, e, flags)
+    }))
 }
 
 async fn terminated_view(
@@ -670,6 +673,7 @@ async fn compensations_list(
     Ok(page_json(
         compensations(&t.employees[&id]),
         page_of(&query_pairs(q.as_deref())),
+        |v| v,
     ))
 }
 
@@ -707,7 +711,7 @@ async fn teams_list(
                    "employee_ids": members.get(&team.id).cloned().unwrap_or_default()})
         })
         .collect();
-    Ok(page_json(rows, page_of(&query_pairs(q.as_deref()))))
+    Ok(page_json(rows, page_of(&query_pairs(q.as_deref())), |v| v))
 }
 
 async fn positions_list(
@@ -726,7 +730,7 @@ async fn positions_list(
             |p| json!({"id": p.id, "title": p.title, "description": p.description, "code": p.code}),
         )
         .collect();
-    Ok(page_json(rows, page_of(&query_pairs(q.as_deref()))))
+    Ok(page_json(rows, page_of(&query_pairs(q.as_deref())), |v| v))
 }
 
 async fn reasons_list(
@@ -743,7 +747,7 @@ async fn reasons_list(
         .values()
         .map(|r| json!({"id": r.id, "name": r.name, "code": r.code, "type": r.kind}))
         .collect();
-    Ok(page_json(rows, page_of(&query_pairs(q.as_deref()))))
+    Ok(page_json(rows, page_of(&query_pairs(q.as_deref())), |v| v))
 }
 
 async fn policies_list(
@@ -820,9 +824,8 @@ async fn requests_list(
         .requests
         .values()
         .filter(|r| r.start_date <= to && r.end_date >= from)
-        .map(|r| request(&t, r))
-        .collect();
-    Ok(page_json(rows, page_of(&pairs)))
+        .collect::<Vec<_>>();
+    Ok(page_json(rows, page_of(&pairs), |r| request(&t, r)))
 }
 
 // ---------------------------------------------------------------------------------------------
