@@ -4,7 +4,7 @@ use clap::Parser;
 use sagehr_sim::{with_tenant, TenantConfig};
 use tokio::net::TcpListener;
 
-/// A local Sage HR recruitment API with generated data, for tests and demos.
+/// A local Sage HR recruitment and core-HR API with generated data, for tests and demos.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
