@@ -211,10 +211,15 @@ impl Params {
     fn from_form(bytes: &[u8]) -> Self {
         let mut params = Params::default();
         for (k, v) in form_urlencoded::parse(bytes) {
-            let k = k
+            // Rails' wrapped form, `employee[first_name]` or `employee[approver_ids][]`, reads
+            // as the plain name.
+            let k = match k
                 .strip_prefix("employee[")
-                .and_then(|k| k.strip_suffix(']'))
-                .map_or(k.to_string(), |inner| inner.replace("][", "["));
+                .and_then(|rest| rest.split_once(']'))
+            {
+                Some((name, tail)) => format!("{name}{tail}"),
+                None => k.into_owned(),
+            };
             if let Some(name) = k.strip_suffix("[]") {
                 match params
                     .0

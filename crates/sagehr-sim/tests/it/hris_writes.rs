@@ -133,6 +133,18 @@ async fn create_employee_from_json_and_from_a_form() {
         after["meta"]["total_entries"].as_u64().unwrap(),
         before["meta"]["total_entries"].as_u64().unwrap() + 2
     );
+    // Rails' wrapped names work as well.
+    let (status, body) = post_form(
+        &sim,
+        "/employees",
+        &[
+            ("employee[email]", "di@example.com"),
+            ("employee[first_name]", "Di"),
+            ("employee[last_name]", "Fo"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = post_form(&sim, "/employees", &[("first_name", "Cy")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
