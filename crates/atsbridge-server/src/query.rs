@@ -13,6 +13,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use atsbridge_model::enums::{JobStatus, Outcome, Visibility};
+use atsbridge_model::hris::{EmploymentStatus, GroupType, PlainDate};
+use atsbridge_model::integration::Category;
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::Filter;
 
@@ -70,14 +72,27 @@ fn specific(model: ModelKind) -> &'static [&'static str] {
             "current_stage_ids",
             "remote_created_after",
         ],
-        // No HRIS route parses its query here yet: each says what it takes when it is added.
-        ModelKind::ApplicationStage
-        | ModelKind::Employee
-        | ModelKind::Employment
-        | ModelKind::Group
-        | ModelKind::AbsenceType
-        | ModelKind::Absence
-        | ModelKind::TimeOffBalance => &[],
+        ModelKind::Employee => &[
+            "employment_statuses",
+            "employment_status",
+            "group_ids",
+            "legal_entity_ids",
+            "work_location_ids",
+            "work_emails",
+            "personal_emails",
+            "custom_fields",
+        ],
+        ModelKind::Group => &["types", "name_contains"],
+        ModelKind::Absence => &[
+            "date_from",
+            "date_until",
+            "type_ids",
+            "employee_id",
+            "time_from",
+            "time_until",
+        ],
+        ModelKind::TimeOffBalance => &["employee_id"],
+        ModelKind::ApplicationStage | ModelKind::Employment | ModelKind::AbsenceType => &[],
     }
 }
 
@@ -204,6 +219,23 @@ impl Raw {
             })
     }
 
+    /// A day, `yyyy-MM-dd`; a date-time is accepted and its time part ignored, as Kombo
+    /// does for `date_from` and `date_until`.
+    fn day(&self, name: &str) -> ApiResult<Option<String>> {
+        let Some(raw) = self.single(name)? else {
+            return Ok(None);
+        };
+        let day = raw.get(..10).filter(|d| PlainDate::parse(d).is_some());
+        let rest_ok = raw.len() == 10 || raw.as_bytes().get(10) == Some(&b'T');
+        match day {
+            Some(d) if rest_ok => Ok(Some(d.to_owned())),
+            _ => Err(ApiError::invalid(
+                name,
+                format!("`{raw}` is not a date such as 2026-01-31"),
+            )),
+        }
+    }
+
     /// A list whose items must be among `allowed` (exact spelling).
     fn enum_list(&self, name: &str, allowed: &[&str]) -> ApiResult<Option<Vec<String>>> {
         let items = self.list(name)?;
@@ -254,6 +286,27 @@ fn with_deprecated(
     Ok(Some(list))
 }
 
+/// Kombo's `custom_fields` filter: a JSON object holding one pair whose value is a string,
+/// number, boolean or null.
+fn custom_field_pair(raw: &str) -> ApiResult<(String, serde_json::Value)> {
+    let problem = || {
+        ApiError::invalid(
+            "custom_fields",
+            format!("`{raw}` is not a JSON object holding one key and a string, number, boolean or null"),
+        )
+    };
+    let value: serde_json::Value = serde_json::from_str(raw).map_err(|_| problem())?;
+    let object = value
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .ok_or_else(problem)?;
+    let (key, value) = object.iter().next().ok_or_else(problem)?;
+    if value.is_array() || value.is_object() {
+        return Err(problem());
+    }
+    Ok((key.clone(), value.clone()))
+}
+
 /// Drops what the list parameter `param` set in `filter`: `ignore_unsupported_filters=true`
 /// for a field the tool does not have (its descriptor's `unsupported_filters`). Returns
 /// whether `param` is a filter this server knows (a descriptor naming another is a bug).
@@ -276,6 +329,17 @@ pub fn clear(filter: &mut Filter, param: &str) -> bool {
         "outcomes" | "outcome" => filter.outcomes = None,
         "job_remote_ids" => filter.job_remote_ids = None,
         "current_stage_ids" => filter.current_stage_ids = None,
+        "employment_statuses" | "employment_status" => filter.employment_statuses = None,
+        "group_ids" => filter.group_ids = None,
+        "work_emails" => filter.work_emails = None,
+        "legal_entity_ids" | "work_location_ids" | "personal_emails" => {
+            filter.absent_fields.retain(|f| f != param);
+        }
+        "types" => filter.group_types = None,
+        "employee_id" => filter.employee_id = None,
+        "type_ids" => filter.type_ids = None,
+        "date_from" | "time_from" => filter.date_from = None,
+        "date_until" | "time_until" => filter.date_until = None,
         _ => return false,
     }
     true
@@ -287,7 +351,8 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
     let mut filter = Filter {
         ids: raw.list("ids")?,
         remote_ids: raw.list("remote_ids")?,
-        updated_after: raw.date_time("updated_after", false)?,
+        // HRIS endpoints also take a bare date (Kombo's pattern for them allows one).
+        updated_after: raw.date_time("updated_after", model.category() == Category::Hris)?,
         include_deleted: raw.boolean("include_deleted")?,
         ..Filter::default()
     };
@@ -327,13 +392,62 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
             filter.current_stage_ids = raw.list("current_stage_ids")?;
             filter.remote_created_after = raw.date_time("remote_created_after", true)?;
         }
-        ModelKind::ApplicationStage
-        | ModelKind::Employee
-        | ModelKind::Employment
-        | ModelKind::Group
-        | ModelKind::AbsenceType
-        | ModelKind::Absence
-        | ModelKind::TimeOffBalance => {}
+        ModelKind::Employee => {
+            filter.employment_statuses = with_deprecated(
+                raw.enum_list("employment_statuses", EmploymentStatus::KNOWN)?,
+                raw.single("employment_status")?,
+                "employment_status",
+                EmploymentStatus::KNOWN,
+            )?;
+            filter.group_ids = raw.list("group_ids")?;
+            filter.work_emails = raw.list("work_emails")?;
+            for name in ["legal_entity_ids", "work_location_ids", "personal_emails"] {
+                if raw.list(name)?.is_some() {
+                    filter.absent_fields.push(name.to_owned());
+                }
+            }
+            if let Some(pair) = raw.single("custom_fields")? {
+                custom_field_pair(&pair)?;
+                return Err(ApiError::invalid(
+                    "custom_fields",
+                    "filtering by custom fields is not supported by this server; leave it out and filter the results",
+                ));
+            }
+        }
+        ModelKind::Group => {
+            filter.group_types = raw
+                .list("types")?
+                .map(|types| {
+                    types
+                        .into_iter()
+                        .map(|t| match t.as_str() {
+                            "null" => Ok(None),
+                            _ if GroupType::parse(&t).is_some() => Ok(Some(t)),
+                            _ => Err(ApiError::invalid(
+                                "types",
+                                format!("`{t}` is not one of DEPARTMENT, TEAM, COST_CENTER, null"),
+                            )),
+                        })
+                        .collect::<ApiResult<Vec<_>>>()
+                })
+                .transpose()?;
+            filter.name_contains = raw.single("name_contains")?;
+        }
+        ModelKind::Absence => {
+            filter.type_ids = raw.list("type_ids")?;
+            filter.employee_id = raw.single("employee_id")?;
+            filter.date_from = raw.day("date_from")?;
+            filter.date_until = raw.day("date_until")?;
+            // The deprecated pair means the same days as the new one.
+            if filter.date_from.is_none() {
+                filter.date_from = raw.day("time_from")?;
+            }
+            if filter.date_until.is_none() {
+                filter.date_until = raw.day("time_until")?;
+            }
+        }
+        ModelKind::TimeOffBalance => filter.employee_id = raw.single("employee_id")?,
+        ModelKind::ApplicationStage | ModelKind::Employment | ModelKind::AbsenceType => {}
     }
     Ok(ListParams {
         cursor: raw.single("cursor")?,
@@ -569,5 +683,78 @@ mod tests {
         assert!(
             message(parse(ModelKind::Candidate, Some("email=a&email=b"))).starts_with("email:")
         );
+    }
+
+    #[test]
+    fn hris_filters() {
+        let p = parse(
+            ModelKind::Employee,
+            Some("employment_statuses=ACTIVE,LEAVE&group_ids=g1&work_emails=A@x.example&personal_emails=p@x.example&updated_after=2026-01-02"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.filter.employment_statuses,
+            Some(vec!["ACTIVE".to_owned(), "LEAVE".to_owned()])
+        );
+        assert_eq!(p.filter.group_ids, Some(vec!["g1".to_owned()]));
+        assert_eq!(p.filter.absent_fields, ["personal_emails"]);
+        assert!(
+            p.filter.updated_after.is_some(),
+            "a bare date on an HRIS endpoint"
+        );
+        assert!(
+            message(parse(ModelKind::Job, Some("updated_after=2026-01-02")))
+                .starts_with("updated_after:")
+        );
+        assert!(message(parse(
+            ModelKind::Employee,
+            Some("employment_statuses=active")
+        ))
+        .starts_with("employment_statuses:"));
+        let m = message(parse(
+            ModelKind::Employee,
+            Some("custom_fields=%7B%22a%22%3A1%7D"),
+        ));
+        assert!(
+            m.starts_with("custom_fields:") && m.contains("not supported"),
+            "{m}"
+        );
+        assert!(
+            message(parse(ModelKind::Employee, Some("custom_fields=%5B%5D"))).contains("one key")
+        );
+
+        let p = parse(ModelKind::Group, Some("types=TEAM,null&name_contains=eng")).unwrap();
+        assert_eq!(
+            p.filter.group_types,
+            Some(vec![Some("TEAM".to_owned()), None])
+        );
+        assert!(message(parse(ModelKind::Group, Some("types=team"))).starts_with("types:"));
+
+        let p = parse(
+            ModelKind::Absence,
+            Some("date_from=2026-03-01T10:00:00Z&time_until=2026-03-31&type_ids=t1&employee_id=e1"),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                p.filter.date_from.as_deref(),
+                p.filter.date_until.as_deref()
+            ),
+            (Some("2026-03-01"), Some("2026-03-31"))
+        );
+        assert_eq!(p.filter.employee_id.as_deref(), Some("e1"));
+        assert!(
+            message(parse(ModelKind::Absence, Some("date_from=2026-02-30")))
+                .starts_with("date_from:")
+        );
+
+        let mut f = parse(
+            ModelKind::Employee,
+            Some("legal_entity_ids=x&work_location_ids=y"),
+        )
+        .unwrap()
+        .filter;
+        assert!(clear(&mut f, "legal_entity_ids"));
+        assert_eq!(f.absent_fields, ["work_location_ids"]);
     }
 }

@@ -34,6 +34,37 @@ pub struct Filter {
     pub outcomes: Option<Vec<String>>,
     pub job_remote_ids: Option<Vec<String>>,
     pub current_stage_ids: Option<Vec<String>>,
+    // The HRIS filters. Left out of the cursor binding's JSON when unset, so cursors of
+    // the ATS endpoints bind to the same digest as before they existed.
+    /// Employees' `employment_statuses`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub employment_statuses: Option<Vec<String>>,
+    /// Employees in any of these groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<String>>,
+    /// Employees' work emails, any case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_emails: Option<Vec<String>>,
+    /// Filters on employee fields no stored record has (`legal_entity_ids`,
+    /// `work_location_ids`, `personal_emails` for Sage HR): each matches nothing, as Kombo
+    /// answers such a filter.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absent_fields: Vec<String>,
+    /// Groups' `types`; `None` inside the list is Kombo's literal `null` (untyped groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_types: Option<Vec<Option<String>>>,
+    /// Absences' and time-off balances' employee.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub employee_id: Option<String>,
+    /// Absences' absence types.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub type_ids: Option<Vec<String>>,
+    /// Absences that have not ended before this day (`yyyy-MM-dd`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_from: Option<String>,
+    /// Absences that start on or before this day (`yyyy-MM-dd`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_until: Option<String>,
 }
 
 /// A column a filtered page is ordered by before `seq` (`Filter::order_column`).

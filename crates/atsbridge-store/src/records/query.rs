@@ -238,14 +238,70 @@ pub(crate) fn list_query(
                 binds.push(Bind::Int(start_of_day(t)));
             }
         }
-        // HRIS filters are applied by the HRIS read path (issue 18).
-        ModelKind::ApplicationStage
-        | ModelKind::Employee
-        | ModelKind::Employment
-        | ModelKind::Group
-        | ModelKind::AbsenceType
-        | ModelKind::Absence
-        | ModelKind::TimeOffBalance => {}
+        // HRIS records keep their filter values in the ATS-named columns
+        // (`records::input::hris_columns` says which holds what).
+        ModelKind::Employee => {
+            eq_list(
+                &mut sql,
+                &mut binds,
+                &mut p,
+                "status",
+                &filter.employment_statuses,
+            );
+            eq_list(&mut sql, &mut binds, &mut p, "job_id", &filter.group_ids);
+            let emails = filter
+                .work_emails
+                .as_ref()
+                .map(|e| e.iter().map(|e| e.trim().to_lowercase()).collect());
+            eq_list(&mut sql, &mut binds, &mut p, "email_lower", &emails);
+            if !filter.absent_fields.is_empty() {
+                sql.push_str(" AND 1 = 0");
+            }
+        }
+        ModelKind::Group => {
+            if let Some(types) = &filter.group_types {
+                let named: Vec<String> = types.iter().flatten().cloned().collect();
+                let mut any = Vec::new();
+                if !named.is_empty() {
+                    any.push(format!("status IN ({})", p.list(named.len())));
+                    binds.extend(named.into_iter().map(Bind::Text));
+                }
+                if types.iter().any(Option::is_none) {
+                    any.push("status IS NULL".to_owned());
+                }
+                if any.is_empty() {
+                    sql.push_str(" AND 1 = 0");
+                } else {
+                    sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+                }
+            }
+            if let Some(needle) = &filter.name_contains {
+                sql.push_str(&format!(" AND name_lower LIKE {} ESCAPE '\\'", p.next()));
+                binds.push(Bind::Text(format!(
+                    "%{}%",
+                    escape_like(&needle.to_lowercase())
+                )));
+            }
+        }
+        ModelKind::Absence | ModelKind::TimeOffBalance => {
+            if let Some(employee) = &filter.employee_id {
+                sql.push_str(&format!(" AND candidate_id = {}", p.next()));
+                binds.push(Bind::Text(employee.clone()));
+            }
+            if model == ModelKind::Absence {
+                eq_list(&mut sql, &mut binds, &mut p, "job_id", &filter.type_ids);
+                // Days are `yyyy-MM-dd` text: ordered as the days are.
+                if let Some(from) = &filter.date_from {
+                    sql.push_str(&format!(" AND post_url >= {}", p.next()));
+                    binds.push(Bind::Text(from.clone()));
+                }
+                if let Some(until) = &filter.date_until {
+                    sql.push_str(&format!(" AND job_code <= {}", p.next()));
+                    binds.push(Bind::Text(until.clone()));
+                }
+            }
+        }
+        ModelKind::ApplicationStage | ModelKind::Employment | ModelKind::AbsenceType => {}
     }
     // With an id list the result is at most as long as the list: sorting it is cheaper than
     // walking the page index and testing every row.
