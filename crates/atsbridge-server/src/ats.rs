@@ -76,11 +76,19 @@ pub fn router() -> Router<AppState> {
 /// A handler for a Kombo write action no connector performs: authenticated like every ATS
 /// call (a wrong key is told so first), then `INTEGRATION.ACTION_NOT_AVAILABLE` naming the
 /// action, as Kombo answers for a tool without it.
-fn action_not_available(
+pub(crate) fn action_not_available(
     action: &'static str,
 ) -> impl Fn(State<AppState>, Scoped) -> std::future::Ready<ApiError> + Clone + Send + Sync + 'static
 {
     move |State(state): State<AppState>, scoped: Scoped| {
+        let category = if action.starts_with("hris_") {
+            Category::Hris
+        } else {
+            Category::Ats
+        };
+        if let Err(e) = check_category(&scoped.integration, category) {
+            return std::future::ready(e);
+        }
         let tool = &scoped.integration.tool;
         let available: Vec<&str> = state
             .tools
@@ -106,6 +114,9 @@ fn action_not_available(
 
 /// `GET /ats/{applications|candidates}/{id}/attachments`.
 async fn attachments_not_available(State(state): State<AppState>, scoped: Scoped) -> ApiError {
+    if let Err(e) = check_category(&scoped.integration, Category::Ats) {
+        return e;
+    }
     let tool = &scoped.integration.tool;
     ApiError::new(
         ErrorCode::IntegrationModelNotAvailable,
@@ -116,10 +127,28 @@ async fn attachments_not_available(State(state): State<AppState>, scoped: Scoped
     )
 }
 
+/// An integration serves the endpoints of its own category only: an ATS integration on
+/// `/v1/hris` (or the reverse) is told which it is, naming the header that chose it.
+pub(crate) fn check_category(integration: &IntegrationRow, category: Category) -> ApiResult<()> {
+    if integration.category == category {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        "X-Integration-Id",
+        format!(
+            "the integration `{}` is an {} integration; /v1/{} endpoints serve {} integrations",
+            integration.id,
+            integration.category.as_str(),
+            category.as_str().to_ascii_lowercase(),
+            category.as_str()
+        ),
+    ))
+}
+
 /// Reads are served only once the integration is enabled and its first sync is complete.
 /// An integration whose credentials became invalid (`INVALID`) stays readable: its data is
 /// what the last good sync stored; only syncing has stopped.
-fn check_readable(integration: &IntegrationRow) -> ApiResult<()> {
+pub(crate) fn check_readable(integration: &IntegrationRow) -> ApiResult<()> {
     if integration.status == IntegrationStatus::Inactive {
         return Err(ApiError::new(
             ErrorCode::IntegrationInactive,
@@ -163,10 +192,11 @@ fn page_query(
     model: ModelKind,
     query: Option<&str>,
 ) -> ApiResult<PageQuery> {
+    check_category(&scoped.integration, model.category())?;
     check_readable(&scoped.integration)?;
     let mut params = query::parse(model, query)?;
     if params.ignore_unsupported_filters {
-        ignore_unsupported(state, &scoped.integration.tool, model, &mut params.filter);
+        ignore_unsupported(state, &scoped.integration, model, &mut params.filter);
     }
     let binding = params.filter.binding(&scoped.integration.id, model);
     let after = params
@@ -214,11 +244,11 @@ impl PageQuery {
 /// every record: the field is empty on every record of such a tool.
 fn ignore_unsupported(
     state: &AppState,
-    tool: &str,
+    integration: &IntegrationRow,
     model: ModelKind,
     filter: &mut atsbridge_store::Filter,
 ) {
-    let Some(tool) = state.tools.get(tool, Category::Ats) else {
+    let Some(tool) = state.tools.get(&integration.tool, integration.category) else {
         return;
     };
     for &(m, param) in tool.unsupported_filters {
@@ -281,7 +311,7 @@ async fn candidates(
 }
 
 /// A page of raw records (JSON text as stored) and its next cursor.
-async fn raw_page(
+pub(crate) async fn raw_page(
     state: &AppState,
     scoped: &Scoped,
     model: ModelKind,
@@ -303,7 +333,7 @@ async fn raw_page(
 }
 
 /// Kombo's list envelope around a `results` array that is already JSON text.
-fn list_body(results: &str, next: Option<String>) -> Response {
+pub(crate) fn list_body(results: &str, next: Option<String>) -> Response {
     let next = serde_json::to_string(&next).unwrap_or_else(|_| "null".into());
     let body = format!(r#"{{"status":"success","data":{{"next":{next},"results":{results}}}}}"#);
     (
@@ -372,6 +402,9 @@ async fn model_not_available(
     scoped: Scoped,
     model: Result<Path<String>, PathRejection>,
 ) -> ApiError {
+    if let Err(e) = check_category(&scoped.integration, Category::Ats) {
+        return e;
+    }
     // A segment that does not decode (invalid UTF-8) is still answered in the envelope.
     let model = model.map_or_else(|_| "unknown".to_owned(), |Path(m)| m);
     let tool = &scoped.integration.tool;

@@ -13,6 +13,7 @@ pub mod connect;
 pub mod connections;
 pub mod error;
 pub mod general_errors;
+pub mod hris;
 pub mod limits;
 pub mod management;
 pub mod nested;
@@ -155,6 +156,7 @@ impl std::fmt::Debug for AppState {
 pub fn app(state: AppState) -> Router {
     let v1 = Router::new()
         .merge(ats::router())
+        .merge(hris::router())
         .merge(write::router())
         .merge(management::router())
         .merge(webhooks::router())

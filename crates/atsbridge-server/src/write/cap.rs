@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use atsbridge_model::integration::Category;
 use atsbridge_model::ErrorCode;
 use atsbridge_store::IntegrationRow;
 use axum::http::{HeaderMap, HeaderValue};
@@ -77,6 +78,9 @@ pub(super) async fn limited(
     body: WriteBody,
     headers: &HeaderMap,
 ) -> Response {
+    if let Err(e) = crate::ats::check_category(integration, Category::Ats) {
+        return e.into_response();
+    }
     let cap = state.config.write_concurrency_per_integration;
     let Some(permit) = state.writes.acquire(&integration.id, cap) else {
         tracing::info!(integration_id = %integration.id, cap, "write concurrency limit exceeded");

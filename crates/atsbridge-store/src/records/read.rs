@@ -218,6 +218,21 @@ impl Store {
             .collect()
     }
 
+    /// HRIS records of `model` that belong to one of these employees (employments, absences,
+    /// time-off balances: the owner column, see `records::input::hris_columns`), any state.
+    pub async fn owned_by(
+        &self,
+        integration_id: &str,
+        model: ModelKind,
+        employee_ids: &[String],
+    ) -> Result<Vec<RawRecord>> {
+        self.by_column(integration_id, model, "candidate_id", employee_ids)
+            .await?
+            .into_iter()
+            .map(Row::raw)
+            .collect()
+    }
+
     /// Records of `model` whose `column` is one of `values`, in `seq` order per chunk of
     /// values.
     async fn by_column(

@@ -1,0 +1,415 @@
+//! The HRIS read endpoints under `/v1/hris`: employees, employments, groups (and Kombo's
+//! deprecated `teams`), absence types, absences and time-off balances, each a filtered,
+//! cursor-paged list of full unified objects. Models and actions of the category that no
+//! connector has answer `INTEGRATION.MODEL_NOT_AVAILABLE` / `ACTION_NOT_AVAILABLE`.
+//!
+//! A request goes as on `/v1/ats`: API key and `X-Integration-Id` (an HRIS integration) →
+//! enabled and past its first sync → query parameters → one keyset page from the store →
+//! nested objects, read per page with one query per related model and written into the
+//! stored JSON text without parsing the records themselves.
+
+use std::collections::{BTreeSet, HashMap};
+
+use atsbridge_model::integration::Category;
+use atsbridge_model::{ErrorCode, ModelKind};
+use atsbridge_store::RawRecord;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::Response;
+use axum::routing::{delete, get, patch, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::ats::{action_not_available, check_category, list_body, raw_page};
+use crate::auth::Scoped;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/hris/employees", get(employees))
+        .route("/hris/employments", get(employments))
+        .route("/hris/groups", get(groups))
+        // Kombo's deprecated name for groups, still served to older clients.
+        .route("/hris/teams", get(groups))
+        .route("/hris/absence-types", get(absence_types))
+        .route(
+            "/hris/absences",
+            get(absences).post(action_not_available("hris_create_absence")),
+        )
+        .route("/hris/time-off-balances", get(time_off_balances))
+        // Static routes take precedence, so this catches every other model.
+        .route("/hris/{model}", get(model_not_available))
+        .route(
+            "/hris/absences/{id}",
+            delete(action_not_available("hris_delete_absence")),
+        )
+        .route(
+            "/hris/employees/{id}",
+            patch(action_not_available("hris_update_employee")),
+        )
+        .route(
+            "/hris/employees/form",
+            get(action_not_available("hris_create_employee_with_form"))
+                .post(action_not_available("hris_create_employee_with_form")),
+        )
+        .route(
+            "/hris/employees/{id}/documents",
+            post(action_not_available("hris_add_employee_document")),
+        )
+}
+
+async fn employees(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let (records, next) = raw_page(&state, &scoped, ModelKind::Employee, query.as_deref()).await?;
+    let related = EmployeeRelated::read(&state, &scoped.integration.id, &records).await?;
+    let results = array(&records, |out, r| {
+        let employments = related.employments.get(&r.id).map_or("[]", String::as_str);
+        let balances = related.balances.get(&r.id).map_or("[]", String::as_str);
+        let groups = related.groups_of(r)?;
+        let manager = related.manager_of(r)?;
+        push_object(
+            out,
+            r,
+            &[
+                ("employments", employments),
+                ("time_off_balances", balances),
+                ("manager", &manager),
+                ("groups", &groups),
+                ("teams", &groups),
+                ("legal_entity", "null"),
+                ("work_location", "null"),
+            ],
+        )
+    })?;
+    Ok(list_body(&results, next))
+}
+
+async fn employments(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let (records, next) =
+        raw_page(&state, &scoped, ModelKind::Employment, query.as_deref()).await?;
+    Ok(list_body(
+        &array(&records, |out, r| push_object(out, r, &[]))?,
+        next,
+    ))
+}
+
+async fn groups(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let (records, next) = raw_page(&state, &scoped, ModelKind::Group, query.as_deref()).await?;
+    Ok(list_body(
+        &array(&records, |out, r| push_object(out, r, &[]))?,
+        next,
+    ))
+}
+
+async fn absence_types(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let (records, next) =
+        raw_page(&state, &scoped, ModelKind::AbsenceType, query.as_deref()).await?;
+    Ok(list_body(
+        &array(&records, |out, r| push_object(out, r, &[]))?,
+        next,
+    ))
+}
+
+async fn absences(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let (records, next) = raw_page(&state, &scoped, ModelKind::Absence, query.as_deref()).await?;
+    let types = absence_types_of(&state, &scoped.integration.id, &records).await?;
+    let results = array(&records, |out, r| {
+        let t = r.job_id.as_ref().and_then(|id| types.get(id));
+        push_object(out, r, &[("type", t.map_or("null", String::as_str))])
+    })?;
+    Ok(list_body(&results, next))
+}
+
+async fn time_off_balances(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Response> {
+    let (records, next) =
+        raw_page(&state, &scoped, ModelKind::TimeOffBalance, query.as_deref()).await?;
+    let types = absence_types_of(&state, &scoped.integration.id, &records).await?;
+    let results = array(&records, |out, r| {
+        // Kombo's balance always embeds its type; one whose type is gone is stored data we
+        // cannot serve as Kombo's schema says, so it is an error, not a silent null.
+        let t = r
+            .job_id
+            .as_ref()
+            .and_then(|id| types.get(id))
+            .ok_or_else(|| corrupt(r, &"its absence type is not stored"))?;
+        push_object(out, r, &[("type", t)])
+    })?;
+    Ok(list_body(&results, next))
+}
+
+async fn model_not_available(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    model: Result<Path<String>, PathRejection>,
+) -> ApiError {
+    if let Err(e) = check_category(&scoped.integration, Category::Hris) {
+        return e;
+    }
+    let model = model.map_or_else(|_| "unknown".to_owned(), |Path(m)| m);
+    let tool = &scoped.integration.tool;
+    let label = state
+        .tools
+        .get(tool, Category::Hris)
+        .map_or(tool.as_str(), |t| t.label);
+    ApiError::new(
+        ErrorCode::IntegrationModelNotAvailable,
+        format!(
+            "the model `hris_{}` (GET /v1/hris/{model}) is not available for {label} (`{tool}`); it offers employees, employments, groups, absence-types, absences and time-off-balances",
+            model.replace('-', "_"),
+        ),
+    )
+}
+
+/// The absence types that a page of absences or balances points to, as JSON text by id.
+async fn absence_types_of(
+    state: &AppState,
+    integration_id: &str,
+    records: &[RawRecord],
+) -> ApiResult<HashMap<String, String>> {
+    let ids: Vec<String> = distinct(records.iter().filter_map(|r| r.job_id.as_ref()));
+    let types = state
+        .store
+        .by_ids_raw(integration_id, ModelKind::AbsenceType, &ids)
+        .await?;
+    types
+        .iter()
+        .map(|t| Ok((t.id.clone(), object(t, &[])?)))
+        .collect()
+}
+
+/// What a page of employees embeds, read in one query per model.
+struct EmployeeRelated {
+    /// Each employee's live employments, as a JSON array.
+    employments: HashMap<String, String>,
+    /// Each employee's live balances with their types, as a JSON array.
+    balances: HashMap<String, String>,
+    /// Groups by id: `{id, remote_id, name, type}`.
+    groups: HashMap<String, Value>,
+    /// Managers by id: their stored fields.
+    managers: HashMap<String, Value>,
+}
+
+impl EmployeeRelated {
+    async fn read(
+        state: &AppState,
+        integration_id: &str,
+        employees: &[RawRecord],
+    ) -> ApiResult<EmployeeRelated> {
+        let store = &state.store;
+        let ids: Vec<String> = employees.iter().map(|e| e.id.clone()).collect();
+        let memberships: Vec<Vec<Value>> = employees.iter().map(memberships).collect();
+        let group_ids = distinct(
+            memberships
+                .iter()
+                .flatten()
+                .filter_map(|m| m.get("id").and_then(Value::as_str)),
+        );
+        let mut manager_ids = BTreeSet::new();
+        for e in employees {
+            if let Some(m) = own(e)?.get("manager_id").and_then(Value::as_str) {
+                manager_ids.insert(m.to_owned());
+            }
+        }
+        let manager_ids: Vec<String> = manager_ids.into_iter().collect();
+        let (employments, balances, groups, managers) = tokio::try_join!(
+            store.owned_by(integration_id, ModelKind::Employment, &ids),
+            store.owned_by(integration_id, ModelKind::TimeOffBalance, &ids),
+            store.by_ids_raw(integration_id, ModelKind::Group, &group_ids),
+            store.by_ids_raw(integration_id, ModelKind::Employee, &manager_ids),
+        )?;
+        let balances: Vec<RawRecord> = balances
+            .into_iter()
+            .filter(|b| b.remote_deleted_at.is_none())
+            .collect();
+        let types = absence_types_of(state, integration_id, &balances).await?;
+        let mut by_employee: HashMap<String, Vec<String>> = HashMap::new();
+        for e in employments.iter().filter(|e| e.remote_deleted_at.is_none()) {
+            if let Some(owner) = &e.candidate_id {
+                by_employee
+                    .entry(owner.clone())
+                    .or_default()
+                    .push(object(e, &[])?);
+            }
+        }
+        let mut balances_by: HashMap<String, Vec<String>> = HashMap::new();
+        for b in &balances {
+            let (Some(owner), Some(t)) = (
+                &b.candidate_id,
+                b.job_id.as_ref().and_then(|t| types.get(t)),
+            ) else {
+                continue;
+            };
+            balances_by
+                .entry(owner.clone())
+                .or_default()
+                .push(object(b, &[("type", t)])?);
+        }
+        let join = |m: HashMap<String, Vec<String>>| {
+            m.into_iter()
+                .map(|(k, v)| (k, format!("[{}]", v.join(","))))
+                .collect()
+        };
+        let groups = groups
+            .iter()
+            .filter(|g| g.remote_deleted_at.is_none())
+            .map(|g| {
+                let own = own(g)?;
+                Ok((
+                    g.id.clone(),
+                    json!({
+                        "id": g.id,
+                        "remote_id": g.remote_id,
+                        "name": own.get("name").cloned().unwrap_or(Value::Null),
+                        "type": own.get("type").cloned().unwrap_or(Value::Null),
+                    }),
+                ))
+            })
+            .collect::<ApiResult<_>>()?;
+        let managers = managers
+            .iter()
+            .map(|m| Ok((m.id.clone(), own(m)?)))
+            .collect::<ApiResult<_>>()?;
+        Ok(EmployeeRelated {
+            employments: join(by_employee),
+            balances: join(balances_by),
+            groups,
+            managers,
+        })
+    }
+
+    /// The employee's groups as Kombo embeds them; a membership of a group that is gone is
+    /// left out.
+    fn groups_of(&self, employee: &RawRecord) -> ApiResult<String> {
+        let groups: Vec<&Value> = memberships(employee)
+            .iter()
+            .filter_map(|m| m.get("id").and_then(Value::as_str))
+            .filter_map(|id| self.groups.get(id))
+            .collect();
+        to_json(&groups)
+    }
+
+    /// Kombo's `manager` object, from the manager's own record; `null` without one.
+    fn manager_of(&self, employee: &RawRecord) -> ApiResult<String> {
+        let own = own(employee)?;
+        let Some(m) = own
+            .get("manager_id")
+            .and_then(Value::as_str)
+            .and_then(|id| self.managers.get(id))
+        else {
+            return Ok("null".to_owned());
+        };
+        let field = |k: &str| m.get(k).cloned().unwrap_or(Value::Null);
+        to_json(&json!({
+            "id": field("id"),
+            "remote_id": field("remote_id"),
+            "first_name": field("first_name"),
+            "last_name": field("last_name"),
+            "display_full_name": field("display_full_name"),
+            "employee_number": field("employee_number"),
+            "work_email": field("work_email"),
+            "employment_status": field("employment_status"),
+            "termination_date": field("termination_date"),
+        }))
+    }
+}
+
+/// An employee's stored memberships (`[{id, remote_id}]`, its nested part).
+fn memberships(employee: &RawRecord) -> Vec<Value> {
+    employee
+        .nested
+        .as_deref()
+        .and_then(|n| serde_json::from_str::<Vec<Value>>(n).ok())
+        .unwrap_or_default()
+}
+
+fn own(r: &RawRecord) -> ApiResult<Value> {
+    serde_json::from_str(&r.payload).map_err(|e| corrupt(r, &e))
+}
+
+fn distinct<'a>(values: impl Iterator<Item = &'a (impl AsRef<str> + 'a + ?Sized)>) -> Vec<String> {
+    values
+        .map(|v| v.as_ref().to_owned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn array(
+    records: &[RawRecord],
+    mut each: impl FnMut(&mut String, &RawRecord) -> ApiResult<()>,
+) -> ApiResult<String> {
+    let mut out = String::with_capacity(records.iter().map(|r| r.payload.len() + 200).sum());
+    out.push('[');
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        each(&mut out, r)?;
+    }
+    out.push(']');
+    Ok(out)
+}
+
+fn object(r: &RawRecord, members: &[(&str, &str)]) -> ApiResult<String> {
+    let mut out = String::with_capacity(r.payload.len() + 100);
+    push_object(&mut out, r, members)?;
+    Ok(out)
+}
+
+/// Writes a stored record as a JSON object: `changed_at` and `remote_deleted_at` from the
+/// store, the given members (already JSON), then the stored fields, which never hold those
+/// keys.
+fn push_object(out: &mut String, r: &RawRecord, members: &[(&str, &str)]) -> ApiResult<()> {
+    let body = r
+        .payload
+        .strip_prefix('{')
+        .ok_or_else(|| corrupt(r, &"not a JSON object"))?;
+    out.push_str("{\"changed_at\":");
+    out.push_str(&to_json(&r.changed_at)?);
+    out.push_str(",\"remote_deleted_at\":");
+    out.push_str(&to_json(&r.remote_deleted_at)?);
+    for (name, value) in members {
+        out.push_str(",\"");
+        out.push_str(name);
+        out.push_str("\":");
+        out.push_str(value);
+    }
+    if body.trim_start().starts_with('"') {
+        out.push(',');
+    }
+    out.push_str(body);
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> ApiResult<String> {
+    serde_json::to_string(value)
+        .map_err(|e| atsbridge_store::StoreError::Corrupt(e.to_string()).into())
+}
+
+fn corrupt(record: &RawRecord, e: &dyn std::fmt::Display) -> ApiError {
+    atsbridge_store::StoreError::Corrupt(format!("record {}: {e}", record.id)).into()
+}
