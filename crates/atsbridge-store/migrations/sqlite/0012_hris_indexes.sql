@@ -10,3 +10,5 @@ CREATE INDEX absences_employee ON records (ikey, candidate_id) WHERE model = 9;
 CREATE INDEX absences_type ON records (ikey, job_id) WHERE model = 9;
 CREATE INDEX absences_days ON records (ikey, post_url, job_code) WHERE model = 9;
 CREATE INDEX balances_employee ON records (ikey, candidate_id) WHERE model = 10;
+CREATE INDEX employees_manager ON records (ikey, current_stage_id) WHERE model = 5;
+CREATE INDEX balances_type ON records (ikey, job_id) WHERE model = 10;

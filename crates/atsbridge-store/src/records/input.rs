@@ -362,6 +362,7 @@ fn membership(groups: &Value) -> Value {
 /// | `name_lower` | | | `name` | | |
 /// | `candidate_id` (the owner) | | `employee_id` | | `employee_id` | `employee_id` |
 /// | `job_id` (the reference) | its first group's id | | | `type_id` | `type_id` |
+/// | `current_stage_id` | `manager_id` | | | | |
 /// | `job_code`, `post_url` (a day range) | | | | `start_date`, `end_date` | |
 ///
 /// Days are `yyyy-MM-dd` text, which orders as the dates do, so an overlap is two text
@@ -402,6 +403,7 @@ fn hris_columns(model: ModelKind, id: String, remote_id: String, payload: &Value
             r.email_lower = lower(payload.get("work_email").and_then(Value::as_str));
             r.first_name_lower = lower(payload.get("first_name").and_then(Value::as_str));
             r.last_name_lower = lower(payload.get("last_name").and_then(Value::as_str));
+            r.current_stage_id = text(payload, "manager_id");
         }
         ModelKind::Group => {
             r.status = text(payload, "type");

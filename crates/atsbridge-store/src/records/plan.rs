@@ -52,7 +52,8 @@ pub(crate) struct ModelWrites<'a> {
 
 /// Whose `updated_at` moves after a batch, because something nested in them changed (Kombo's
 /// `updated_after` rules: a candidate's applications, an application's candidate and
-/// current stage).
+/// current stage; an employee's employments, time-off balances and manager, an absence's
+/// and a balance's type).
 #[derive(Debug, Default)]
 pub(crate) struct Touches {
     /// Candidates by id.
@@ -61,37 +62,59 @@ pub(crate) struct Touches {
     pub applications_of_candidates: BTreeSet<String>,
     /// Applications by current stage id.
     pub applications_of_stages: BTreeSet<String>,
+    /// Employees by id (their employments or balances changed).
+    pub employees: BTreeSet<String>,
+    /// Employees by their manager's id.
+    pub employees_of_managers: BTreeSet<String>,
+    /// Absences by absence type id.
+    pub absences_of_types: BTreeSet<String>,
+    /// Time-off balances by absence type id.
+    pub balances_of_types: BTreeSet<String>,
 }
 
 impl Touches {
     /// Adds what embeds a record of `model` that changed or was deleted: the one place
     /// Kombo's nesting is written down. A candidate embeds its applications (so a changed
-    /// application moves its candidate, given as `candidate_id`); an application embeds its
+    /// application moves its candidate, given as `owner`); an application embeds its
     /// candidate and its current stage (so a changed candidate or stage `id` moves their
-    /// applications). A job's stages are its nested part, hashed with it.
-    pub(crate) fn embedders_of(&mut self, model: ModelKind, id: &str, candidate_id: Option<&str>) {
+    /// applications). A job's stages are its nested part, hashed with it. An employee embeds
+    /// its employments and balances (their `owner`) and its manager; absences and balances
+    /// embed their type. An employee's group memberships are its own nested part, and a
+    /// group's own change moves no employee (Kombo's rule).
+    pub(crate) fn embedders_of(&mut self, model: ModelKind, id: &str, owner: Option<&str>) {
         match model {
-            ModelKind::Application => self.candidates.extend(candidate_id.map(str::to_owned)),
+            ModelKind::Application => self.candidates.extend(owner.map(str::to_owned)),
             ModelKind::Candidate => {
                 self.applications_of_candidates.insert(id.to_owned());
             }
             ModelKind::ApplicationStage => {
                 self.applications_of_stages.insert(id.to_owned());
             }
-            // A job's stages are its own nested part; HRIS records embed others only when
-            // read (their nested objects are assembled per page).
-            ModelKind::Job
-            | ModelKind::Employee
-            | ModelKind::Employment
-            | ModelKind::Group
-            | ModelKind::AbsenceType
-            | ModelKind::Absence
-            | ModelKind::TimeOffBalance => {}
+            ModelKind::Employment | ModelKind::TimeOffBalance => {
+                self.employees.extend(owner.map(str::to_owned));
+            }
+            ModelKind::Employee => {
+                self.employees_of_managers.insert(id.to_owned());
+            }
+            ModelKind::AbsenceType => {
+                self.absences_of_types.insert(id.to_owned());
+                self.balances_of_types.insert(id.to_owned());
+            }
+            ModelKind::Job | ModelKind::Group | ModelKind::Absence => {}
         }
     }
 
+    /// Whether a changed record of `model` moves the record that owns it (its
+    /// `candidate_id` column): then the owner must be read before a deletion.
+    pub(crate) fn moves_owner(model: ModelKind) -> bool {
+        matches!(
+            model,
+            ModelKind::Application | ModelKind::Employment | ModelKind::TimeOffBalance
+        )
+    }
+
     /// `(model, column, values)` for each touch an engine runs.
-    pub(crate) fn each(&self) -> [(ModelKind, &'static str, &BTreeSet<String>); 3] {
+    pub(crate) fn each(&self) -> [(ModelKind, &'static str, &BTreeSet<String>); 7] {
         [
             (ModelKind::Candidate, "id", &self.candidates),
             (
@@ -104,6 +127,15 @@ impl Touches {
                 "current_stage_id",
                 &self.applications_of_stages,
             ),
+            (ModelKind::Employee, "id", &self.employees),
+            // An employee's manager id is kept in this column (`input::hris_columns`).
+            (
+                ModelKind::Employee,
+                "current_stage_id",
+                &self.employees_of_managers,
+            ),
+            (ModelKind::Absence, "job_id", &self.absences_of_types),
+            (ModelKind::TimeOffBalance, "job_id", &self.balances_of_types),
         ]
     }
 }
@@ -129,8 +161,9 @@ pub(crate) fn decide<'a>(
                 writes.update.push(r);
                 *counts.updated.entry(m).or_default() += 1;
                 if let Some(previous) = &old.candidate_id {
-                    // An application that moved to another candidate changes both.
-                    touches.candidates.insert(previous.clone());
+                    // A record that moved to another owner (an application to another
+                    // candidate, an employment to another employee) changes both.
+                    touches.embedders_of(model, "", Some(previous));
                 }
             }
             Some(old) if old.nested_hash != r.nested_hash => {

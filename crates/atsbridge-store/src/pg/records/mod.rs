@@ -356,10 +356,11 @@ pub(crate) async fn mark_deleted(
         super::runs::hold_fence(&mut tx, fence, &delta, now).await?;
     }
     let mut touches = Touches::default();
-    if model == ModelKind::Application {
-        let candidates: Vec<Option<String>> = sqlx::query_scalar(
-            "SELECT candidate_id FROM records WHERE ikey = $1 AND model = 3 AND id = ANY($2)",
-        )
+    if Touches::moves_owner(model) {
+        let candidates: Vec<Option<String>> = sqlx::query_scalar(&format!(
+            "SELECT candidate_id FROM records WHERE ikey = $1 AND model = {} AND id = ANY($2)",
+            model_code(model)
+        ))
         .bind(ikey)
         .bind(ids.to_vec())
         .fetch_all(&mut *tx)

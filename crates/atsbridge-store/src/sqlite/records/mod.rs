@@ -309,12 +309,13 @@ pub(crate) fn mark_deleted(
     let set: BTreeSet<&String> = ids.iter().collect();
     let mut touches = Touches::default();
     let mut lookup = tx
-        .prepare_cached(
-            "SELECT candidate_id FROM records WHERE ikey = ?1 AND model = 3 AND id = +?2",
-        )
+        .prepare_cached(&format!(
+            "SELECT candidate_id FROM records WHERE ikey = ?1 AND model = {} AND id = +?2",
+            model_code(model)
+        ))
         .map_err(sq("reading records"))?;
     for id in set {
-        let candidate: Option<String> = if model == ModelKind::Application {
+        let candidate: Option<String> = if Touches::moves_owner(model) {
             lookup
                 .query_row(params![ikey, id], |r| r.get(0))
                 .optional()
