@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use atsbridge_model::integration::EndUser;
+use atsbridge_model::integration::{Category, EndUser};
 use atsbridge_model::{IntegrationId, Timestamp};
 use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, RunRow, Store};
 use atsbridge_sync::{Engine, EngineConfig, Outcome};
@@ -105,6 +105,27 @@ pub struct AddArgs {
     /// Skip checking the credentials against Sage HR.
     #[arg(long)]
     pub no_check: bool,
+    /// The Kombo category the integration serves: `ats` (jobs, candidates, applications)
+    /// or `hris` (employees, groups, absences, …). A customer who wants both has two
+    /// integrations.
+    #[arg(long, value_enum, default_value_t = CategoryArg::Ats)]
+    pub category: CategoryArg,
+}
+
+/// `--category`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CategoryArg {
+    Ats,
+    Hris,
+}
+
+impl From<CategoryArg> for Category {
+    fn from(c: CategoryArg) -> Category {
+        match c {
+            CategoryArg::Ats => Category::Ats,
+            CategoryArg::Hris => Category::Hris,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -156,7 +177,7 @@ pub async fn add_integration(
     let new = NewIntegration {
         id: id.clone(),
         tool: args.tool.clone(),
-        category: atsbridge_model::integration::Category::Ats,
+        category: args.category.into(),
         environment_id: args.environment.clone(),
         end_user: EndUser {
             organization_name: args.organization.clone(),

@@ -99,6 +99,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         source_name: Some("atsbridge demo".into()),
         only_created: false,
         no_check: false,
+        category: crate::admin::CategoryArg::Ats,
     };
     let integration_id = add_integration(&store, &add, sim_key.clone()).await?;
 
