@@ -1,5 +1,6 @@
 //! The six recruitment endpoints (R1–R6) of the Sage HR API, served per tenant at
-//! `/{subdomain}/api/...`.
+//! `/{subdomain}/api/...`, plus the shared parts (auth, errors, endpoint names) that the
+//! core-HR endpoints in `hris_api` use too.
 
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +23,23 @@ pub const ENDPOINTS: &[&str] = &[
     "POST /recruitment/positions/{id}/applicants",
     "GET /recruitment/applicants/{id}",
     "GET /recruitment/applicants/{id}/actions",
+    "GET /employees",
+    "POST /employees",
+    "GET /employees/{id}",
+    "PUT /employees/{id}",
+    "POST /employees/{id}/terminations",
+    "POST /employees/{id}/rehire",
+    "GET /employees/{id}/custom-fields",
+    "GET /employees/{id}/compensations",
+    "GET /employees/{id}/leave-management/balances",
+    "GET /terminated-employees",
+    "GET /terminated-employees/{id}",
+    "GET /teams",
+    "GET /positions",
+    "GET /termination-reasons",
+    "GET /leave-management/policies",
+    "GET /leave-management/policies/{id}",
+    "GET /leave-management/requests",
 ];
 
 /// Which endpoint a request goes to, from its method and the path after `/api`.
@@ -36,6 +54,25 @@ pub fn endpoint_of(method: &str, path: &str) -> Option<&'static str> {
         ("POST", ["recruitment", "positions", _, "applicants"]) => ENDPOINTS[3],
         ("GET", ["recruitment", "applicants", _]) => ENDPOINTS[4],
         ("GET", ["recruitment", "applicants", _, "actions"]) => ENDPOINTS[5],
+        ("GET", ["employees"]) => "GET /employees",
+        ("POST", ["employees"]) => "POST /employees",
+        ("GET", ["employees", _]) => "GET /employees/{id}",
+        ("PUT", ["employees", _]) => "PUT /employees/{id}",
+        ("POST", ["employees", _, "terminations"]) => "POST /employees/{id}/terminations",
+        ("POST", ["employees", _, "rehire"]) => "POST /employees/{id}/rehire",
+        ("GET", ["employees", _, "custom-fields"]) => "GET /employees/{id}/custom-fields",
+        ("GET", ["employees", _, "compensations"]) => "GET /employees/{id}/compensations",
+        ("GET", ["employees", _, "leave-management", "balances"]) => {
+            "GET /employees/{id}/leave-management/balances"
+        }
+        ("GET", ["terminated-employees"]) => "GET /terminated-employees",
+        ("GET", ["terminated-employees", _]) => "GET /terminated-employees/{id}",
+        ("GET", ["teams"]) => "GET /teams",
+        ("GET", ["positions"]) => "GET /positions",
+        ("GET", ["termination-reasons"]) => "GET /termination-reasons",
+        ("GET", ["leave-management", "policies"]) => "GET /leave-management/policies",
+        ("GET", ["leave-management", "policies", _]) => "GET /leave-management/policies/{id}",
+        ("GET", ["leave-management", "requests"]) => "GET /leave-management/requests",
         _ => return None,
     };
     Some(name)
@@ -71,6 +108,14 @@ impl ApiError {
             text.push_str(&self.errors.join("; "));
         }
         text
+    }
+
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub(crate) fn messages(&self) -> &[String] {
+        &self.errors
     }
 
     pub(crate) fn not_found() -> Self {
@@ -121,6 +166,7 @@ pub fn router() -> Router<Sim> {
             "/{subdomain}/api/recruitment/applicants/{id}/actions",
             get(actions_list),
         )
+        .merge(crate::hris_api::router())
         .route("/{subdomain}/api", any(unknown_route))
         .route("/{subdomain}/api/", any(unknown_route))
         .route("/{subdomain}/api/{*rest}", any(unknown_route))
@@ -153,11 +199,18 @@ pub(crate) fn authenticate(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty())
         .ok_or_else(|| unauthorized("X-Auth-Token header is missing"))?;
-    let employee = lock(&tenant)
-        .api_keys
-        .get(key)
-        .copied()
-        .ok_or_else(|| unauthorized("Invalid or revoked API token"))?;
+    let (employee, forbidden) = {
+        let t = lock(&tenant);
+        (t.api_keys.get(key).copied(), t.forbidden_keys.contains(key))
+    };
+    let employee = employee.ok_or_else(|| unauthorized("Invalid or revoked API token"))?;
+    if forbidden {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            vec!["You are not allowed to access this resource".into()],
+        ));
+    }
     Ok((tenant, employee))
 }
 

@@ -36,9 +36,15 @@ impl ControlError {
     pub(crate) fn message(&self) -> &str {
         &self.1
     }
+
+    /// A Sage HR API error (from the write logic the control API shares with the API) in the
+    /// control API's own shape.
+    pub(crate) fn from_api(e: &crate::api::ApiError) -> Self {
+        ControlError(e.status(), e.messages().join("; "))
+    }
 }
 
-fn not_found(what: &str) -> ControlError {
+pub(crate) fn not_found(what: &str) -> ControlError {
     ControlError(StatusCode::NOT_FOUND, format!("{what} not found"))
 }
 
@@ -53,7 +59,7 @@ pub(crate) fn bad_request(message: impl Into<String>) -> ControlError {
 type ControlResult = Result<Response, ControlError>;
 
 /// A JSON body that answers malformed input with the control API's own error.
-struct Body<T>(T);
+pub(crate) struct Body<T>(pub(crate) T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = ControlError;
@@ -120,9 +126,14 @@ pub fn router() -> Router<Sim> {
         .route("/_sim/{subdomain}/keys", get(keys_list).post(keys_add))
         .route("/_sim/{subdomain}/keys/regenerate", post(keys_regenerate))
         .route("/_sim/{subdomain}/keys/{key}", delete(keys_revoke))
+        .route(
+            "/_sim/{subdomain}/keys/{key}/forbid",
+            post(keys_forbid).delete(keys_allow),
+        )
+        .merge(crate::hris_control::router())
 }
 
-fn with_tenant<R>(
+pub(crate) fn with_tenant<R>(
     sim: &Sim,
     subdomain: &str,
     f: impl FnOnce(&mut Tenant) -> Result<R, ControlError>,
@@ -134,12 +145,12 @@ fn with_tenant<R>(
     f(&mut t)
 }
 
-fn parse_date(s: &str) -> Result<Date, ControlError> {
+pub(crate) fn parse_date(s: &str) -> Result<Date, ControlError> {
     Date::parse(s, format_description!("[year]-[month]-[day]"))
         .map_err(|_| invalid(format!("`{s}` is not a YYYY-MM-DD date")))
 }
 
-fn ok(data: Value) -> Response {
+pub(crate) fn ok(data: Value) -> Response {
     Json(json!({"data": data})).into_response()
 }
 
@@ -151,6 +162,8 @@ struct NewTenant {
     seed: Option<u64>,
     positions: Option<usize>,
     applicants_per_position: Option<usize>,
+    employees: Option<usize>,
+    today: Option<String>,
 }
 
 async fn tenants_list(State(sim): State<Sim>) -> Response {
@@ -184,6 +197,8 @@ async fn tenants_create(State(sim): State<Sim>, Body(body): Body<NewTenant>) -> 
         seed: body.seed.unwrap_or(1),
         positions: body.positions.unwrap_or(0),
         applicants_per_position: body.applicants_per_position.unwrap_or(0),
+        employees: body.employees.unwrap_or(40),
+        today: body.today.as_deref().map(parse_date).transpose()?,
     };
     sim.insert_tenant(generate(&config));
     Ok((
@@ -746,6 +761,30 @@ async fn keys_revoke(
 ) -> ControlResult {
     with_tenant(&sim, &subdomain, |t| {
         t.api_keys.remove(&key).ok_or_else(|| not_found("key"))?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+}
+
+/// The key stays valid but gets 403 from now on: its user lost admin rights.
+async fn keys_forbid(
+    State(sim): State<Sim>,
+    Path((subdomain, key)): Path<(String, String)>,
+) -> ControlResult {
+    with_tenant(&sim, &subdomain, |t| {
+        if !t.api_keys.contains_key(&key) {
+            return Err(not_found("key"));
+        }
+        t.forbidden_keys.insert(key);
+        Ok(StatusCode::NO_CONTENT.into_response())
+    })
+}
+
+async fn keys_allow(
+    State(sim): State<Sim>,
+    Path((subdomain, key)): Path<(String, String)>,
+) -> ControlResult {
+    with_tenant(&sim, &subdomain, |t| {
+        t.forbidden_keys.remove(&key);
         Ok(StatusCode::NO_CONTENT.into_response())
     })
 }

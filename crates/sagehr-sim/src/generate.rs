@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
+use crate::hris::HrProfile;
 use crate::state::{
     Action, Applicant, DescriptionBlock, Employee, HiringMember, Position, Referrer, Stage, Tenant,
 };
@@ -18,6 +19,12 @@ pub struct TenantConfig {
     pub seed: u64,
     pub positions: usize,
     pub applicants_per_position: usize,
+    /// Employees in the core-HR data (H1 + H3), the recruitment ones included; at least the
+    /// 13 that recruitment needs.
+    pub employees: usize,
+    /// The tenant's "today", which the core-HR data is generated around and which decides
+    /// when terminations take effect. `None` follows the real date (and so does the data).
+    pub today: Option<time::Date>,
 }
 
 impl TenantConfig {
@@ -28,6 +35,8 @@ impl TenantConfig {
             seed: 1,
             positions: 12,
             applicants_per_position: 8,
+            employees: 40,
+            today: None,
         }
     }
 }
@@ -45,7 +54,7 @@ pub const PIPELINE: [&str; 6] = [
     "Hired",
 ];
 
-const ROLES: &[&str] = &[
+pub(crate) const ROLES: &[&str] = &[
     "Backend Engineer",
     "Frontend Developer",
     "Data Analyst",
@@ -65,7 +74,7 @@ const ROLES: &[&str] = &[
     "Technical Writer",
     "Legal Counsel",
 ];
-const SENIORITY: &[&str] = &["", "Junior ", "Senior ", "Lead ", "Principal "];
+pub(crate) const SENIORITY: &[&str] = &["", "Junior ", "Senior ", "Lead ", "Principal "];
 const TEAMS: &[&str] = &[
     "Engineering",
     "Product",
@@ -108,11 +117,11 @@ const EMPLOYMENT_TYPES: &[Option<&str>] = &[
     Some("Freelance"),
     None,
 ];
-const FIRST_NAMES: &[&str] = &[
+pub(crate) const FIRST_NAMES: &[&str] = &[
     "Olivia", "Noah", "Amelia", "Oliver", "Isla", "George", "Ava", "Arthur", "Mia", "Muhammad",
     "Sofia", "Leo", "Zoë", "Jack", "Aoife", "Seán", "Priya", "Mateusz", "Chloé", "Björn",
 ];
-const LAST_NAMES: &[&str] = &[
+pub(crate) const LAST_NAMES: &[&str] = &[
     "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
     "O'Brien", "Murphy", "Kowalski", "Müller", "Nguyen", "García", "Robinson", "Wright",
     "Thompson", "Evans", "Walker",
@@ -132,7 +141,7 @@ const SUMMARIES: &[&str] = &[
     "Looking for a hybrid position close to home.",
     "Referred by a former colleague; available in one month.",
 ];
-const POSTCODES: &[&str] = &[
+pub(crate) const POSTCODES: &[&str] = &[
     "BD23 8UL",
     "EC1A 1BB",
     "M1 1AE",
@@ -154,6 +163,7 @@ pub fn generate(config: &TenantConfig) -> Tenant {
             first_name: "Alex".into(),
             last_name: "Admin".into(),
             email: format!("admin@{}.example", config.subdomain),
+            hr: HrProfile::default(),
         },
     );
     t.api_keys.insert(config.api_key.clone(), admin);
@@ -173,6 +183,7 @@ pub fn generate(config: &TenantConfig) -> Tenant {
                     ascii(last),
                     config.subdomain
                 ),
+                hr: HrProfile::default(),
             },
         );
     }
@@ -229,10 +240,13 @@ pub fn generate(config: &TenantConfig) -> Tenant {
         }
         earlier_emails.extend(this_position);
     }
+    // After recruitment, so that its ids and random stream stay what they were before the
+    // core-HR data existed.
+    crate::hris_gen::generate_hris(config, &mut t);
     t
 }
 
-fn ascii(s: &str) -> String {
+pub(crate) fn ascii(s: &str) -> String {
     s.chars()
         .filter_map(|c| match c {
             'ü' => Some('u'),

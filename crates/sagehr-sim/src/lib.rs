@@ -1,7 +1,8 @@
-//! A local, faithful fake of the Sage HR recruitment API for tests, the demo and benchmarks:
-//! tenants by subdomain, the six recruitment endpoints with Sage HR's envelopes and errors, a
-//! seeded data generator, and a control API under `/_sim/...` for recruiter actions, API keys
-//! and injected faults. See this crate's README for the API and the choices it makes where
+//! A local, faithful fake of the Sage HR recruitment and core-HR (HRIS) APIs for tests, the
+//! demo and benchmarks: tenants by subdomain, the six recruitment endpoints and the core-HR
+//! endpoints H1–H18 with Sage HR's envelopes and errors, a seeded data generator, and a control
+//! API under `/_sim/...` for recruiter and HR-admin actions, API keys, the tenant's "today" and
+//! injected faults. See this crate's README for the API and the choices it makes where
 //! Sage HR's documentation is silent.
 //!
 //! Owns: its own wire JSON, written from the Sage HR reference, not from the connector.
@@ -15,6 +16,10 @@ pub mod create;
 pub mod faults;
 pub mod generate;
 pub mod hooks;
+pub mod hris;
+pub mod hris_api;
+pub mod hris_control;
+pub mod hris_gen;
 pub mod render;
 pub mod server;
 pub mod state;

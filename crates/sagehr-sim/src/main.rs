@@ -4,7 +4,7 @@ use clap::Parser;
 use sagehr_sim::{with_tenant, TenantConfig};
 use tokio::net::TcpListener;
 
-/// A local Sage HR recruitment API with generated data, for tests and demos.
+/// A local Sage HR recruitment and core-HR API with generated data, for tests and demos.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
@@ -29,6 +29,16 @@ struct Args {
     /// Applicants generated on every position.
     #[arg(long, default_value_t = 8)]
     applicants_per_position: usize,
+    /// Employees in the core-HR data (at least 13).
+    #[arg(long, default_value_t = 40)]
+    employees: usize,
+    /// The tenant's "today" (YYYY-MM-DD) for the core-HR data; default: the real date.
+    #[arg(long, value_parser = parse_today)]
+    today: Option<time::Date>,
+}
+
+fn parse_today(s: &str) -> Result<time::Date, String> {
+    sagehr_sim::hris_api::parse_date(s).ok_or_else(|| format!("`{s}` is not a YYYY-MM-DD date"))
 }
 
 // Printing the address and key on stdout is this binary's interface.
@@ -51,6 +61,8 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         positions: args.positions,
         applicants_per_position: args.applicants_per_position,
+        employees: args.employees,
+        today: args.today,
     };
     let sim = with_tenant(&config);
     let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;

@@ -8,6 +8,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::faults::FaultState;
 use crate::hooks::HookState;
+use crate::hris::{HrProfile, Hris};
 
 /// The whole simulator: every tenant, addressed by subdomain.
 #[derive(Debug, Clone, Default)]
@@ -44,12 +45,14 @@ pub fn lock(tenant: &Mutex<Tenant>) -> MutexGuard<'_, Tenant> {
     tenant.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Employee {
     pub id: u64,
     pub first_name: String,
     pub last_name: String,
     pub email: String,
+    /// The core-HR side (H1–H11); empty for employees that only recruitment knows about.
+    pub hr: HrProfile,
 }
 
 impl Employee {
@@ -192,6 +195,8 @@ pub struct Tenant {
     pub subdomain: String,
     /// API key → the employee it belongs to (keys are per user in Sage HR).
     pub api_keys: HashMap<String, u64>,
+    /// Keys that still exist but get 403 (their user lost admin rights, or an edge blocks them).
+    pub forbidden_keys: BTreeSet<String>,
     pub employees: BTreeMap<u64, Employee>,
     pub positions: BTreeMap<u64, Position>,
     pub applicants: BTreeMap<u64, Applicant>,
@@ -211,6 +216,7 @@ pub struct Tenant {
     pub in_flight: u64,
     pub max_in_flight: u64,
     pub next_id: u64,
+    pub hris: Hris,
 }
 
 impl Tenant {
@@ -218,6 +224,7 @@ impl Tenant {
         Tenant {
             subdomain: subdomain.into(),
             api_keys: HashMap::new(),
+            forbidden_keys: BTreeSet::new(),
             employees: BTreeMap::new(),
             positions: BTreeMap::new(),
             applicants: BTreeMap::new(),
@@ -232,6 +239,7 @@ impl Tenant {
             in_flight: 0,
             max_in_flight: 0,
             next_id: 1,
+            hris: Hris::default(),
         }
     }
 

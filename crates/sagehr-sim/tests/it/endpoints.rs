@@ -239,7 +239,7 @@ async fn unknown_ids_are_404_not_found_everywhere() {
         "/recruitment/applicants/999999",
         "/recruitment/applicants/999999/actions",
         "/recruitment/nothing-here",
-        "/employees",
+        "/documents",
     ] {
         let (status, body) = sim.get(path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");

@@ -151,7 +151,7 @@ async fn invalid_fault_specs_are_rejected() {
         json!({"kind": "drop", "ratio": 2.0}),
         json!({"kind": "drop", "count": 1, "ratio": 0.5}),
         json!({"kind": "latency"}),
-        json!({"kind": "drop", "endpoint": "GET /employees"}),
+        json!({"kind": "drop", "endpoint": "GET /documents"}),
     ] {
         let (status, body) = sim
             .control_json(Method::POST, "acme/faults", bad.clone())

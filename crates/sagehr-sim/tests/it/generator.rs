@@ -203,3 +203,60 @@ fn generated_timelines_are_consistent_for_many_seeds() {
         }
     }
 }
+
+#[test]
+fn the_same_seed_and_today_give_the_same_hris_data() {
+    use sagehr_sim::hris_control::raw_json;
+    let config = |seed: u64| TenantConfig {
+        seed,
+        ..crate::hris::hris_config(60)
+    };
+    let a = raw_json(&sagehr_sim::generate(&config(42)));
+    let b = raw_json(&sagehr_sim::generate(&config(42)));
+    assert_eq!(a, b);
+    let c = raw_json(&sagehr_sim::generate(&config(43)));
+    assert_ne!(a["employees"], c["employees"]);
+    assert_ne!(a["leave_requests"], c["leave_requests"]);
+}
+
+#[test]
+fn hris_data_leaves_recruitment_ids_as_they_were() {
+    let with = sagehr_sim::generate(&config(1));
+    let without_hris_ids: Vec<u64> = with.positions.keys().copied().collect();
+    // Recruitment ids come first and are the same whatever the core-HR size.
+    let bigger = sagehr_sim::generate(&TenantConfig {
+        employees: 300,
+        ..config(1)
+    });
+    assert_eq!(
+        bigger.positions.keys().copied().collect::<Vec<_>>(),
+        without_hris_ids
+    );
+    assert_eq!(
+        bigger.applicants.keys().copied().collect::<Vec<_>>(),
+        with.applicants.keys().copied().collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn five_thousand_employees_with_two_years_of_leave() {
+    let t = sagehr_sim::generate(&crate::hris::hris_config(5_000));
+    assert_eq!(t.employees.len(), 5_000);
+    assert!(t.terminated_employees().count() > 100);
+    assert!(t.active_employees().count() > 4_000);
+    assert_eq!(t.hris.teams.len(), 250);
+    assert!(t.hris.policies.len() >= 3);
+    assert!(t
+        .employees
+        .values()
+        .all(|e| e.hr.team_id.is_some() && (1..=3).contains(&e.hr.compensations.len())));
+    let today = crate::hris::TODAY;
+    let requests = &t.hris.requests;
+    assert!(requests.len() > 30_000, "{}", requests.len());
+    assert!(requests
+        .values()
+        .any(|r| r.start_date < today - time::Duration::days(300)));
+    assert!(requests
+        .values()
+        .any(|r| r.start_date > today + time::Duration::days(300)));
+}

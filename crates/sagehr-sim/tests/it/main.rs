@@ -7,4 +7,6 @@ mod faults;
 mod generator;
 mod helpers;
 mod hooks;
+mod hris;
+mod hris_writes;
 mod writes;
