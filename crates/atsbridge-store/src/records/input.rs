@@ -161,6 +161,12 @@ impl RecordInput {
             Record::Candidate(c) => c.profile.remote_data.take(),
             Record::Application(a) => a.core.remote_data.take(),
             Record::ApplicationStage { stage, .. } => stage.remote_data.take(),
+            Record::Employee(e) => e.core.remote_data.take(),
+            Record::Employment(e) => e.remote_data.take(),
+            Record::Group(g) => g.remote_data.take(),
+            Record::AbsenceType(t) => t.remote_data.take(),
+            Record::Absence(a) => a.core.remote_data.take(),
+            Record::TimeOffBalance(b) => b.core.remote_data.take(),
         };
         let (model, mut payload, parent) = Self::split(&record)?;
         if let (Some(remote), Some(object)) = (remote, payload.as_object_mut()) {
@@ -200,6 +206,28 @@ impl RecordInput {
                 to_value(serde_json::to_value(stage))?,
                 Some(job_remote_id.clone()),
             ),
+            Record::Employee(e) => (
+                ModelKind::Employee,
+                to_value(serde_json::to_value(e))?,
+                None,
+            ),
+            Record::Employment(e) => (
+                ModelKind::Employment,
+                to_value(serde_json::to_value(e))?,
+                None,
+            ),
+            Record::Group(g) => (ModelKind::Group, to_value(serde_json::to_value(g))?, None),
+            Record::AbsenceType(t) => (
+                ModelKind::AbsenceType,
+                to_value(serde_json::to_value(t))?,
+                None,
+            ),
+            Record::Absence(a) => (ModelKind::Absence, to_value(serde_json::to_value(a))?, None),
+            Record::TimeOffBalance(b) => (
+                ModelKind::TimeOffBalance,
+                to_value(serde_json::to_value(b))?,
+                None,
+            ),
         };
         Ok((model, payload, parent))
     }
@@ -223,20 +251,21 @@ impl RecordInput {
                 }
                 None
             }
-            // What Kombo nests in HRIS objects mirrors other records, assembled when read.
+            // What Kombo nests in HRIS objects mirrors other records, assembled when read;
+            // but which groups an employee is in only the connector knows (it reads it from
+            // the employee), so `groups` is kept as the nested part, like a job's stages.
             ModelKind::Employee => {
                 for key in [
                     "employments",
                     "time_off_balances",
                     "manager",
-                    "groups",
                     "teams",
                     "legal_entity",
                     "work_location",
                 ] {
                     object.remove(key);
                 }
-                None
+                object.remove("groups")
             }
             ModelKind::Absence | ModelKind::TimeOffBalance => {
                 object.remove("type");
