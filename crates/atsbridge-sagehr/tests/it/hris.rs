@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use atsbridge_model::connector::{Connector, ConnectorErrorKind as Kind, Record};
+use atsbridge_model::connector::{
+    Connector, ConnectorErrorKind as Kind, PassthroughRequest, Record,
+};
 use atsbridge_model::hris::{
     AbsenceStatus, CreateEmployeeRequest, Employee, EmploymentStatus, PayPeriod, PlainDate,
     TimeUnit,
@@ -423,6 +425,15 @@ async fn credentials_are_checked_with_one_call() {
         nowhere.check_credentials().await.unwrap_err().kind,
         Kind::NotFound
     );
+    // A key whose admin lost the rights answers 403: rejected credentials too.
+    env.control(Method::POST, &format!("keys/{KEY}/forbid"), Value::Null)
+        .await;
+    let c = connector(&env);
+    assert_eq!(
+        c.check_credentials().await.unwrap_err().kind,
+        Kind::AuthInvalid
+    );
+    assert_eq!(c.requests_sent(), 1, "no retries on rejected credentials");
     env.sim.shutdown().await;
 }
 
@@ -489,12 +500,41 @@ async fn a_created_employee_reads_back_as_read_all_delivers_it() {
 }
 
 #[tokio::test]
-async fn ats_only_methods_refuse_on_an_hris_connection() {
+async fn ats_only_methods_refuse_and_passthrough_reaches_the_core_hr_api() {
     let env = start(20).await;
     let c = connector(&env);
     let e = c.read_application("1").await.unwrap_err();
     assert_eq!(e.kind, Kind::Unknown);
     assert!(e.message.contains("no applicants"));
     assert_eq!(c.requests_sent(), 0);
+    let answer = c
+        .passthrough(PassthroughRequest {
+            method: "GET".into(),
+            path: "/employees/1".into(),
+            headers: Default::default(),
+            params: Default::default(),
+            body: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body["data"]["id"], 1);
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_employee_who_has_not_started_yet_is_pending() {
+    let env = start(20).await;
+    let c = connector(&env);
+    let request: CreateEmployeeRequest = serde_json::from_value(json!({
+        "first_name": "Grace", "last_name": "Hopper", "work_email": "grace@acme.example",
+        "start_date": "2026-09-01"
+    }))
+    .unwrap();
+    let (remote_id, warnings) = c.create_employee(&request).await.unwrap();
+    assert!(warnings.is_empty());
+    let e = c.read_employee(&remote_id).await.unwrap().unwrap();
+    assert_eq!(e.core.employment_status, Some(EmploymentStatus::Pending));
+    assert!(e.groups.is_empty(), "a new employee has no team");
     env.sim.shutdown().await;
 }
