@@ -14,6 +14,7 @@ use crate::application::Application;
 use crate::candidate::Candidate;
 use crate::envelope::Warning;
 use crate::error::ErrorCode;
+use crate::hris;
 use crate::job::Job;
 use crate::stage::ApplicationStage;
 use crate::write::{
@@ -28,6 +29,18 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// `application.job`, `application.current_stage`) are left empty, because the store
 /// assembles them from the records themselves when serving. `job.stages` is filled: which
 /// stages a job has is something only the connector knows.
+///
+/// HRIS records follow the same rule: `employee.employments`, `employee.time_off_balances`,
+/// `employee.manager`, `employee.teams`, `absence.type` and `balance.type` are left empty
+/// (`[]`/`None`; a balance's `type` is required, see [`Record::TimeOffBalance`]) and the store
+/// joins them in. The exception is
+/// `employee.groups`: which team an employee is in comes only from the employee's own
+/// upstream record (Sage HR's `team_id`), so the connector fills `groups` with one
+/// [`hris::GroupRef`] per membership (ids, name and type as the connector knows them) and the
+/// store derives the Employee<>Group join from it.
+// An employee is larger than a job, but every variant is a full record of similar size and
+// they travel in short-lived batches; boxing one would only add an allocation per employee.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Job(Job),
@@ -38,6 +51,16 @@ pub enum Record {
         stage: ApplicationStage,
         job_remote_id: String,
     },
+    Employee(hris::Employee),
+    Employment(hris::Employment),
+    Group(hris::Group),
+    AbsenceType(hris::AbsenceType),
+    /// `kind` (the embedded type) is `None`; `core.type_id` names it.
+    Absence(hris::Absence),
+    /// Kombo requires the embedded `type` (it cannot be `None`), so the connector puts the
+    /// absence type there as it read it in the same pass; the store ignores it (it is not
+    /// part of the hash) and joins the stored type by `core.type_id`.
+    TimeOffBalance(hris::TimeOffBalance),
 }
 
 impl Record {
@@ -48,6 +71,12 @@ impl Record {
             Record::Candidate(_) => ModelKind::Candidate,
             Record::Application(_) => ModelKind::Application,
             Record::ApplicationStage { .. } => ModelKind::ApplicationStage,
+            Record::Employee(_) => ModelKind::Employee,
+            Record::Employment(_) => ModelKind::Employment,
+            Record::Group(_) => ModelKind::Group,
+            Record::AbsenceType(_) => ModelKind::AbsenceType,
+            Record::Absence(_) => ModelKind::Absence,
+            Record::TimeOffBalance(_) => ModelKind::TimeOffBalance,
         }
     }
 
@@ -57,6 +86,12 @@ impl Record {
             Record::Candidate(c) => &c.profile.id,
             Record::Application(a) => &a.core.id,
             Record::ApplicationStage { stage, .. } => &stage.id,
+            Record::Employee(e) => &e.core.id,
+            Record::Employment(e) => &e.id,
+            Record::Group(g) => &g.id,
+            Record::AbsenceType(t) => &t.id,
+            Record::Absence(a) => &a.core.id,
+            Record::TimeOffBalance(b) => &b.core.id,
         }
     }
 }
@@ -80,6 +115,12 @@ pub struct ReadSummary {
     /// not be used to infer deletions. True is no proof either (a delete plus a create keep
     /// every total), which is why deletions go through `Connector::confirm_missing`.
     pub stable: bool,
+    /// For an HRIS read: the days whose leave requests (absences) were read completely,
+    /// first and last day included. Absences are read by date window, so one that is not
+    /// delivered may only be taken as deleted when it lies inside this range; stored
+    /// absences outside it were simply not asked about. `None` for ATS reads, and for an
+    /// HRIS read that read no absences.
+    pub absences_window: Option<(hris::PlainDate, hris::PlainDate)>,
 }
 
 /// Stored live records that a full read did not deliver, by remote id. Not being listed is no

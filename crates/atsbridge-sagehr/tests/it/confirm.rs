@@ -22,6 +22,7 @@ fn of_position(c: &Collect, job: &str) -> Collect {
             Record::Application(a) => a.core.job_id.as_deref() == Some(job_id.as_str()),
             Record::Candidate(cand) => applicants.contains(&cand.profile.remote_id),
             Record::ApplicationStage { job_remote_id, .. } => job_remote_id == job,
+            _ => false,
         })
         .cloned()
         .collect();

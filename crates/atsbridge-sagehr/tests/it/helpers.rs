@@ -171,6 +171,12 @@ impl Collect {
                     Record::Candidate(c) => serde_json::to_value(c),
                     Record::Application(a) => serde_json::to_value(a),
                     Record::ApplicationStage { stage, .. } => serde_json::to_value(stage),
+                    Record::Employee(e) => serde_json::to_value(e),
+                    Record::Employment(e) => serde_json::to_value(e),
+                    Record::Group(g) => serde_json::to_value(g),
+                    Record::AbsenceType(t) => serde_json::to_value(t),
+                    Record::Absence(a) => serde_json::to_value(a),
+                    Record::TimeOffBalance(b) => serde_json::to_value(b),
                 }
                 .unwrap();
                 v.as_object_mut().unwrap().remove("changed_at");

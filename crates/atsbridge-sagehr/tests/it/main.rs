@@ -2,5 +2,6 @@
 
 mod confirm;
 mod helpers;
+mod hris;
 mod read;
 mod write;

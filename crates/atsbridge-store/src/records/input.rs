@@ -162,6 +162,12 @@ impl RecordInput {
             Record::Candidate(c) => c.profile.remote_data.take(),
             Record::Application(a) => a.core.remote_data.take(),
             Record::ApplicationStage { stage, .. } => stage.remote_data.take(),
+            Record::Employee(e) => e.core.remote_data.take(),
+            Record::Employment(e) => e.remote_data.take(),
+            Record::Group(g) => g.remote_data.take(),
+            Record::AbsenceType(t) => t.remote_data.take(),
+            Record::Absence(a) => a.core.remote_data.take(),
+            Record::TimeOffBalance(b) => b.core.remote_data.take(),
         };
         let (model, mut payload, parent) = Self::split(&record)?;
         if let (Some(remote), Some(object)) = (remote, payload.as_object_mut()) {
@@ -200,6 +206,28 @@ impl RecordInput {
                 ModelKind::ApplicationStage,
                 to_value(serde_json::to_value(stage))?,
                 Some(job_remote_id.clone()),
+            ),
+            Record::Employee(e) => (
+                ModelKind::Employee,
+                to_value(serde_json::to_value(e))?,
+                None,
+            ),
+            Record::Employment(e) => (
+                ModelKind::Employment,
+                to_value(serde_json::to_value(e))?,
+                None,
+            ),
+            Record::Group(g) => (ModelKind::Group, to_value(serde_json::to_value(g))?, None),
+            Record::AbsenceType(t) => (
+                ModelKind::AbsenceType,
+                to_value(serde_json::to_value(t))?,
+                None,
+            ),
+            Record::Absence(a) => (ModelKind::Absence, to_value(serde_json::to_value(a))?, None),
+            Record::TimeOffBalance(b) => (
+                ModelKind::TimeOffBalance,
+                to_value(serde_json::to_value(b))?,
+                None,
             ),
         };
         Ok((model, payload, parent))
@@ -581,5 +609,74 @@ mod tests {
             (balance.candidate_id.as_deref(), balance.job_id.as_deref()),
             (Some("e1"), Some("t1"))
         );
+    }
+}
+
+#[cfg(test)]
+mod hris_tests {
+    use atsbridge_model::connector::Record;
+    use atsbridge_model::ModelKind;
+    use serde_json::{json, Value};
+
+    use super::RecordInput;
+
+    /// An employee keeps its group membership (which only the connector knows) as the nested
+    /// part; what mirrors other records leaves the payload, and so the hash.
+    #[test]
+    fn an_employee_keeps_its_groups_apart_and_drops_what_the_store_assembles() {
+        let group = json!({"id": "g1", "remote_id": "39", "name": "Engineering", "type": "TEAM"});
+        let employee = json!({
+            "id": "e1", "remote_id": "5", "changed_at": "2026-06-15T00:00:00.000Z",
+            "groups": [group], "teams": [group], "remote_data": {"/employees": {"id": 5}},
+        });
+        let input =
+            RecordInput::from_owned(Record::Employee(serde_json::from_value(employee).unwrap()))
+                .unwrap();
+        assert_eq!(input.model, ModelKind::Employee);
+        assert_eq!((input.id.as_str(), input.remote_id.as_str()), ("e1", "5"));
+        let payload: Value = serde_json::from_str(&input.payload).unwrap();
+        for key in [
+            "groups",
+            "teams",
+            "employments",
+            "time_off_balances",
+            "manager",
+            "changed_at",
+        ] {
+            assert!(payload.get(key).is_none(), "{key}");
+        }
+        assert_eq!(payload["remote_data"], json!({"/employees": {"id": 5}}));
+        assert_eq!(
+            serde_json::from_str::<Value>(input.nested.as_deref().unwrap()).unwrap(),
+            json!([group])
+        );
+    }
+
+    #[test]
+    fn a_balance_and_an_absence_leave_their_type_to_the_store() {
+        let kind =
+            json!({"id": "t1", "remote_id": "236", "changed_at": "2026-06-15T00:00:00.000Z"});
+        let balance = json!({
+            "id": "b1", "remote_id": "5:236", "employee_id": "e1", "type_id": "t1",
+            "changed_at": "2026-06-15T00:00:00.000Z", "type": kind,
+        });
+        let input = RecordInput::from_record(&Record::TimeOffBalance(
+            serde_json::from_value(balance).unwrap(),
+        ))
+        .unwrap();
+        let payload: Value = serde_json::from_str(&input.payload).unwrap();
+        assert!(payload.get("type").is_none());
+        assert_eq!(payload["type_id"], "t1");
+        let absence = json!({
+            "id": "a1", "remote_id": "9", "employee_id": "e1", "type_id": "t1",
+            "start_date": "2026-06-01", "changed_at": "2026-06-15T00:00:00.000Z", "type": null,
+        });
+        let input =
+            RecordInput::from_record(&Record::Absence(serde_json::from_value(absence).unwrap()))
+                .unwrap();
+        assert_eq!(input.model, ModelKind::Absence);
+        let payload: Value = serde_json::from_str(&input.payload).unwrap();
+        assert!(payload.get("type").is_none());
+        assert_eq!(payload["start_date"], "2026-06-01");
     }
 }
