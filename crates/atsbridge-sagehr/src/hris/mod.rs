@@ -2,6 +2,19 @@
 //! Sage HR's core-HR API (`sagehr-hris-api.md`) through the same client as the ATS connector
 //! (same credentials, retries, concurrency cap and request count) and maps it per §7 of that
 //! reference.
+//!
+//! Choices where §7 leaves room (each is a place to revisit if Kombo is seen doing otherwise):
+//! - custom fields are not read (H9 would cost a call per employee, and atsbridge has no
+//!   field mapping to key the values by): `custom_fields` is `{}`, `integration_fields` `[]`;
+//! - one employment per compensation row, for terminated employees too; an employee without
+//!   compensation rows has none (no pay-less placeholder);
+//! - balances only for active employees (§7.6);
+//! - terminated employees come from H3's short form (no phones, address, gender or manager),
+//!   not from one H4 call each;
+//! - an employee whose start date is after today is `PENDING`; `Other` genders and marital
+//!   statuses without a Kombo value pass through raw;
+//! - absences: a year back and a year ahead of today (see [`HrisConfig`]), full days counted
+//!   as calendar days.
 
 mod create;
 pub mod mapping;
