@@ -621,7 +621,7 @@ mod hris_tests {
     use super::RecordInput;
 
     /// An employee keeps its group membership (which only the connector knows) as the nested
-    /// part; what mirrors other records leaves the payload, and so the hash.
+    /// part, as references; what mirrors other records leaves the payload, and so the hash.
     #[test]
     fn an_employee_keeps_its_groups_apart_and_drops_what_the_store_assembles() {
         let group = json!({"id": "g1", "remote_id": "39", "name": "Engineering", "type": "TEAM"});
@@ -646,10 +646,12 @@ mod hris_tests {
             assert!(payload.get(key).is_none(), "{key}");
         }
         assert_eq!(payload["remote_data"], json!({"/employees": {"id": 5}}));
+        // Only the reference is kept: the group's name and type are the group's own.
         assert_eq!(
             serde_json::from_str::<Value>(input.nested.as_deref().unwrap()).unwrap(),
-            json!([group])
+            json!([{"id": "g1", "remote_id": "39"}])
         );
+        assert_eq!(input.job_id.as_deref(), Some("g1"));
     }
 
     #[test]
