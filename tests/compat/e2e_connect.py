@@ -59,13 +59,17 @@ def main() -> int:
     origin = base.rsplit("/v1", 1)[0]
     kombo = Kombo(api_key=info["api_key"], server_url=base)
 
-    # The SDK's default category is HRIS: atsbridge says clearly that it serves ATS.
+    # The SDK's default category is HRIS, which atsbridge connects for Sage HR too.
+    res = kombo.connect.create_connection_link(end_user_email="it@globex.example", end_user_organization_name="Globex")
+    check(res.data.link.startswith(origin + "/connect/"), f"an HRIS link by default ({res.data.link})")
+    # A category without tools is refused, naming the field.
     try:
-        kombo.connect.create_connection_link(end_user_email="it@globex.example", end_user_organization_name="Globex")
-        check(False, "an HRIS link is refused")
+        kombo.connect.create_connection_link(end_user_email="it@globex.example", end_user_organization_name="Globex",
+                                             integration_category="LMS")
+        check(False, "an LMS link is refused")
     except (errors.KomboGeneralError, errors.KomboAtsError) as e:
         check(e.data.error.code == "PLATFORM.INPUT_INVALID" and "integration_category" in e.data.error.message,
-              f"the HRIS default is named ({e.data.error.message})")
+              f"a category without tools is named ({e.data.error.message})")
 
     res = kombo.connect.create_connection_link(
         end_user_email="it@globex.example",

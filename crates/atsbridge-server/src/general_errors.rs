@@ -32,9 +32,10 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router.layer(middleware::from_fn(rewrite))
 }
 
-/// Whether `path` is a general endpoint: under `/v1` but not under `/v1/ats/`.
+/// Whether `path` is a general endpoint: under `/v1` but not under `/v1/ats/` or
+/// `/v1/hris/` (whose SDK error models take every code of their category).
 pub fn is_general_path(path: &str) -> bool {
-    path.starts_with("/v1/") && !path.starts_with("/v1/ats/")
+    path.starts_with("/v1/") && !path.starts_with("/v1/ats/") && !path.starts_with("/v1/hris/")
 }
 
 /// The general code that stands for `code` on a general endpoint: general codes stay; a

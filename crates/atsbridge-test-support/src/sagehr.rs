@@ -80,5 +80,27 @@ pub fn connector(
 
 /// The tools a test server serves: Sage HR, as the CLI wires it.
 pub fn tools() -> atsbridge_model::tool::Tools {
-    atsbridge_model::tool::Tools::new([&atsbridge_sagehr::descriptor::DESCRIPTOR])
+    atsbridge_model::tool::Tools::new([
+        &atsbridge_sagehr::descriptor::DESCRIPTOR,
+        &atsbridge_sagehr::descriptor_hris::DESCRIPTOR,
+    ])
+}
+
+/// The Sage HR HRIS connector of integration `id`, retrying by `retry`, taking `today` as
+/// the simulator's pinned day when given (its leave windows then match the seeded data).
+pub fn hris_connector(
+    id: &str,
+    credentials: &Credentials,
+    retry: RetryPolicy,
+    today: Option<atsbridge_model::hris::PlainDate>,
+) -> Result<Box<dyn Connector>, ConnectorError> {
+    let mut config = Config::from_credentials(&credentials.0);
+    config.retry = retry;
+    let hris = atsbridge_sagehr::hris::HrisConfig {
+        today,
+        ..atsbridge_sagehr::hris::HrisConfig::default()
+    };
+    Ok(Box::new(atsbridge_sagehr::hris::SageHrHris::new(
+        id, &config, hris,
+    )?))
 }

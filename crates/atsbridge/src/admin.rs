@@ -78,7 +78,7 @@ pub enum WebhooksCommand {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AddArgs {
     /// The tool: `sagehr`.
     pub tool: String,

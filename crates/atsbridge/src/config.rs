@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use atsbridge_model::connector::Connector;
+use atsbridge_model::integration::Category;
 use atsbridge_model::tool::Tools;
+use atsbridge_sagehr::hris::{HrisConfig, SageHrHris};
 use atsbridge_sagehr::{Config, SageHr};
 use atsbridge_store::{Credentials, KeyRing, Store};
 use atsbridge_sync::ConnectorFactory;
@@ -116,21 +118,33 @@ fn key_file(path: &Path) -> anyhow::Result<String> {
 /// The tools served, each as its connector crate describes it. Adding a tool is one more
 /// entry here and one more arm in `connectors`.
 pub fn tools() -> Tools {
-    Tools::new([&atsbridge_sagehr::descriptor::DESCRIPTOR])
+    Tools::new([
+        &atsbridge_sagehr::descriptor::DESCRIPTOR,
+        &atsbridge_sagehr::descriptor_hris::DESCRIPTOR,
+    ])
 }
 
 /// Builds connectors for stored integrations. Adding a tool is one more match arm.
 pub fn connectors() -> ConnectorFactory {
-    Arc::new(|row, credentials: &Credentials| match row.tool.as_str() {
-        "sagehr" => {
-            let config = Config::from_credentials(&credentials.0);
-            Ok(Box::new(SageHr::new(&row.id, &config)?) as Box<dyn Connector>)
-        }
-        other => Err(atsbridge_model::connector::ConnectorError::new(
-            atsbridge_model::connector::ConnectorErrorKind::Unknown,
-            format!("no connector for tool `{other}`"),
-        )),
-    })
+    Arc::new(
+        |row, credentials: &Credentials| match (row.tool.as_str(), row.category) {
+            ("sagehr", Category::Ats) => {
+                let config = Config::from_credentials(&credentials.0);
+                Ok(Box::new(SageHr::new(&row.id, &config)?) as Box<dyn Connector>)
+            }
+            ("sagehr", Category::Hris) => {
+                let config = Config::from_credentials(&credentials.0);
+                Ok(
+                    Box::new(SageHrHris::new(&row.id, &config, HrisConfig::default())?)
+                        as Box<dyn Connector>,
+                )
+            }
+            (other, category) => Err(atsbridge_model::connector::ConnectorError::new(
+                atsbridge_model::connector::ConnectorErrorKind::Unknown,
+                format!("no {} connector for tool `{other}`", category.as_str()),
+            )),
+        },
+    )
 }
 
 #[cfg(all(test, unix))]

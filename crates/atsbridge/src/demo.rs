@@ -102,6 +102,12 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         category: crate::admin::CategoryArg::Ats,
     };
     let integration_id = add_integration(&store, &add, sim_key.clone()).await?;
+    // The same account as an HRIS integration: Kombo keeps one category per integration.
+    let hris_add = AddArgs {
+        category: crate::admin::CategoryArg::Hris,
+        ..add.clone()
+    };
+    let hris_integration_id = add_integration(&store, &hris_add, sim_key.clone()).await?;
 
     let engine = Engine::new(store.clone(), connectors(), EngineConfig::default());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
@@ -110,11 +116,14 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
     let base_url = format!("http://{}/v1", listener.local_addr()?);
     eprintln!("First sync:");
     sync_with_progress(&engine, &integration_id).await?;
+    eprintln!("First HRIS sync:");
+    sync_with_progress(&engine, &hris_integration_id).await?;
 
     let info = json!({
         "base_url": base_url,
         "api_key": api_key,
         "integration_id": integration_id,
+        "hris_integration_id": hris_integration_id,
         "sim_url": sim.base_url("acme"),
         "sim_subdomain": "acme",
         "sim_api_key": sim_key,
@@ -122,7 +131,14 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
     });
     let info_path = dir.join("demo.json");
     std::fs::write(&info_path, serde_json::to_string_pretty(&info)?)?;
-    print_instructions(&base_url, &api_key, &integration_id, &sim_key, &info_path);
+    print_instructions(
+        &base_url,
+        &api_key,
+        &integration_id,
+        &hris_integration_id,
+        &sim_key,
+        &info_path,
+    );
 
     let state = AppState::new(
         store.clone(),
@@ -177,6 +193,7 @@ fn print_instructions(
     base_url: &str,
     api_key: &str,
     integration_id: &str,
+    hris_integration_id: &str,
     sim_key: &str,
     info_path: &std::path::Path,
 ) {
@@ -190,6 +207,11 @@ Try it:
   curl -s {base_url}/check-api-key -H 'Authorization: Bearer {api_key}'
   curl -s '{base_url}/ats/jobs?page_size=2' -H 'Authorization: Bearer {api_key}' -H 'X-Integration-Id: {integration_id}'
   curl -s '{base_url}/ats/applications?page_size=2&outcomes=HIRED' -H 'Authorization: Bearer {api_key}' -H 'X-Integration-Id: {integration_id}'
+
+The same account as an HRIS integration:
+
+  curl -s '{base_url}/hris/employees?page_size=2&employment_statuses=ACTIVE' -H 'Authorization: Bearer {api_key}' -H 'X-Integration-Id: {hris_integration_id}'
+  curl -s '{base_url}/hris/absences?page_size=2&date_from=2026-12-01&date_until=2026-12-31' -H 'Authorization: Bearer {api_key}' -H 'X-Integration-Id: {hris_integration_id}'
 
 With Kombo's official Python SDK (pip install kombo):
 

@@ -196,9 +196,8 @@ pub(super) async fn create_link(
         body.end_user_origin_id.as_deref(),
         200,
     )?;
-    // Kombo's default category is HRIS, and the SDKs send it when the caller sets none.
-    // Until this server registers an HRIS tool, a missing category means ATS.
-    let category = body.integration_category.unwrap_or(Category::Ats);
+    // Kombo's default category is HRIS (the SDKs send it when the caller sets none).
+    let category = body.integration_category.unwrap_or(Category::Hris);
     // The registry's tools of that category; without `integration_tool`, the only one
     // (Kombo then shows a picker, which one tool makes moot).
     let available: Vec<&str> = state.tools.in_category(category).map(|t| t.slug).collect();

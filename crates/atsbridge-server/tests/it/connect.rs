@@ -122,11 +122,7 @@ async fn create_link_checks_its_input_and_answers_a_link() {
             json!("  "),
             "end_user_organization_name",
         ),
-        (
-            "integration_category",
-            json!("HRIS"),
-            "integration_category",
-        ),
+        ("integration_category", json!("LMS"), "integration_category"),
         (
             "integration_category",
             json!("NOPE"),

@@ -440,12 +440,12 @@ async fn every_general_endpoint_answers_only_general_error_codes() {
         &[],
     );
     f.expect(
-        "create-link, HRIS",
+        "create-link, a category without tools",
         send(
             r(Method::POST, "/v1/connect/create-link", Key::Good, None).json(&json!({
                 "end_user_email": "it@x.example",
                 "end_user_organization_name": "X",
-                "integration_category": "HRIS",
+                "integration_category": "ASSESSMENT",
             })),
         )
         .await,

@@ -24,7 +24,13 @@ pub const ENVIRONMENT: &str = "env_test";
 
 pub fn factory() -> ConnectorFactory {
     Arc::new(|row, credentials: &Credentials| {
-        sagehr::connector(&row.id, credentials, fast_retry(4, Duration::from_secs(1)))
+        let retry = fast_retry(4, Duration::from_secs(1));
+        match row.category {
+            atsbridge_model::integration::Category::Hris => {
+                sagehr::hris_connector(&row.id, credentials, retry, None)
+            }
+            _ => sagehr::connector(&row.id, credentials, retry),
+        }
     })
 }
 

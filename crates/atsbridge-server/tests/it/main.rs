@@ -7,6 +7,7 @@ mod connect_hardening;
 mod general_errors;
 mod hardening_http;
 mod helpers;
+mod hris;
 mod management;
 mod reads;
 mod webhooks;

@@ -1146,7 +1146,22 @@ async fn tools_lists_sage_hr_with_its_coverage_for_ats() {
         .unwrap()
         .iter()
         .any(|a| a["id"] == "ats_create_application"));
+    // HRIS lists Sage HR's second descriptor; a category without tools lists none.
     let (status, body) = send(keyed(&app, Method::GET, "/v1/tools/hris")).await;
+    assert_eq!(status, 200, "{body}");
+    let hris = &body["data"]["tools"][0];
+    assert_eq!(hris["id"], "sagehr", "{body}");
+    assert!(hris["coverage"]["read_models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["id"] == "hris_employees" && m["coverage_status"] == "SUPPORTED"));
+    assert!(hris["coverage"]["write_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == "hris_create_absence" && a["coverage_status"] == "UNSUPPORTED"));
+    let (status, body) = send(keyed(&app, Method::GET, "/v1/tools/lms")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["tools"], json!([]));
     let (status, body) = send(keyed(&app, Method::GET, "/v1/tools/crm")).await;

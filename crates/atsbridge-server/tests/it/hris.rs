@@ -1,0 +1,318 @@
+//! `/v1/hris`: an HRIS integration of the simulated Sage HR account, synced and read over
+//! HTTP, compared with the simulator's own data.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use atsbridge_model::integration::Category;
+use atsbridge_sync::Outcome;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::*;
+use atsbridge_test_support::sagehr;
+
+const HRIS: &str = "sagehr:8hQmW3vYtRpLx2ZkNcB4JdFa";
+
+/// The test app with an HRIS integration of the same account beside its ATS one, synced.
+async fn hris_app(database_url: Option<String>) -> TestApp {
+    let app = spawn_app(Options {
+        database_url,
+        ..Options::default()
+    })
+    .await;
+    let mut integration = sagehr::new_integration(
+        HRIS,
+        ENVIRONMENT,
+        sagehr::end_user("Acme Ltd"),
+        app.sim.credentials(),
+    );
+    integration.category = Category::Hris;
+    sagehr::add_integration(&app.store, integration).await;
+    let outcome = app
+        .engine
+        .run_once(
+            HRIS,
+            atsbridge_model::integration::SyncKind::Full,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Ran(_)), "{outcome:?}");
+    app
+}
+
+async fn get(app: &TestApp, integration: &str, path: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .request(Method::GET, format!("{}/v1{path}", app.base))
+        .bearer_auth(&app.key)
+        .header("X-Integration-Id", integration)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Every result of a list endpoint, following `next`.
+async fn all(app: &TestApp, path: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let url = match &next {
+            Some(c) => format!("{path}{sep}page_size=37&cursor={c}"),
+            None => format!("{path}{sep}page_size=37"),
+        };
+        let (status, body) = get(app, HRIS, &url).await;
+        assert_eq!(status, 200, "{url}: {body}");
+        out.extend(body["data"]["results"].as_array().unwrap().iter().cloned());
+        match body["data"]["next"].as_str() {
+            Some(c) => next = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+fn remote_ids(records: &[Value]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| r["remote_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_hris_integration_is_synced_and_read_with_nested_objects() {
+    for db in backends().await {
+        read_everything(hris_app(db.as_ref().map(|d| d.url.clone())).await).await;
+    }
+}
+
+async fn read_everything(app: TestApp) {
+    let raw = app.sim.control(Method::GET, "hris", Value::Null).await["data"].take();
+    let sim_employees = raw["employees"].as_array().unwrap();
+
+    let employees = all(&app, "/hris/employees").await;
+    assert_eq!(
+        remote_ids(&employees),
+        sim_employees
+            .iter()
+            .map(|e| e["id"].to_string())
+            .collect::<BTreeSet<_>>(),
+        "every employee, active and terminated, once"
+    );
+    let by_remote: BTreeMap<String, &Value> = employees
+        .iter()
+        .map(|e| (e["remote_id"].as_str().unwrap().to_owned(), e))
+        .collect();
+    let ids: BTreeMap<String, String> = employees
+        .iter()
+        .map(|e| {
+            (
+                e["remote_id"].as_str().unwrap().to_owned(),
+                e["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let teams: BTreeMap<u64, &Value> = raw["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_u64().unwrap(), t))
+        .collect();
+    let mut checked_manager = false;
+    for e in sim_employees {
+        let served = by_remote[&e["id"].to_string()];
+        // Every key of Kombo's employee is emitted.
+        for key in [
+            "employments",
+            "time_off_balances",
+            "manager",
+            "groups",
+            "teams",
+            "legal_entity",
+            "work_location",
+            "changed_at",
+            "remote_deleted_at",
+        ] {
+            assert!(served.get(key).is_some(), "{key} missing: {served}");
+        }
+        assert_eq!(served["first_name"], e["first_name"]);
+        let terminated = e["terminated"].as_bool().unwrap();
+        assert_eq!(
+            served["employment_status"] == "INACTIVE",
+            terminated,
+            "{served}"
+        );
+        // Groups: the employee's team, with the team's own name.
+        if let (false, Some(team)) = (terminated, e["team_id"].as_u64()) {
+            let groups = served["groups"].as_array().unwrap();
+            assert_eq!(groups.len(), 1, "{served}");
+            assert_eq!(groups[0]["remote_id"], team.to_string());
+            assert_eq!(groups[0]["name"], teams[&team]["name"]);
+            assert_eq!(served["teams"], served["groups"]);
+        }
+        // The manager object is the manager's own record.
+        if let (Some(manager), false) = (e["reports_to_employee_id"].as_u64(), terminated) {
+            let m = &served["manager"];
+            assert_eq!(m["remote_id"], manager.to_string(), "{served}");
+            assert_eq!(m["id"], ids[&manager.to_string()].as_str());
+            assert_eq!(served["manager_id"], m["id"]);
+            checked_manager = true;
+        }
+        // Employments: one per compensation row, all the employee's.
+        let employments = served["employments"].as_array().unwrap();
+        assert_eq!(
+            employments.len(),
+            e["compensations"].as_array().unwrap().len(),
+            "{served}"
+        );
+        assert!(employments.iter().all(|x| x["employee_id"] == served["id"]));
+        // Balances of active employees, each with its type embedded.
+        for b in served["time_off_balances"].as_array().unwrap() {
+            assert_eq!(b["employee_id"], served["id"]);
+            assert_eq!(b["type"]["id"], b["type_id"], "{b}");
+        }
+    }
+    assert!(checked_manager, "the seeded data has managers");
+
+    // The other models, each complete and each pointing at served employees.
+    let employee_ids: BTreeSet<&str> = employees
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    let employments = all(&app, "/hris/employments").await;
+    let rows: usize = sim_employees
+        .iter()
+        .map(|e| e["compensations"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(employments.len(), rows);
+    let groups = all(&app, "/hris/groups").await;
+    assert_eq!(groups.len(), teams.len());
+    assert!(groups.iter().all(|g| g["type"] == "TEAM"));
+    assert_eq!(
+        all(&app, "/hris/teams").await,
+        groups,
+        "the deprecated alias"
+    );
+    let types = all(&app, "/hris/absence-types").await;
+    assert_eq!(types.len(), raw["policies"].as_array().unwrap().len());
+    let absences = all(&app, "/hris/absences").await;
+    assert!(!absences.is_empty());
+    for a in &absences {
+        assert!(
+            employee_ids.contains(a["employee_id"].as_str().unwrap()),
+            "{a}"
+        );
+        assert_eq!(a["type"]["id"], a["type_id"], "{a}");
+        assert_eq!(
+            a["start_date"].as_str().unwrap().len(),
+            10,
+            "a plain date: {a}"
+        );
+    }
+    let balances = all(&app, "/hris/time-off-balances").await;
+    assert!(!balances.is_empty());
+
+    // Filters.
+    let one = &employees[0];
+    let id = one["id"].as_str().unwrap();
+    let of_one = all(&app, &format!("/hris/absences?employee_id={id}")).await;
+    assert_eq!(
+        of_one.len(),
+        absences.iter().filter(|a| a["employee_id"] == id).count()
+    );
+    let march = all(
+        &app,
+        "/hris/absences?date_from=2026-03-01&date_until=2026-03-31",
+    )
+    .await;
+    let expected = absences
+        .iter()
+        .filter(|a| {
+            a["end_date"].as_str().unwrap() >= "2026-03-01"
+                && a["start_date"].as_str().unwrap() <= "2026-03-31"
+        })
+        .count();
+    assert_eq!(march.len(), expected);
+    let inactive = all(&app, "/hris/employees?employment_statuses=INACTIVE").await;
+    assert_eq!(
+        inactive.len(),
+        sim_employees
+            .iter()
+            .filter(|e| e["terminated"] == json!(true))
+            .count()
+    );
+    let group = groups[0]["id"].as_str().unwrap();
+    let members = all(&app, &format!("/hris/employees?group_ids={group}")).await;
+    assert!(!members.is_empty());
+    assert!(members.iter().all(|m| m["groups"][0]["id"] == group));
+    // A field Sage HR lacks filters out everything, unless ignored.
+    assert!(all(&app, "/hris/employees?legal_entity_ids=x")
+        .await
+        .is_empty());
+    assert_eq!(
+        all(
+            &app,
+            "/hris/employees?legal_entity_ids=x&ignore_unsupported_filters=true"
+        )
+        .await
+        .len(),
+        employees.len()
+    );
+}
+
+#[tokio::test]
+async fn each_category_is_served_on_its_own_endpoints() {
+    let app = hris_app(None).await;
+    // An ATS integration on an HRIS route, and the reverse.
+    let (status, body) = get(&app, INTEGRATION, "/hris/employees").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "PLATFORM.INPUT_INVALID");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is an ATS integration"),
+        "{body}"
+    );
+    let (status, body) = get(&app, HRIS, "/ats/jobs").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("is an HRIS integration"));
+    // Models and actions Sage HR lacks.
+    let (status, body) = get(&app, HRIS, "/hris/locations").await;
+    assert_eq!(
+        body["error"]["code"], "INTEGRATION.MODEL_NOT_AVAILABLE",
+        "{status} {body}"
+    );
+    let response = app
+        .http
+        .post(format!("{}/v1/hris/absences", app.base))
+        .bearer_auth(&app.key)
+        .header("X-Integration-Id", HRIS)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["error"]["code"], "INTEGRATION.ACTION_NOT_AVAILABLE",
+        "{body}"
+    );
+    // The integration and the tools list report the HRIS coverage.
+    let (_, body) = get(&app, HRIS, &format!("/integrations/{HRIS}")).await;
+    assert_eq!(body["data"]["category"], "HRIS", "{body}");
+    let models: Vec<&str> = body["data"]["read_models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(models.contains(&"hris_employees") && models.contains(&"hris_locations"));
+    let (_, body) = get(&app, HRIS, "/tools/hris").await;
+    assert_eq!(body["data"]["tools"][0]["id"], "sagehr", "{body}");
+}
