@@ -102,6 +102,10 @@ pub fn with_nesting<'a>(changed: impl IntoIterator<Item = &'a str>) -> BTreeSet<
             "ats_applications" => &["ats_candidates"],
             "ats_application_stages" => &["ats_jobs", "ats_applications"],
             "ats_candidates" | "ats_jobs" => &["ats_applications"],
+            // An employee embeds its employments and balances; absences and balances embed
+            // their type (the same rules as `updated_after`).
+            "hris_employments" | "hris_time_off_balances" => &["hris_employees"],
+            "hris_absence_types" => &["hris_absences", "hris_time_off_balances"],
             _ => &[],
         };
         out.extend(embedding.iter().map(|m| (*m).to_owned()));
@@ -487,6 +491,19 @@ mod tests {
             names(&["ats_application_stages"]),
             ["ats_application_stages", "ats_applications", "ats_jobs"]
         );
+        assert_eq!(
+            names(&["hris_employments"]),
+            ["hris_employees", "hris_employments"]
+        );
+        assert_eq!(
+            names(&["hris_absence_types"]),
+            [
+                "hris_absence_types",
+                "hris_absences",
+                "hris_time_off_balances"
+            ]
+        );
+        assert_eq!(names(&["hris_teams"]), ["hris_teams"]);
     }
 
     #[test]
