@@ -398,4 +398,31 @@ pub trait Connector: Send + Sync {
         &self,
         request: PassthroughRequest,
     ) -> BoxFuture<'_, Result<PassthroughResponse, ConnectorError>>;
+
+    /// HRIS: creates an employee from the validated unified request and returns its remote
+    /// id with a warning for each input the tool did not store. A connector of another
+    /// category keeps this default, which says it creates no employees.
+    fn create_employee<'a>(
+        &'a self,
+        request: &'a hris::CreateEmployeeRequest,
+    ) -> BoxFuture<'a, Result<(String, Vec<Warning>), ConnectorError>> {
+        let _ = request;
+        Box::pin(std::future::ready(Err(ConnectorError::new(
+            ConnectorErrorKind::Unknown,
+            "this connection creates no employees",
+        ))))
+    }
+
+    /// HRIS: reads one employee by remote id in exactly the form `read_all` delivers it;
+    /// `None` if it does not exist.
+    fn read_employee<'a>(
+        &'a self,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<hris::Employee>, ConnectorError>> {
+        let _ = remote_id;
+        Box::pin(std::future::ready(Err(ConnectorError::new(
+            ConnectorErrorKind::Unknown,
+            "this connection reads no employees",
+        ))))
+    }
 }

@@ -10,24 +10,29 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use atsbridge_model::integration::Category;
-use atsbridge_model::{ErrorCode, ModelKind};
-use atsbridge_store::RawRecord;
+use atsbridge_model::connector::{ConnectorErrorKind, Record};
+use atsbridge_model::event::{ChangedModel, DataChanged, Event};
+use atsbridge_model::hris::CreateEmployeeRequest;
+use atsbridge_model::integration::{Category, IntegrationStatus};
+use atsbridge_model::write::describe;
+use atsbridge_model::{ErrorCode, ModelKind, Timestamp};
+use atsbridge_store::{NewEvent, RawRecord, RecordInput};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use serde_json::{json, Value};
 
 use crate::ats::{action_not_available, check_category, list_body, raw_page};
 use crate::auth::Scoped;
+use crate::body::{KomboBody, LaterJson};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/hris/employees", get(employees))
+        .route("/hris/employees", get(employees).post(create_employee))
         .route("/hris/employments", get(employments))
         .route("/hris/groups", get(groups))
         // Kombo's deprecated name for groups, still served to older clients.
@@ -86,6 +91,132 @@ async fn employees(
         )
     })?;
     Ok(list_body(&results, next))
+}
+
+impl KomboBody for CreateEmployeeRequest {}
+
+/// `POST /hris/employees` (Kombo's deprecated "Create employee", the one Sage HR supports):
+/// the body validated, the employee created upstream, read back and stored at once, and
+/// answered as the flat employee with a warning for each input the tool did not store.
+async fn create_employee(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    body: LaterJson<CreateEmployeeRequest>,
+) -> ApiResult<Response> {
+    let integration = &scoped.integration;
+    check_category(integration, Category::Hris)?;
+    if integration.status == IntegrationStatus::Inactive {
+        return Err(ApiError::new(
+            ErrorCode::IntegrationInactive,
+            format!("the integration `{}` is disabled", integration.id),
+        ));
+    }
+    let request = body.take()?;
+    let violations = request.validate();
+    if !violations.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::PlatformInputInvalid,
+            describe(&violations),
+        ));
+    }
+    let label = state
+        .tools
+        .get(&integration.tool, integration.category)
+        .map_or(integration.tool.as_str(), |t| t.label);
+    let credentials = state.store.credentials(&integration.id).await?;
+    let connector = (state.connectors)(integration, &credentials)
+        .map_err(|e| ApiError::new(e.code(), e.message))?;
+    let (remote_id, warnings) =
+        connector
+            .create_employee(&request)
+            .await
+            .map_err(|e| match e.kind {
+                ConnectorErrorKind::AlreadyExists => ApiError::new(
+                    ErrorCode::HrisEmployeeAlreadyExists,
+                    format!(
+                        "{label} already has an employee with this work email: {}",
+                        e.message
+                    ),
+                ),
+                // What the tool requires beyond Kombo's schema (Sage HR: a work email) is the
+                // caller's to fix, named by its field.
+                ConnectorErrorKind::InvalidInput(messages)
+                    if messages.iter().any(|m| m.contains("work_email")) =>
+                {
+                    ApiError::new(ErrorCode::PlatformInputInvalid, messages.join("; "))
+                }
+                ConnectorErrorKind::InvalidInput(messages) => ApiError::new(
+                    ErrorCode::RemoteInputInvalid,
+                    format!("{label} rejected the employee: {}", messages.join("; ")),
+                ),
+                _ => ApiError::new(e.code(), e.message.clone()),
+            })?;
+    tracing::info!(integration_id = %integration.id, %remote_id, "employee created");
+    // From here on the employee exists upstream: what follows must not turn into a failure
+    // that makes the caller create it twice.
+    let mut read = None;
+    for attempt in 1..=3u32 {
+        match connector.read_employee(&remote_id).await {
+            Ok(Some(e)) => {
+                read = Some(e);
+                break;
+            }
+            Ok(None) => tracing::warn!(%remote_id, attempt, "a created employee is not found yet"),
+            Err(e) => {
+                tracing::warn!(%remote_id, attempt, error = %e.message, "reading a created employee back failed");
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt))).await;
+    }
+    let Some(employee) = read else {
+        return Err(ApiError::new(
+            ErrorCode::RemoteServiceUnavailable,
+            format!("the employee was created in {label} (id {remote_id}), but reading it back failed; it appears with the next sync. Do not retry the create: {label} would refuse the email as taken"),
+        ));
+    };
+    let id = employee.core.id.clone();
+    let now = Timestamp::now();
+    let input = RecordInput::from_owned(Record::Employee(employee))?;
+    let event = NewEvent::new(
+        Event::DataChanged(DataChanged {
+            integration_id: integration.id.clone(),
+            integration_tool: integration.tool.clone(),
+            integration_category: integration.category,
+            changed_models: vec![ChangedModel {
+                name: ModelKind::Employee.as_str().to_owned(),
+            }],
+        }),
+        now,
+    );
+    state
+        .store
+        .apply_batch_announced(&integration.id, std::slice::from_ref(&input), now, &event)
+        .await?;
+    let stored = state
+        .store
+        .by_ids_raw(
+            &integration.id,
+            ModelKind::Employee,
+            std::slice::from_ref(&id),
+        )
+        .await?;
+    let record = stored.first().ok_or_else(|| {
+        atsbridge_store::StoreError::Corrupt(format!("employee {id} was not stored"))
+    })?;
+    let warnings = serde_json::to_string(&warnings)
+        .map_err(|e| atsbridge_store::StoreError::Corrupt(e.to_string()))?;
+    let body = format!(
+        r#"{{"status":"success","data":{},"warnings":{warnings}}}"#,
+        object(record, &[])?
+    );
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 async fn employments(

@@ -184,4 +184,18 @@ impl Connector for SageHrHris {
     ) -> BoxFuture<'_, Result<PassthroughResponse, ConnectorError>> {
         self.ats.passthrough(request)
     }
+
+    fn create_employee<'a>(
+        &'a self,
+        request: &'a atsbridge_model::hris::CreateEmployeeRequest,
+    ) -> BoxFuture<'a, Result<(String, Vec<atsbridge_model::Warning>), ConnectorError>> {
+        Box::pin(SageHrHris::create_employee(self, request))
+    }
+
+    fn read_employee<'a>(
+        &'a self,
+        remote_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<atsbridge_model::hris::Employee>, ConnectorError>> {
+        Box::pin(SageHrHris::read_employee(self, remote_id))
+    }
 }

@@ -316,3 +316,92 @@ async fn each_category_is_served_on_its_own_endpoints() {
     let (_, body) = get(&app, HRIS, "/tools/hris").await;
     assert_eq!(body["data"]["tools"][0]["id"], "sagehr", "{body}");
 }
+
+async fn create(app: &TestApp, integration: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .http
+        .post(format!("{}/v1/hris/employees", app.base))
+        .bearer_auth(&app.key)
+        .header("X-Integration-Id", integration)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_employee_is_created_read_back_and_stored() {
+    let app = hris_app(None).await;
+    let body = json!({
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "work_email": "grace.hopper@acme.example",
+        "gender": "FEMALE",
+        "job_title": "Rear Admiral",
+        "start_date": "2027-01-04",
+        "home_address": {"street_1": "1 Navy Way", "city": "Arlington", "zip_code": "22202", "country": "US"},
+        "legal_entity_id": "le-1",
+    });
+    let (status, created) = create(&app, HRIS, body.clone()).await;
+    assert_eq!(status, 200, "{created}");
+    let data = &created["data"];
+    assert_eq!(data["first_name"], "Grace");
+    assert_eq!(data["work_email"], "grace.hopper@acme.example");
+    assert_eq!(
+        data["employment_status"], "PENDING",
+        "starts next year: {data}"
+    );
+    assert!(
+        data.get("employments").is_none(),
+        "the flat employee: {data}"
+    );
+    assert!(data.get("changed_at").is_some());
+    let warnings = created["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["message"].as_str().unwrap().contains("legal_entity_id")),
+        "{created}"
+    );
+    // Stored at once: the list serves it without a sync, with its nested objects.
+    let remote = data["remote_id"].as_str().unwrap();
+    let (_, page) = get(&app, HRIS, &format!("/hris/employees?remote_ids={remote}")).await;
+    let served = &page["data"]["results"][0];
+    assert_eq!(served["id"], data["id"], "{page}");
+    assert_eq!(served["employments"], json!([]));
+    // The same email again is Sage HR's duplicate.
+    let (status, again) = create(&app, HRIS, body).await;
+    assert_eq!(status, 409, "{again}");
+    assert_eq!(again["error"]["code"], "HRIS.EMPLOYEE_ALREADY_EXISTS");
+    // What Kombo requires, and what Sage HR requires beyond it, are named.
+    let (status, bad) = create(&app, HRIS, json!({"last_name": "X"})).await;
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("first_name"));
+    let (status, bad) = create(&app, HRIS, json!({"first_name": "A", "last_name": "B"})).await;
+    assert_eq!(status, 400, "{bad}");
+    assert_eq!(bad["error"]["code"], "PLATFORM.INPUT_INVALID");
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("work_email"),
+        "{bad}"
+    );
+    // Not on an ATS integration.
+    let (status, bad) = create(
+        &app,
+        INTEGRATION,
+        json!({"first_name": "A", "last_name": "B"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("ATS integration"));
+}
