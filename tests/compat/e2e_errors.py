@@ -93,9 +93,10 @@ def main() -> int:
     expect_error("passthrough to another tool", errors.KomboGeneralError,
                  lambda: kombo.general.send_passthrough_request(tool="greenhouse", api="harvest", method="GET", path="/jobs"),
                  "PLATFORM.INPUT_INVALID", 400, ("path",))
-    expect_error("a connection link for HRIS", errors.KomboGeneralError,
-                 lambda: kombo.connect.create_connection_link(end_user_email="it@x.example", end_user_organization_name="X"),
-                 "PLATFORM.INPUT_INVALID", 400)
+    expect_error("a connection link for a category without tools", errors.KomboGeneralError,
+                 lambda: kombo.connect.create_connection_link(end_user_email="it@x.example", end_user_organization_name="X",
+                                                              integration_category="LMS"),
+                 "PLATFORM.INPUT_INVALID", 400, ("integration_category",))
 
     # Unknown integrations and tokens.
     unknown = "sagehr:UnknownUnknownUnknownabc"

@@ -136,11 +136,19 @@ pub struct Missing {
     /// the remote id of its job when known. The job lets a connector re-list the few places
     /// the application can be instead of asking for each one.
     pub applications: BTreeMap<String, Option<String>>,
+    /// HRIS records by model (not absences), by remote id.
+    pub hris: BTreeMap<crate::id::ModelKind, BTreeSet<String>>,
+    /// HRIS absences by remote id, each with the days it was stored with (first, last): a
+    /// connector that lists absences by date re-lists those days.
+    pub absences: BTreeMap<String, (hris::PlainDate, hris::PlainDate)>,
 }
 
 impl Missing {
     pub fn is_empty(&self) -> bool {
-        self.jobs.is_empty() && self.applications.is_empty()
+        self.jobs.is_empty()
+            && self.applications.is_empty()
+            && self.hris.values().all(BTreeSet::is_empty)
+            && self.absences.is_empty()
     }
 }
 
@@ -154,6 +162,8 @@ pub struct Confirmed {
     /// Remote ids of applications (and so of their candidates) the ATS says do not exist,
     /// directly or because their job does not.
     pub applications_gone: BTreeSet<String>,
+    /// HRIS records the tool says do not exist, by model (absences included), by remote id.
+    pub hris_gone: BTreeMap<crate::id::ModelKind, BTreeSet<String>>,
 }
 
 /// An applicant to create, as the unified API asked for it: validated by Kombo's rules, not

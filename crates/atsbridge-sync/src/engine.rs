@@ -9,7 +9,7 @@ use atsbridge_model::connector::{
     Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing,
 };
 use atsbridge_model::event::{Event, IntegrationStateChanged, QaStatus, SyncFinished};
-use atsbridge_model::integration::{IntegrationStatus, SyncKind};
+use atsbridge_model::integration::{Category, IntegrationStatus, SyncKind};
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::{
     Credentials, Fence, IntegrationRow, LiveRecord, NewEvent, RunCounts, RunRow, RunState, Store,
@@ -671,7 +671,12 @@ impl Engine {
         if !summary.stable {
             tracing::info!(run_id = %run.id, "a listing changed while it was read; every record it did not deliver is confirmed with Sage HR before it is marked deleted");
         }
-        let deleted = self.sweep(connector, run, &mut sink, cancel).await;
+        let deleted = if integration.category == Category::Hris {
+            self.sweep_hris(connector, run, &mut sink, &summary, cancel)
+                .await
+        } else {
+            self.sweep(connector, run, &mut sink, cancel).await
+        };
         run.counts = sink.counts.clone();
         let deleted = deleted?;
         run.counts.deleted = deleted;
@@ -834,6 +839,120 @@ impl Engine {
             let n = self
                 .store
                 .mark_deleted_in_run(&sink.fence, model, &gone, self.clock.now())
+                .await?;
+            if n > 0 {
+                deleted.insert(model.as_str().to_owned(), n);
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// `sweep` for an HRIS integration: every HRIS record a complete run did not see, and
+    /// that was not written after the run began, is asked about (`Connector::confirm_missing`)
+    /// and marked deleted only when the tool says it does not exist. Absences are read by
+    /// date window, so only those stored with days inside the run's window are asked about;
+    /// the others were not the run's to judge.
+    async fn sweep_hris(
+        &self,
+        connector: &dyn Connector,
+        run: &RunRow,
+        sink: &mut StoreSink,
+        summary: &atsbridge_model::connector::ReadSummary,
+        cancel: &CancellationToken,
+    ) -> Result<BTreeMap<String, u64>, RunError> {
+        let cutoff = run.started_at;
+        let mut unseen: BTreeMap<ModelKind, Vec<LiveRecord>> = BTreeMap::new();
+        for model in ModelKind::HRIS {
+            let mut after = 0;
+            loop {
+                let page = self
+                    .store
+                    .live_records(&run.integration_id, model, after, SWEEP_PAGE)
+                    .await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                unseen
+                    .entry(model)
+                    .or_default()
+                    .extend(page.into_iter().filter(|r| {
+                        !sink.seen.contains(model, &r.id)
+                            && r.changed_at.unix_millis() < cutoff.unix_millis()
+                    }));
+            }
+        }
+        let mut missing = Missing::default();
+        for (model, records) in &unseen {
+            if *model == ModelKind::Absence {
+                continue;
+            }
+            missing
+                .hris
+                .entry(*model)
+                .or_default()
+                .extend(records.iter().map(|r| r.remote_id.clone()));
+        }
+        if let (Some((from, to)), Some(absences)) =
+            (summary.absences_window, unseen.get(&ModelKind::Absence))
+        {
+            let ids: Vec<String> = absences.iter().map(|r| r.id.clone()).collect();
+            for r in self
+                .store
+                .by_ids_raw(&run.integration_id, ModelKind::Absence, &ids)
+                .await?
+            {
+                let payload: serde_json::Value = serde_json::from_str(&r.payload)
+                    .map_err(|e| StoreError::Corrupt(format!("record {}: {e}", r.id)))?;
+                let day = |k: &str| {
+                    payload
+                        .get(k)
+                        .and_then(serde_json::Value::as_str)
+                        .and_then(atsbridge_model::hris::PlainDate::parse)
+                };
+                // Inside the window: it starts before the window ends and ends after it
+                // starts. An absence without days cannot be placed, so it is not asked about.
+                if let (Some(first), Some(last)) = (day("start_date"), day("end_date")) {
+                    if first <= to && last >= from {
+                        missing.absences.insert(r.remote_id.clone(), (first, last));
+                    }
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let asked = tokio::select! {
+            c = connector.confirm_missing(&missing, sink) => Some(c),
+            () = cancel.cancelled() => None,
+        };
+        if let Some(e) = sink.failure.take() {
+            return Err(RunError::Store(e));
+        }
+        let Some(asked) = asked.filter(|_| !cancel.is_cancelled()) else {
+            return Err(RunError::Cancelled);
+        };
+        let confirmed = asked?;
+        tracing::info!(
+            run_id = %run.id,
+            unseen = unseen.values().map(Vec::len).sum::<usize>(),
+            gone = confirmed.hris_gone.values().map(BTreeSet::len).sum::<usize>(),
+            "unseen HRIS records confirmed with the tool"
+        );
+        let mut deleted = BTreeMap::new();
+        for (model, records) in &unseen {
+            let Some(gone_remote) = confirmed.hris_gone.get(model) else {
+                continue;
+            };
+            let gone: Vec<String> = records
+                .iter()
+                .filter(|r| gone_remote.contains(&r.remote_id))
+                .map(|r| r.id.clone())
+                .collect();
+            if gone.is_empty() {
+                continue;
+            }
+            let n = self
+                .store
+                .mark_deleted_in_run(&sink.fence, *model, &gone, self.clock.now())
                 .await?;
             if n > 0 {
                 deleted.insert(model.as_str().to_owned(), n);

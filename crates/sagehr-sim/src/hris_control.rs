@@ -54,6 +54,10 @@ pub fn router() -> Router<Sim> {
         )
         .route("/_sim/{subdomain}/hris/leave-requests", post(requests_add))
         .route(
+            "/_sim/{subdomain}/hris/leave-requests/{id}",
+            axum::routing::delete(requests_delete),
+        )
+        .route(
             "/_sim/{subdomain}/hris/leave-requests/{id}/{decision}",
             post(requests_decide),
         )
@@ -503,6 +507,22 @@ async fn requests_add(
 
 /// `approve`, `decline` or `cancel` a request, in any status (an admin can reverse a
 /// decision in the web app).
+/// Removes a leave request as if an admin deleted it in Sage HR (the public API has no way to):
+/// it is gone from every listing.
+async fn requests_delete(
+    State(sim): State<Sim>,
+    Path((subdomain, id)): Path<(String, String)>,
+) -> ControlResult {
+    with_tenant(&sim, &subdomain, |t| {
+        let id = id_of(&id, "leave request")?;
+        t.hris
+            .requests
+            .remove(&id)
+            .ok_or_else(|| not_found("leave request"))?;
+        Ok(ok(serde_json::json!({"id": id})))
+    })
+}
+
 async fn requests_decide(
     State(sim): State<Sim>,
     Path((subdomain, id, decision)): Path<(String, String, String)>,

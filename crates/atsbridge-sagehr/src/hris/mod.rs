@@ -16,6 +16,7 @@
 //! - absences: a year back and a year ahead of today (see [`HrisConfig`]), full days counted
 //!   as calendar days.
 
+mod confirm;
 mod create;
 pub mod mapping;
 mod read;
@@ -146,16 +147,15 @@ impl Connector for SageHrHris {
         self.client().requests_sent()
     }
 
-    /// Nothing to ask: Sage HR's core-HR lists (employees, teams, policies) have no paging
-    /// drift worth re-checking per id, and absences are read by date window. HRIS deletions
-    /// are decided from complete reads (`ReadSummary::stable` and `absences_window`), so
-    /// every id asked about is reported as not confirmed gone.
+    /// HRIS records a read did not deliver, each asked about by something a page shift
+    /// cannot fake (see `confirm`). Nothing is handed to `sink`: a record that exists stays
+    /// live as stored, and the next read refreshes it.
     fn confirm_missing<'a>(
         &'a self,
-        _missing: &'a Missing,
+        missing: &'a Missing,
         _sink: &'a mut dyn RecordSink,
     ) -> BoxFuture<'a, Result<Confirmed, ConnectorError>> {
-        Box::pin(async { Ok(Confirmed::default()) })
+        Box::pin(self.confirm(missing))
     }
 
     /// Never routed to an HRIS connection; nothing to keep.

@@ -139,7 +139,7 @@ impl SageHrHris {
     }
 
     /// Every policy (H15) with its detail (H16), mapped.
-    async fn absence_types(
+    pub(super) async fn absence_types(
         &self,
         scope: HrisScope<'_>,
     ) -> Result<Vec<AbsenceType>, ConnectorError> {
@@ -243,7 +243,7 @@ impl SageHrHris {
 
     /// All pages of a listing, following `meta.next_page` and stopping on an empty page or a
     /// `next_page` that does not move forward. `stable` is false when the total changed.
-    async fn list_all(
+    pub(super) async fn list_all(
         &self,
         path: &str,
         query: Vec<(&'static str, String)>,

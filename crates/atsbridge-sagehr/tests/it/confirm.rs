@@ -246,6 +246,7 @@ async fn an_applicant_shifted_to_a_read_page_is_confirmed_alive_and_a_deleted_on
             (moved.clone(), Some(target.clone())),
             (elsewhere.clone(), None),
         ]),
+        ..Missing::default()
     };
     reset_stats(&env).await;
     let mut found = Collect::default();
@@ -337,6 +338,7 @@ async fn a_position_deleted_between_its_listing_and_its_applicants_is_left_out()
             .into_iter()
             .map(|a| (a, Some(victim.clone())))
             .collect(),
+        ..Missing::default()
     };
     let confirmed = connector
         .confirm_missing(&missing, &mut Collect::default())
@@ -367,6 +369,7 @@ async fn confirmation_fails_on_anything_but_not_found() {
     let missing = Missing {
         jobs: BTreeSet::from(["424242".to_owned()]),
         applications: BTreeMap::from([(app, None)]),
+        ..Missing::default()
     };
     let err = connector
         .confirm_missing(&missing, &mut Collect::default())
@@ -399,6 +402,7 @@ async fn ids_no_sage_hr_record_can_have_are_gone_without_a_request() {
     let missing = Missing {
         jobs: BTreeSet::from(["../employees".to_owned()]),
         applications: BTreeMap::from([("1?x=2".to_owned(), None)]),
+        ..Missing::default()
     };
     let confirmed = connector
         .confirm_missing(&missing, &mut Collect::default())

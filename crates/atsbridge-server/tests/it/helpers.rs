@@ -22,12 +22,23 @@ pub const INTEGRATION: &str = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
 pub const SIM_KEY: &str = "server-test-sim-key";
 pub const ENVIRONMENT: &str = "env_test";
 
+/// The day HRIS connectors of an integration take as today, by integration id (unset: the
+/// real date). Keyed by id so that tests running at once do not see each other's days.
+pub static HRIS_TODAY: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, atsbridge_model::hris::PlainDate>>,
+> = std::sync::LazyLock::new(Default::default);
+
 pub fn factory() -> ConnectorFactory {
     Arc::new(|row, credentials: &Credentials| {
         let retry = fast_retry(4, Duration::from_secs(1));
         match row.category {
             atsbridge_model::integration::Category::Hris => {
-                sagehr::hris_connector(&row.id, credentials, retry, None)
+                let today = HRIS_TODAY
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get(&row.id)
+                    .copied();
+                sagehr::hris_connector(&row.id, credentials, retry, today)
             }
             _ => sagehr::connector(&row.id, credentials, retry),
         }

@@ -13,16 +13,22 @@ use crate::helpers::*;
 use atsbridge_test_support::sagehr;
 
 const HRIS: &str = "sagehr:8hQmW3vYtRpLx2ZkNcB4JdFa";
+/// The HRIS integration of the test that moves its connector's day.
+const LATER: &str = "sagehr:9kRnX4wZuSqMy3AlPdC5KeGb";
 
 /// The test app with an HRIS integration of the same account beside its ATS one, synced.
 async fn hris_app(database_url: Option<String>) -> TestApp {
+    hris_app_as(HRIS, database_url).await
+}
+
+async fn hris_app_as(id: &str, database_url: Option<String>) -> TestApp {
     let app = spawn_app(Options {
         database_url,
         ..Options::default()
     })
     .await;
     let mut integration = sagehr::new_integration(
-        HRIS,
+        id,
         ENVIRONMENT,
         sagehr::end_user("Acme Ltd"),
         app.sim.credentials(),
@@ -32,7 +38,7 @@ async fn hris_app(database_url: Option<String>) -> TestApp {
     let outcome = app
         .engine
         .run_once(
-            HRIS,
+            id,
             atsbridge_model::integration::SyncKind::Full,
             &CancellationToken::new(),
         )
@@ -57,6 +63,10 @@ async fn get(app: &TestApp, integration: &str, path: &str) -> (u16, Value) {
 
 /// Every result of a list endpoint, following `next`.
 async fn all(app: &TestApp, path: &str) -> Vec<Value> {
+    all_of(app, HRIS, path).await
+}
+
+async fn all_of(app: &TestApp, integration: &str, path: &str) -> Vec<Value> {
     let mut out = Vec::new();
     let mut next: Option<String> = None;
     loop {
@@ -65,7 +75,7 @@ async fn all(app: &TestApp, path: &str) -> Vec<Value> {
             Some(c) => format!("{path}{sep}page_size=37&cursor={c}"),
             None => format!("{path}{sep}page_size=37"),
         };
-        let (status, body) = get(app, HRIS, &url).await;
+        let (status, body) = get(app, integration, &url).await;
         assert_eq!(status, 200, "{url}: {body}");
         out.extend(body["data"]["results"].as_array().unwrap().iter().cloned());
         match body["data"]["next"].as_str() {
@@ -404,4 +414,94 @@ async fn an_employee_is_created_read_back_and_stored() {
         .as_str()
         .unwrap()
         .contains("ATS integration"));
+}
+
+/// A resync after changes upstream: a deleted leave request is marked deleted (asked about
+/// first), a cancelled one is updated, nothing else is touched, and absences outside the
+/// window the run read are never taken as deleted.
+#[tokio::test]
+async fn deletions_are_confirmed_and_limited_to_the_window_read() {
+    for db in backends().await {
+        HRIS_TODAY.lock().unwrap().remove(LATER);
+        let app = hris_app_as(LATER, db.as_ref().map(|d| d.url.clone())).await;
+        let absences = all_of(&app, LATER, "/hris/absences").await;
+        let first = absences[0]["remote_id"].as_str().unwrap().to_owned();
+        let second = absences[1]["remote_id"].as_str().unwrap().to_owned();
+        app.sim
+            .control(
+                Method::DELETE,
+                &format!("hris/leave-requests/{first}"),
+                Value::Null,
+            )
+            .await;
+        app.sim
+            .control(
+                Method::POST,
+                &format!("hris/leave-requests/{second}/cancel"),
+                Value::Null,
+            )
+            .await;
+        let run = resync(&app, LATER).await;
+        assert_eq!(
+            run.counts.deleted,
+            BTreeMap::from([("hris_absences".to_owned(), 1)]),
+            "{run:?}"
+        );
+        let after = all_of(&app, LATER, "/hris/absences?include_deleted=true").await;
+        let state = |remote: &str| {
+            after
+                .iter()
+                .find(|a| a["remote_id"] == remote)
+                .unwrap()
+                .clone()
+        };
+        assert!(state(&first)["remote_deleted_at"].is_string());
+        assert_eq!(state(&second)["status"], "CANCELLED");
+        assert!(state(&second)["remote_deleted_at"].is_null());
+        assert_eq!(
+            all_of(&app, LATER, "/hris/absences").await.len(),
+            absences.len() - 1
+        );
+
+        // Three years later every stored absence lies before the window a run reads: none
+        // is asked about, and all stay as they were, even one deleted upstream meanwhile
+        // (the run did not read its days, so it cannot say).
+        let third = absences[2]["remote_id"].as_str().unwrap().to_owned();
+        app.sim
+            .control(
+                Method::DELETE,
+                &format!("hris/leave-requests/{third}"),
+                Value::Null,
+            )
+            .await;
+        let later = atsbridge_model::hris::PlainDate::parse("2030-06-01").unwrap();
+        HRIS_TODAY.lock().unwrap().insert(LATER.to_owned(), later);
+        let run = resync(&app, LATER).await;
+        HRIS_TODAY.lock().unwrap().remove(LATER);
+        assert!(
+            !run.counts.deleted.contains_key("hris_absences"),
+            "{:?}",
+            run.counts
+        );
+        assert_eq!(
+            all_of(&app, LATER, "/hris/absences").await.len(),
+            absences.len() - 1
+        );
+    }
+}
+
+async fn resync(app: &TestApp, id: &str) -> atsbridge_store::RunRow {
+    match app
+        .engine
+        .run_once(
+            id,
+            atsbridge_model::integration::SyncKind::Full,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap()
+    {
+        Outcome::Ran(run) => *run,
+        other => panic!("{other:?}"),
+    }
 }
