@@ -2,7 +2,7 @@
 //! atsbridge settings (attribution source, "sync only created applications").
 
 use atsbridge_model::event::{Event, IntegrationDeleted, IntegrationStateChanged, QaStatus};
-use atsbridge_model::integration::{Integration, IntegrationStatus, ScopeConfig, Tool};
+use atsbridge_model::integration::{Category, Integration, IntegrationStatus, ScopeConfig, Tool};
 use atsbridge_model::{DataResponse, ErrorCode, Timestamp};
 use atsbridge_store::{IntegrationSettings, NewEvent};
 use axum::extract::{Path, State};
@@ -196,6 +196,20 @@ pub(super) async fn put_settings(
             }
             ("source_name", _) => {
                 return Err(ApiError::invalid("source_name", "must be a string or null"))
+            }
+            // Applications exist only in the ATS category; an HRIS integration reads every
+            // employee, and turning the mode on there would silently mean nothing.
+            ("sync_only_created_applications", Value::Bool(true))
+                if row.category != Category::Ats =>
+            {
+                return Err(ApiError::invalid(
+                    "sync_only_created_applications",
+                    format!(
+                        "applies to ATS integrations only; `{}` is an {} integration, which syncs every record",
+                        row.id,
+                        row.category.as_str()
+                    ),
+                ))
             }
             ("sync_only_created_applications", Value::Bool(b)) => {
                 settings.sync_only_created_applications = *b;

@@ -505,3 +505,109 @@ async fn resync(app: &TestApp, id: &str) -> atsbridge_store::RunRow {
         other => panic!("{other:?}"),
     }
 }
+
+/// What a resync writes for ordinary changes: nothing when nothing changed; a team move
+/// changes the employee's groups (and, since Sage HR's own record names the team in
+/// `remote_data`, its `changed_at` too); a termination makes it INACTIVE; a new leave request
+/// appears; and the ATS-only setting is refused.
+#[tokio::test]
+async fn resyncs_follow_the_changes_upstream() {
+    for db in backends().await {
+        let app = hris_app(db.as_ref().map(|d| d.url.clone())).await;
+        let run = resync(&app, HRIS).await;
+        assert!(
+            run.counts.inserted.is_empty()
+                && run.counts.updated.is_empty()
+                && run.counts.deleted.is_empty(),
+            "an unchanged resync writes nothing: {:?}",
+            run.counts
+        );
+
+        let raw = app.sim.control(Method::GET, "hris", Value::Null).await["data"].take();
+        let active: Vec<&Value> = raw["employees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["terminated"] == json!(false) && e["team_id"].is_u64())
+            .collect();
+        let mover = active[0]["id"].as_u64().unwrap();
+        let leaver = active[1]["id"].as_u64().unwrap();
+        let other_team = raw["teams"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_u64().unwrap())
+            .find(|t| Some(*t) != active[0]["team_id"].as_u64())
+            .unwrap();
+        let before = all(&app, &format!("/hris/employees?remote_ids={mover}")).await[0].clone();
+        let since = before["changed_at"].as_str().unwrap().to_owned();
+        app.sim
+            .control(
+                Method::PATCH,
+                &format!("hris/employees/{mover}"),
+                json!({"team_id": other_team}),
+            )
+            .await;
+        app.sim
+            .control(
+                Method::POST,
+                &format!("hris/employees/{leaver}/terminate"),
+                json!({"date": "2026-01-05"}),
+            )
+            .await;
+        let policy = raw["policies"][0]["id"].as_u64().unwrap();
+        app.sim
+            .control(
+                Method::POST,
+                "hris/leave-requests",
+                json!({"employee_id": mover, "policy_id": policy, "start_date": "2026-12-14", "end_date": "2026-12-15", "status": "approved"}),
+            )
+            .await;
+        resync(&app, HRIS).await;
+
+        let moved = all(&app, &format!("/hris/employees?remote_ids={mover}")).await[0].clone();
+        assert_eq!(moved["groups"][0]["remote_id"], other_team.to_string());
+        let changed = all(&app, &format!("/hris/employees?updated_after={since}")).await;
+        assert!(
+            changed.iter().any(|e| e["remote_id"] == mover.to_string()),
+            "a membership change counts for updated_after"
+        );
+        let left = all(&app, &format!("/hris/employees?remote_ids={leaver}")).await[0].clone();
+        assert_eq!(left["employment_status"], "INACTIVE", "{left}");
+        assert!(left["termination_date"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-01-05"));
+        assert!(left["remote_deleted_at"].is_null());
+        let id = moved["id"].as_str().unwrap();
+        let december = all(
+            &app,
+            &format!("/hris/absences?employee_id={id}&date_from=2026-12-14&date_until=2026-12-14"),
+        )
+        .await;
+        assert!(
+            december
+                .iter()
+                .any(|a| a["start_date"] == "2026-12-14" && a["status"] == "APPROVED"),
+            "{december:?}"
+        );
+
+        let response = app
+            .http
+            .put(format!("{}/v1/integrations/{HRIS}/settings", app.base))
+            .bearer_auth(&app.key)
+            .json(&json!({"sync_only_created_applications": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("applies to ATS integrations only"),
+            "{body}"
+        );
+    }
+}
