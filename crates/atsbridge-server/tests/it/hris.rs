@@ -569,7 +569,9 @@ async fn resyncs_follow_the_changes_upstream() {
         assert_eq!(moved["groups"][0]["remote_id"], other_team.to_string());
         let changed = all(&app, &format!("/hris/employees?updated_after={since}")).await;
         assert!(
-            changed.iter().any(|e| e["remote_id"] == mover.to_string()),
+            changed
+                .iter()
+                .any(|e| e["remote_id"].as_str() == Some(mover.to_string().as_str())),
             "a membership change counts for updated_after"
         );
         let left = all(&app, &format!("/hris/employees?remote_ids={leaver}")).await[0].clone();
