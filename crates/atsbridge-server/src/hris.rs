@@ -336,7 +336,7 @@ async fn absence_types_of(
 struct EmployeeRelated {
     /// Each employee's live employments, as a JSON array.
     employments: HashMap<String, String>,
-    /// Each employee's live balances with their types, as a JSON array.
+    /// Each employee's live balances, as a JSON array.
     balances: HashMap<String, String>,
     /// Groups by id: `{id, remote_id, name, type}`.
     groups: HashMap<String, Value>,
@@ -376,7 +376,6 @@ impl EmployeeRelated {
             .into_iter()
             .filter(|b| b.remote_deleted_at.is_none())
             .collect();
-        let types = absence_types_of(state, integration_id, &balances).await?;
         let mut by_employee: HashMap<String, Vec<String>> = HashMap::new();
         for e in employments.iter().filter(|e| e.remote_deleted_at.is_none()) {
             if let Some(owner) = &e.candidate_id {
@@ -387,17 +386,14 @@ impl EmployeeRelated {
             }
         }
         let mut balances_by: HashMap<String, Vec<String>> = HashMap::new();
+        // Kombo's balance nested in an employee names its type by `type_id` only.
         for b in &balances {
-            let (Some(owner), Some(t)) = (
-                &b.candidate_id,
-                b.job_id.as_ref().and_then(|t| types.get(t)),
-            ) else {
-                continue;
-            };
-            balances_by
-                .entry(owner.clone())
-                .or_default()
-                .push(object(b, &[("type", t)])?);
+            if let Some(owner) = &b.candidate_id {
+                balances_by
+                    .entry(owner.clone())
+                    .or_default()
+                    .push(object(b, &[])?);
+            }
         }
         let join = |m: HashMap<String, Vec<String>>| {
             m.into_iter()
