@@ -3,7 +3,7 @@
 // package.json / package-lock.json) against a running `atsbridge demo`.
 //
 // - Pages through all four ATS models (page_size 7) and compares them with the simulated
-//   Sage HR account read directly.
+//   Sage HR account read directly; then every HRIS model of the HRIS integration.
 // - Creates an application with a base64 CV on an open job and finds the applicant and the
 //   file's bytes in the simulator.
 // - Drives general and ATS endpoints into error paths; each must throw the SDK's typed error
@@ -237,6 +237,40 @@ async function main() {
       job_id: "NoSuchJobNoSuchJobNoSuch",
       body: { candidate: { first_name: "No", last_name: "Job", email_address: "no-job@example.com" } },
     }), "PLATFORM.INPUT_INVALID", 400, ["job_id"]);
+
+  // ---- HRIS: every model of the demo's HRIS integration, page by page (zod validates each
+  // page), against the simulator's own data.
+  const hris = new Kombo({ api_key: info.api_key, integration_id: info.hris_integration_id, server_url: info.base_url });
+  const raw = (await (await fetch(info.sim_control_url + "/hris")).json()).data;
+  const employees = (await sdkAll((r) => hris.hris.getEmployees(r))).records;
+  check(same(employees.map((e) => e.remote_id), raw.employees.map((e) => String(e.id))),
+    "HRIS employees are exactly Sage HR's, active and terminated");
+  const simById = new Map(raw.employees.map((e) => [String(e.id), e]));
+  for (const e of employees) {
+    const s = simById.get(e.remote_id);
+    check((e.employment_status === "INACTIVE") === s.terminated, `HRIS employee ${e.remote_id} status`);
+    check(e.employments.length === s.compensations.length, `HRIS employee ${e.remote_id} employments`);
+  }
+  const groups = (await sdkAll((r) => hris.hris.getGroups(r))).records;
+  check(same(groups.map((g) => g.remote_id), raw.teams.map((t) => String(t.id))), "HRIS groups are the teams");
+  const types = (await sdkAll((r) => hris.hris.getAbsenceTypes(r))).records;
+  check(same(types.map((t) => t.remote_id), raw.policies.map((p) => String(p.id))), "HRIS absence types are the policies");
+  const employments = (await sdkAll((r) => hris.hris.getEmployments(r))).records;
+  check(employments.length === raw.employees.reduce((n, e) => n + e.compensations.length, 0), "HRIS employments: one per compensation row");
+  const today = new Date(raw.today + "T00:00:00Z");
+  const day = (d, n) => new Date(d.getTime() + n * 86400000).toISOString().slice(0, 10);
+  const [low, high] = [day(today, -365), day(today, 365)];
+  const inWindow = raw.leave_requests.filter((r) => r.start_date <= high && r.end_date >= low).map((r) => String(r.id));
+  const absences = (await sdkAll((r) => hris.hris.getAbsences(r))).records;
+  check(same(absences.map((a) => a.remote_id), inWindow), `HRIS absences are the leave requests of the window (${absences.length} vs ${inWindow.length})`);
+  check(absences.every((a) => a.type && a.type.id === a.type_id), "HRIS absences embed their type");
+  const balances = (await sdkAll((r) => hris.hris.getTimeOffBalances(r))).records;
+  check(balances.length > 0 && balances.every((b) => b.type.id === b.type_id), "HRIS balances embed their type");
+  const active = (await sdkAll((r) => hris.hris.getEmployees(r), { employment_statuses: ["ACTIVE"] })).records;
+  check(same(active.map((e) => e.remote_id), employees.filter((e) => e.employment_status === "ACTIVE").map((e) => e.remote_id)),
+    "HRIS employment_statuses=ACTIVE");
+  await expectError("getEmployees on the ATS integration", errors.KomboHrisError,
+    () => kombo.hris.getEmployees({ page_size: 1 }), "PLATFORM.INPUT_INVALID", 400, ["X-Integration-Id"]);
 
   console.log(`e2e (TypeScript SDK): ${checks} checks against the demo`);
   console.log(`${checks - failures.length} passed, ${failures.length} failed`);
