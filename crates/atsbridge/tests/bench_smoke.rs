@@ -32,7 +32,7 @@ fn the_benchmark_runs_end_to_end_and_writes_its_results() {
     } else {
         vec!["sqlite"]
     };
-    assert_eq!(figures.len(), 28 * backends.len(), "{figures:#?}");
+    assert_eq!(figures.len(), 31 * backends.len(), "{figures:#?}");
     for f in &figures {
         for key in [
             "name", "backend", "value", "unit", "limit", "ratio", "goal", "met",
@@ -58,6 +58,9 @@ fn the_benchmark_runs_end_to_end_and_writes_its_results() {
         };
         // Wall time, CPU time and requests, per size.
         assert_eq!(of("full sync"), 6, "{backend}");
+        // The HRIS sync: wall time and requests, and what an unchanged resync writes.
+        assert_eq!(of("HRIS full sync"), 2, "{backend}");
+        assert_eq!(of("HRIS unchanged resync"), 1, "{backend}");
         assert_eq!(of("storing alone"), 4, "{backend}");
         assert_eq!(of("unchanged resync"), 4, "{backend}");
         assert_eq!(of("peak RSS"), 2, "{backend}");

@@ -13,6 +13,7 @@ use anyhow::{bail, Context as _};
 use atsbridge_model::connector::{BoxFuture, Connector, ConnectorError, Record, RecordSink};
 use atsbridge_model::integration::EndUser;
 use atsbridge_model::Timestamp;
+use atsbridge_sagehr::hris::{HrisConfig, SageHrHris};
 use atsbridge_sagehr::{Config, SageHr};
 use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, RecordInput, Store};
 use atsbridge_sync::{Engine, EngineConfig, Outcome};
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::bench_keys;
+use crate::admin::CategoryArg;
 use crate::config::connectors;
 
 pub const INTEGRATION: &str = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
@@ -49,6 +51,9 @@ pub struct ChildArgs {
     /// The store to sync into (`sync` mode).
     #[arg(long)]
     pub store_url: Option<String>,
+    /// The category of the bench's integration (`fetch` and `sync` modes).
+    #[arg(long, value_enum, default_value_t = CategoryArg::Ats)]
+    pub category: CategoryArg,
 }
 
 /// What the child prints as its one line of stdout.
@@ -149,7 +154,14 @@ pub async fn run(args: ChildArgs) -> anyhow::Result<()> {
 
 async fn fetch(args: &ChildArgs) -> anyhow::Result<ChildReport> {
     let config = Config::from_credentials(&credentials(args).0);
-    let connector = SageHr::new(INTEGRATION, &config)?;
+    let connector: Box<dyn Connector> = match args.category {
+        CategoryArg::Ats => Box::new(SageHr::new(INTEGRATION, &config)?),
+        CategoryArg::Hris => Box::new(SageHrHris::new(
+            INTEGRATION,
+            &config,
+            HrisConfig::default(),
+        )?),
+    };
     let count = Arc::new(AtomicU64::new(0));
     let mut sink = Discard(count.clone());
     let (started, cpu) = (Instant::now(), cpu_seconds());
@@ -174,7 +186,7 @@ async fn open_with_integration(url: &str, args: &ChildArgs) -> anyhow::Result<St
             NewIntegration {
                 id: INTEGRATION.into(),
                 tool: "sagehr".into(),
-                category: atsbridge_model::integration::Category::Ats,
+                category: args.category.into(),
                 environment_id: "bench".into(),
                 end_user: EndUser {
                     organization_name: "Bench".into(),
@@ -292,7 +304,7 @@ async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
             report.requests = run.upstream_requests as u64;
             report.records = written;
             report.peak_rss_kib_first = peak_rss_kib();
-            let (stored, json) = json_bytes(&store).await?;
+            let (stored, json) = json_bytes(&store, args.category.into()).await?;
             report.stored_records = stored;
             report.json_bytes = json;
             report.db_bytes = store
@@ -315,13 +327,16 @@ async fn sync(args: &ChildArgs) -> anyhow::Result<ChildReport> {
 
 /// Every stored record of the bench's integration and the bytes of its JSON as stored,
 /// read through the store's pages.
-async fn json_bytes(store: &Store) -> anyhow::Result<(u64, u64)> {
+async fn json_bytes(
+    store: &Store,
+    category: atsbridge_model::integration::Category,
+) -> anyhow::Result<(u64, u64)> {
     let filter = atsbridge_store::Filter {
         include_deleted: true,
         ..atsbridge_store::Filter::default()
     };
     let (mut records, mut bytes) = (0u64, 0u64);
-    for model in atsbridge_model::ModelKind::ATS {
+    for &model in atsbridge_model::ModelKind::of(category) {
         let mut after = None;
         loop {
             let (page, more) = store

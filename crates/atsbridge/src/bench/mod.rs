@@ -17,6 +17,8 @@ use anyhow::{bail, Context as _};
 use atsbridge_store::KeyRing;
 use clap::Args;
 use sagehr_sim::{spawn, with_tenant, Running, TenantConfig};
+
+use crate::admin::CategoryArg;
 use serde_json::json;
 
 use self::child::{ChildReport, Mode};
@@ -91,6 +93,8 @@ struct Sizes {
     /// The latency-bound sync.
     latency: Tenant,
     latency_ms: u64,
+    /// Employees of the HRIS tenant (with about two years of leave each).
+    hris_employees: usize,
 }
 
 impl Sizes {
@@ -106,6 +110,7 @@ impl Sizes {
                 small: t(4, 3),
                 latency: t(4, 2),
                 latency_ms: 5,
+                hris_employees: 60,
             }
         } else if quick {
             Sizes {
@@ -113,6 +118,7 @@ impl Sizes {
                 small: t(50, 20),
                 latency: t(60, 10),
                 latency_ms: 50,
+                hris_employees: 500,
             }
         } else {
             Sizes {
@@ -120,6 +126,7 @@ impl Sizes {
                 small: t(250, 40),
                 latency: t(500, 40),
                 latency_ms: 50,
+                hris_employees: 5_000,
             }
         }
     }
@@ -137,8 +144,18 @@ async fn simulator(tenant: Tenant, seed: u64) -> anyhow::Result<Running> {
     Ok(spawn(with_tenant(&config)).await?)
 }
 
-/// Runs `atsbridge bench-child` and reads its report.
+/// Runs `atsbridge bench-child` for the ATS integration and reads its report.
 async fn child(mode: Mode, sim: &Running, store_url: Option<&str>) -> anyhow::Result<ChildReport> {
+    child_as(mode, CategoryArg::Ats, sim, store_url).await
+}
+
+/// Runs `atsbridge bench-child` for an integration of `category` and reads its report.
+async fn child_as(
+    mode: Mode,
+    category: CategoryArg,
+    sim: &Running,
+    store_url: Option<&str>,
+) -> anyhow::Result<ChildReport> {
     let exe = std::env::current_exe().context("locating the atsbridge binary")?;
     let mut command = tokio::process::Command::new(exe);
     command
@@ -155,6 +172,11 @@ async fn child(mode: Mode, sim: &Running, store_url: Option<&str>) -> anyhow::Re
         .arg("acme")
         .arg("--api-key")
         .arg(SIM_KEY)
+        .arg("--category")
+        .arg(match category {
+            CategoryArg::Ats => "ats",
+            CategoryArg::Hris => "hris",
+        })
         .env("RUST_LOG", "warn,sqlx=error")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())
@@ -418,13 +440,105 @@ async fn backend_figures(
 
     eprintln!("[{b}] 50 parallel creates during a sync");
     figures.push(creates::figure(b, stores).await?);
+
+    let label = format!("{} employees", thousands(sizes.hris_employees));
+    eprintln!("[{b}] HRIS full sync ({label}, two years of leave): bare fetch, sync");
+    let fetch = child_as(Mode::Fetch, CategoryArg::Hris, &sims.hris, None).await?;
+    let url = stores.fresh("hris").await?;
+    let sync = child_as(Mode::Sync, CategoryArg::Hris, &sims.hris, Some(&url)).await?;
+    let minimum = hris_min_requests(&sims.hris).await?;
+    eprintln!(
+        "[{b}]   fetch {:.2}s ({} requests), first sync {:.2}s ({} records, {} requests; minimum {minimum}), resync {:.2}s",
+        fetch.first_s, fetch.requests, sync.first_s, sync.records, sync.requests, sync.resync_s
+    );
+    figures.push(Figure::at_most(
+        format!("HRIS full sync ({label}): wall time vs bare fetch"),
+        b,
+        round(sync.first_s, 3),
+        "s",
+        round(fetch.first_s, 3),
+        1.5,
+    ));
+    figures.push(Figure::at_most(
+        format!("HRIS full sync ({label}): upstream requests vs minimum"),
+        b,
+        sync.requests as f64,
+        "requests",
+        minimum as f64,
+        1.0,
+    ));
+    figures.push(Figure::absolute_at_most(
+        format!("HRIS unchanged resync ({label}): rows written"),
+        b,
+        sync.resync_rows_written.max(sync.resync_rows_moved) as f64,
+        "rows",
+        0.0,
+    ));
     Ok(figures)
+}
+
+/// The fewest requests a complete HRIS read of the simulated account can make, from the
+/// account's own totals: every page of active and terminated employees and of teams, the
+/// policy list and each policy's detail, each employee's compensations, each active
+/// employee's balances, and every page of each leave window the read covers (the
+/// connector's default range, in its 60-day windows).
+async fn hris_min_requests(sim: &Running) -> anyhow::Result<u64> {
+    let http = reqwest::Client::builder().no_proxy().build()?;
+    let get = |path: String| {
+        let http = http.clone();
+        let url = format!("{}/acme/api{path}", sim.url());
+        async move {
+            let body: serde_json::Value = http
+                .get(url)
+                .header("X-Auth-Token", SIM_KEY)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            anyhow::Ok(body)
+        }
+    };
+    let total = |body: &serde_json::Value| body["meta"]["total_entries"].as_u64().unwrap_or(0);
+    let pages = |n: u64| n.div_ceil(50).max(1);
+    let active = total(&get("/employees?page=1".into()).await?);
+    let terminated = total(&get("/terminated-employees?page=1".into()).await?);
+    let teams = total(&get("/teams?page=1".into()).await?);
+    let policies = get("/leave-management/policies".into()).await?["data"]
+        .as_array()
+        .map_or(0, Vec::len) as u64;
+    let defaults = atsbridge_sagehr::hris::HrisConfig::default();
+    let days = |n: u32| Duration::from_secs(u64::from(n) * 86_400);
+    let today = atsbridge_model::Timestamp::now().offset_date_time().date();
+    let mut start = today - days(defaults.absences_days_back);
+    let end = today + days(defaults.absences_days_ahead);
+    let mut windows = 0;
+    while start <= end {
+        let last = (start + days(59)).min(end);
+        let body = get(format!(
+            "/leave-management/requests?page=1&from={start}&to={last}"
+        ))
+        .await?;
+        windows += pages(total(&body));
+        start = last + days(1);
+    }
+    Ok(pages(active)
+        + pages(terminated)
+        + pages(teams)
+        + 1
+        + policies
+        + active
+        + terminated
+        + active
+        + windows)
 }
 
 struct Sims {
     sync: Vec<Running>,
     small: Running,
     latency: Running,
+    /// The HRIS tenant: employees with two years of leave, and a token recruitment part.
+    hris: Running,
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -442,6 +556,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         sync: sync_sims,
         small: simulator(sizes.small, 21).await?,
         latency: simulator(sizes.latency, 31).await?,
+        hris: spawn(with_tenant(&TenantConfig {
+            seed: 41,
+            positions: 1,
+            applicants_per_position: 1,
+            employees: sizes.hris_employees,
+            ..TenantConfig::new("acme", SIM_KEY)
+        }))
+        .await?,
     };
     let faults = reqwest::Client::builder()
         .no_proxy()
@@ -486,7 +608,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         figures.extend(result?);
     }
     let _ = std::fs::remove_dir_all(&dir);
-    for sim in [sims.small, sims.latency].into_iter().chain(sims.sync) {
+    for sim in [sims.small, sims.latency, sims.hris]
+        .into_iter()
+        .chain(sims.sync)
+    {
         sim.shutdown().await;
     }
 
