@@ -19,7 +19,8 @@ use atsbridge_model::{ErrorCode, ModelKind, Timestamp};
 use atsbridge_store::{NewEvent, RawRecord, RecordInput};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse as _, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use serde_json::{json, Value};
@@ -28,6 +29,7 @@ use crate::ats::{action_not_available, check_category, list_body, raw_page};
 use crate::auth::Scoped;
 use crate::body::{KomboBody, LaterJson};
 use crate::error::{ApiError, ApiResult};
+use crate::write::idempotency;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -101,6 +103,7 @@ impl KomboBody for CreateEmployeeRequest {}
 async fn create_employee(
     State(state): State<AppState>,
     scoped: Scoped,
+    headers: HeaderMap,
     body: LaterJson<CreateEmployeeRequest>,
 ) -> ApiResult<Response> {
     let integration = &scoped.integration;
@@ -111,7 +114,7 @@ async fn create_employee(
             format!("the integration `{}` is disabled", integration.id),
         ));
     }
-    let request = body.take()?;
+    let (request, json) = body.take_with_json()?;
     let violations = request.validate();
     if !violations.is_empty() {
         return Err(ApiError::new(
@@ -119,6 +122,23 @@ async fn create_employee(
             describe(&violations),
         ));
     }
+    let idempotency = idempotency::Request {
+        action: "hris_create_employee",
+        path: "",
+        body: &json,
+    };
+    idempotency::idempotent(&state, integration, &headers, &idempotency, || {
+        create_employee_body(&state, integration, &request)
+    })
+    .await
+}
+
+/// The create itself, answering the success body as JSON text.
+async fn create_employee_body(
+    state: &AppState,
+    integration: &atsbridge_store::IntegrationRow,
+    request: &CreateEmployeeRequest,
+) -> ApiResult<String> {
     let label = state
         .tools
         .get(&integration.tool, integration.category)
@@ -128,7 +148,7 @@ async fn create_employee(
         .map_err(|e| ApiError::new(e.code(), e.message))?;
     let (remote_id, warnings) =
         connector
-            .create_employee(&request)
+            .create_employee(request)
             .await
             .map_err(|e| match e.kind {
                 ConnectorErrorKind::AlreadyExists => ApiError::new(
@@ -205,18 +225,10 @@ async fn create_employee(
     })?;
     let warnings = serde_json::to_string(&warnings)
         .map_err(|e| atsbridge_store::StoreError::Corrupt(e.to_string()))?;
-    let body = format!(
+    Ok(format!(
         r#"{{"status":"success","data":{},"warnings":{warnings}}}"#,
         object(record, &[])?
-    );
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response())
+    ))
 }
 
 async fn employments(

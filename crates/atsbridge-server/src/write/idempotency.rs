@@ -41,20 +41,55 @@ pub(super) async fn execute(
     let action = body.action();
     let path_job = body.path_job().map(str::to_owned);
     let (plan, body_value) = plan(body)?;
+    let request = Request {
+        action: action.as_str(),
+        path: path_job.as_deref().unwrap_or_default(),
+        body: &body_value,
+    };
+    idempotent(state, integration, headers, &request, || async {
+        Ok(perform(state, integration, plan).await?.to_string())
+    })
+    .await
+}
+
+/// What a write asks, as its `Idempotency-Key` binds it: the same key with another request
+/// is refused.
+pub(crate) struct Request<'a> {
+    /// The write action (`create_application`, `hris_create_employee`, …).
+    pub action: &'a str,
+    /// What the path names beyond the action (a job id), or empty.
+    pub path: &'a str,
+    pub body: &'a serde_json::Value,
+}
+
+/// Runs `write` (which answers the success body as JSON text) under the request's
+/// `Idempotency-Key`, if it has one: a retry replays the first answer, a retry while it runs
+/// is told so, and the same key with another request is refused. A failed write releases the
+/// key.
+pub(crate) async fn idempotent<F, Fut>(
+    state: &AppState,
+    integration: &IntegrationRow,
+    headers: &HeaderMap,
+    request: &Request<'_>,
+    write: F,
+) -> ApiResult<Response>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ApiResult<String>>,
+{
     let key = idempotency_key(headers)?;
     let Some(key) = key else {
-        let value = perform(state, integration, plan).await?;
-        return Ok(json_response(StatusCode::OK, value.to_string(), false));
+        return Ok(json_response(StatusCode::OK, write().await?, false));
     };
     // The same key with another request is an error, so what the request asks is hashed:
-    // the endpoint, the job in the path and the body (canonical, so key order and spacing
-    // do not matter).
+    // the action, what the path names and the body (canonical, so key order and spacing do
+    // not matter).
     let mut hasher = Sha256::new();
-    hasher.update(action.as_str().as_bytes());
+    hasher.update(request.action.as_bytes());
     hasher.update([0]);
-    hasher.update(path_job.unwrap_or_default().as_bytes());
+    hasher.update(request.path.as_bytes());
     hasher.update([0]);
-    hasher.update(canonical(&body_value).as_bytes());
+    hasher.update(canonical(request.body).as_bytes());
     let hash: String = hasher
         .finalize()
         .iter()
@@ -101,9 +136,8 @@ pub(super) async fn execute(
             ));
         }
     }
-    match perform(state, integration, plan).await {
-        Ok(value) => {
-            let text = value.to_string();
+    match write().await {
+        Ok(text) => {
             state
                 .store
                 .complete_idempotency_key(&integration.id, &key, 200, &text)

@@ -16,7 +16,7 @@
 mod cap;
 mod create;
 mod download;
-mod idempotency;
+pub(crate) mod idempotency;
 mod plan;
 
 use atsbridge_model::write::{CreateApplicationRequest, CreateCandidateRequest};

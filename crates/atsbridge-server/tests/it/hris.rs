@@ -613,3 +613,48 @@ async fn resyncs_follow_the_changes_upstream() {
         );
     }
 }
+
+/// `Idempotency-Key` on `POST /v1/hris/employees`: a retry replays the first answer instead
+/// of meeting Sage HR's duplicate check, and the key cannot be reused for another body.
+#[tokio::test]
+async fn an_employee_create_is_idempotent_by_key() {
+    let app = hris_app(None).await;
+    let post = |body: Value| {
+        app.http
+            .post(format!("{}/v1/hris/employees", app.base))
+            .bearer_auth(&app.key)
+            .header("X-Integration-Id", HRIS)
+            .header("Idempotency-Key", "hire-ada-1")
+            .json(&body)
+            .send()
+    };
+    let body =
+        json!({"first_name": "Ada", "last_name": "Lovelace", "work_email": "ada@acme.example"});
+    let first = post(body.clone()).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    let again = post(body).await.unwrap();
+    assert_eq!(again.status(), 200, "a retry is not Sage HR's duplicate");
+    assert_eq!(
+        again
+            .headers()
+            .get("idempotent-replayed")
+            .map(|v| v.to_str().unwrap()),
+        Some("true")
+    );
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["data"]["id"], first["data"]["id"]);
+    let other =
+        post(json!({"first_name": "Other", "last_name": "Person", "work_email": "o@acme.example"}))
+            .await
+            .unwrap();
+    assert_eq!(other.status(), 400);
+    let other: Value = other.json().await.unwrap();
+    assert!(
+        other["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Idempotency-Key"),
+        "{other}"
+    );
+}
