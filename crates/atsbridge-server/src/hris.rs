@@ -29,6 +29,7 @@ use crate::ats::{action_not_available, check_category, list_body, raw_page};
 use crate::auth::Scoped;
 use crate::body::{KomboBody, LaterJson};
 use crate::error::{ApiError, ApiResult};
+use crate::nested::{array, corrupt, push_object, to_json};
 use crate::write::idempotency;
 use crate::AppState;
 
@@ -497,58 +498,8 @@ fn distinct<'a>(values: impl Iterator<Item = &'a (impl AsRef<str> + 'a + ?Sized)
         .collect()
 }
 
-fn array(
-    records: &[RawRecord],
-    mut each: impl FnMut(&mut String, &RawRecord) -> ApiResult<()>,
-) -> ApiResult<String> {
-    let mut out = String::with_capacity(records.iter().map(|r| r.payload.len() + 200).sum());
-    out.push('[');
-    for (i, r) in records.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        each(&mut out, r)?;
-    }
-    out.push(']');
-    Ok(out)
-}
-
 fn object(r: &RawRecord, members: &[(&str, &str)]) -> ApiResult<String> {
     let mut out = String::with_capacity(r.payload.len() + 100);
     push_object(&mut out, r, members)?;
     Ok(out)
-}
-
-/// Writes a stored record as a JSON object: `changed_at` and `remote_deleted_at` from the
-/// store, the given members (already JSON), then the stored fields, which never hold those
-/// keys.
-fn push_object(out: &mut String, r: &RawRecord, members: &[(&str, &str)]) -> ApiResult<()> {
-    let body = r
-        .payload
-        .strip_prefix('{')
-        .ok_or_else(|| corrupt(r, &"not a JSON object"))?;
-    out.push_str("{\"changed_at\":");
-    out.push_str(&to_json(&r.changed_at)?);
-    out.push_str(",\"remote_deleted_at\":");
-    out.push_str(&to_json(&r.remote_deleted_at)?);
-    for (name, value) in members {
-        out.push_str(",\"");
-        out.push_str(name);
-        out.push_str("\":");
-        out.push_str(value);
-    }
-    if body.trim_start().starts_with('"') {
-        out.push(',');
-    }
-    out.push_str(body);
-    Ok(())
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> ApiResult<String> {
-    serde_json::to_string(value)
-        .map_err(|e| atsbridge_store::StoreError::Corrupt(e.to_string()).into())
-}
-
-fn corrupt(record: &RawRecord, e: &dyn std::fmt::Display) -> ApiError {
-    atsbridge_store::StoreError::Corrupt(format!("record {}: {e}", record.id)).into()
 }

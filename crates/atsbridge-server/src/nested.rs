@@ -335,7 +335,7 @@ pub fn application_stages_json(records: &[RawRecord]) -> ApiResult<String> {
     array(records, |out, r| push_object(out, r, &[]))
 }
 
-fn array(
+pub(crate) fn array(
     records: &[RawRecord],
     mut each: impl FnMut(&mut String, &RawRecord) -> ApiResult<()>,
 ) -> ApiResult<String> {
@@ -354,7 +354,11 @@ fn array(
 /// Writes a stored record as a JSON object: `changed_at` and `remote_deleted_at` from the
 /// store, the given members (already JSON), then the stored fields. The stored text is an
 /// object without those keys, so no key appears twice.
-fn push_object(out: &mut String, r: &RawRecord, members: &[(&str, &str)]) -> ApiResult<()> {
+pub(crate) fn push_object(
+    out: &mut String,
+    r: &RawRecord,
+    members: &[(&str, &str)],
+) -> ApiResult<()> {
     let body = r
         .payload
         .strip_prefix('{')
@@ -375,10 +379,10 @@ fn push_object(out: &mut String, r: &RawRecord, members: &[(&str, &str)]) -> Api
     Ok(())
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> ApiResult<String> {
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> ApiResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()).into())
 }
 
-fn corrupt(record: &RawRecord, e: &dyn std::fmt::Display) -> crate::error::ApiError {
+pub(crate) fn corrupt(record: &RawRecord, e: &dyn std::fmt::Display) -> crate::error::ApiError {
     StoreError::Corrupt(format!("record {}: {e}", record.id)).into()
 }

@@ -713,32 +713,7 @@ impl Engine {
         sink: &mut StoreSink,
         cancel: &CancellationToken,
     ) -> Result<BTreeMap<String, u64>, RunError> {
-        // Written after the run started (an API create): not the run's to judge.
-        let cutoff = run.started_at;
-        let mut unseen: BTreeMap<ModelKind, Vec<LiveRecord>> = BTreeMap::new();
-        for model in [
-            ModelKind::Job,
-            ModelKind::Candidate,
-            ModelKind::Application,
-            ModelKind::ApplicationStage,
-        ] {
-            let mut after = 0;
-            loop {
-                let page = self
-                    .store
-                    .live_records(&run.integration_id, model, after, SWEEP_PAGE)
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                unseen
-                    .entry(model)
-                    .or_default()
-                    .extend(page.into_iter().filter(|r| {
-                        !sink.seen.contains(model, &r.id)
-                            && r.changed_at.unix_millis() < cutoff.unix_millis()
-                    }));
-            }
-        }
+        let unseen = self.unseen(run, &ModelKind::ATS, sink).await?;
         // In "sync only created applications" mode, candidates and applications not created
         // through atsbridge are out of scope: they leave the store whatever the ATS holds
         // (as they always have in that mode), without asking about each.
@@ -779,17 +754,7 @@ impl Engine {
         let confirmed = if missing.is_empty() {
             Confirmed::default()
         } else {
-            let asked = tokio::select! {
-                c = connector.confirm_missing(&missing, sink) => Some(c),
-                () = cancel.cancelled() => None,
-            };
-            if let Some(e) = sink.failure.take() {
-                return Err(RunError::Store(e));
-            }
-            let Some(asked) = asked.filter(|_| !cancel.is_cancelled()) else {
-                return Err(RunError::Cancelled);
-            };
-            let confirmed = asked?;
+            let confirmed = Self::ask(connector, &missing, sink, cancel).await?;
             tracing::info!(
                 run_id = %run.id,
                 jobs_unseen = missing.jobs.len(),
@@ -847,6 +812,57 @@ impl Engine {
         Ok(deleted)
     }
 
+    /// The live stored records of `models` a run did not see, leaving out those written
+    /// after it began (an API create): those were never the run's to judge.
+    async fn unseen(
+        &self,
+        run: &RunRow,
+        models: &[ModelKind],
+        sink: &StoreSink,
+    ) -> Result<BTreeMap<ModelKind, Vec<LiveRecord>>, RunError> {
+        let cutoff = run.started_at.unix_millis();
+        let mut unseen: BTreeMap<ModelKind, Vec<LiveRecord>> = BTreeMap::new();
+        for &model in models {
+            let mut after = 0;
+            loop {
+                let page = self
+                    .store
+                    .live_records(&run.integration_id, model, after, SWEEP_PAGE)
+                    .await?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                unseen
+                    .entry(model)
+                    .or_default()
+                    .extend(page.into_iter().filter(|r| {
+                        !sink.seen.contains(model, &r.id) && r.changed_at.unix_millis() < cutoff
+                    }));
+            }
+        }
+        Ok(unseen)
+    }
+
+    /// `Connector::confirm_missing`, stopped by `cancel`; a storing failure of what it handed
+    /// back is the run's error.
+    async fn ask(
+        connector: &dyn Connector,
+        missing: &Missing,
+        sink: &mut StoreSink,
+        cancel: &CancellationToken,
+    ) -> Result<Confirmed, RunError> {
+        let asked = tokio::select! {
+            c = connector.confirm_missing(missing, sink) => Some(c),
+            () = cancel.cancelled() => None,
+        };
+        if let Some(e) = sink.failure.take() {
+            return Err(RunError::Store(e));
+        }
+        let Some(asked) = asked.filter(|_| !cancel.is_cancelled()) else {
+            return Err(RunError::Cancelled);
+        };
+        Ok(asked?)
+    }
+
     /// `sweep` for an HRIS integration: every HRIS record a complete run did not see, and
     /// that was not written after the run began, is asked about (`Connector::confirm_missing`)
     /// and marked deleted only when the tool says it does not exist. Absences are read by
@@ -860,26 +876,7 @@ impl Engine {
         summary: &atsbridge_model::connector::ReadSummary,
         cancel: &CancellationToken,
     ) -> Result<BTreeMap<String, u64>, RunError> {
-        let cutoff = run.started_at;
-        let mut unseen: BTreeMap<ModelKind, Vec<LiveRecord>> = BTreeMap::new();
-        for model in ModelKind::HRIS {
-            let mut after = 0;
-            loop {
-                let page = self
-                    .store
-                    .live_records(&run.integration_id, model, after, SWEEP_PAGE)
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                unseen
-                    .entry(model)
-                    .or_default()
-                    .extend(page.into_iter().filter(|r| {
-                        !sink.seen.contains(model, &r.id)
-                            && r.changed_at.unix_millis() < cutoff.unix_millis()
-                    }));
-            }
-        }
+        let unseen = self.unseen(run, &ModelKind::HRIS, sink).await?;
         let mut missing = Missing::default();
         for (model, records) in &unseen {
             if *model == ModelKind::Absence {
@@ -920,17 +917,7 @@ impl Engine {
         if missing.is_empty() {
             return Ok(BTreeMap::new());
         }
-        let asked = tokio::select! {
-            c = connector.confirm_missing(&missing, sink) => Some(c),
-            () = cancel.cancelled() => None,
-        };
-        if let Some(e) = sink.failure.take() {
-            return Err(RunError::Store(e));
-        }
-        let Some(asked) = asked.filter(|_| !cancel.is_cancelled()) else {
-            return Err(RunError::Cancelled);
-        };
-        let confirmed = asked?;
+        let confirmed = Self::ask(connector, &missing, sink, cancel).await?;
         tracing::info!(
             run_id = %run.id,
             unseen = unseen.values().map(Vec::len).sum::<usize>(),

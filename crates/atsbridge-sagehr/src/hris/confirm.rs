@@ -7,17 +7,18 @@
 //! - a group or an absence type: a fresh listing (H12, H15; short, and H15 is not paged);
 //! - an absence: a fresh listing of the days it was stored with (H18 matches on overlap).
 //!
-//! Any failure other than "does not exist" is an error, and the caller then marks nothing.
+//! Any failure other than "does not exist" is an error (an answer without its list too),
+//! and the caller then marks nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use atsbridge_model::connector::{Confirmed, ConnectorError, ConnectorErrorKind as Kind, Missing};
 use atsbridge_model::hris::PlainDate;
 use atsbridge_model::ModelKind;
-use serde_json::Value;
 use time::Duration;
 
 use super::mapping;
+use super::read::data_list;
 use super::SageHrHris;
 
 impl SageHrHris {
@@ -83,7 +84,7 @@ impl SageHrHris {
             let present: BTreeSet<String> = if existing.contains(owner) {
                 let path = mapping::BALANCES_PATH.replace("{id}", owner);
                 match self.client().get_json(&path, &[]).await {
-                    Ok(body) => list(&body)
+                    Ok(body) => data_list(&body, &path)?
                         .iter()
                         .filter_map(|b| mapping::text(b, "policy_id"))
                         .map(|policy| format!("{owner}:{policy}"))
@@ -114,7 +115,7 @@ impl SageHrHris {
         }
         if asked(ModelKind::AbsenceType).next().is_some() {
             let body = self.client().get_json(mapping::POLICIES_PATH, &[]).await?;
-            let present: BTreeSet<String> = list(&body)
+            let present: BTreeSet<String> = data_list(&body, mapping::POLICIES_PATH)?
                 .iter()
                 .filter_map(|p| mapping::text(p, "id"))
                 .collect();
@@ -166,11 +167,4 @@ impl SageHrHris {
 /// belongs to, from its synthetic remote id.
 fn owner_of(remote_id: &str) -> Option<&str> {
     remote_id.split_once(':').map(|(owner, _)| owner)
-}
-
-fn list(body: &Value) -> Vec<Value> {
-    body.get("data")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
 }

@@ -60,6 +60,20 @@ impl Default for HrisConfig {
     }
 }
 
+impl HrisConfig {
+    /// The days whose leave requests a read lists (first and last included), around
+    /// `today`.
+    pub fn absences_range(&self, today: PlainDate) -> (PlainDate, PlainDate) {
+        let days = |n: u32| time::Duration::days(n.into());
+        (
+            PlainDate(today.0 - days(self.absences_days_back)),
+            PlainDate(today.0 + days(self.absences_days_ahead)),
+        )
+    }
+}
+
+pub use read::windows;
+
 /// One connected Sage HR account, read as an HRIS.
 #[derive(Debug, Clone)]
 pub struct SageHrHris {

@@ -111,9 +111,7 @@ impl SageHrHris {
             }
         }
 
-        let today = scope.today;
-        let from = PlainDate(today.0 - Duration::days(self.hris.absences_days_back.into()));
-        let to = PlainDate(today.0 + Duration::days(self.hris.absences_days_ahead.into()));
+        let (from, to) = self.hris.absences_range(scope.today);
         let unit_of = |policy: &str| types.get(policy).and_then(|t| t.unit);
         let mut delivered = HashSet::new();
         let mut windows = stream::iter(windows(from, to).into_iter().map(|(a, b)| {
@@ -277,7 +275,7 @@ pub fn windows(from: PlainDate, to: PlainDate) -> Vec<(PlainDate, PlainDate)> {
     out
 }
 
-fn data_list(body: &Value, what: &str) -> Result<Vec<Value>, ConnectorError> {
+pub(super) fn data_list(body: &Value, what: &str) -> Result<Vec<Value>, ConnectorError> {
     match body.get("data") {
         Some(Value::Array(items)) => Ok(items.clone()),
         _ => Err(ConnectorError::new(

@@ -507,20 +507,18 @@ async fn hris_min_requests(sim: &Running) -> anyhow::Result<u64> {
     let policies = get("/leave-management/policies".into()).await?["data"]
         .as_array()
         .map_or(0, Vec::len) as u64;
-    let defaults = atsbridge_sagehr::hris::HrisConfig::default();
-    let days = |n: u32| Duration::from_secs(u64::from(n) * 86_400);
-    let today = atsbridge_model::Timestamp::now().offset_date_time().date();
-    let mut start = today - days(defaults.absences_days_back);
-    let end = today + days(defaults.absences_days_ahead);
+    // The connector's own range and windows, so the minimum counts what it must list.
+    let today = atsbridge_model::hris::PlainDate(
+        atsbridge_model::Timestamp::now().offset_date_time().date(),
+    );
+    let (from, to) = atsbridge_sagehr::hris::HrisConfig::default().absences_range(today);
     let mut windows = 0;
-    while start <= end {
-        let last = (start + days(59)).min(end);
+    for (first, last) in atsbridge_sagehr::hris::windows(from, to) {
         let body = get(format!(
-            "/leave-management/requests?page=1&from={start}&to={last}"
+            "/leave-management/requests?page=1&from={first}&to={last}"
         ))
         .await?;
         windows += pages(total(&body));
-        start = last + days(1);
     }
     Ok(pages(active)
         + pages(terminated)
