@@ -72,6 +72,7 @@ def main() -> int:
                 check(e.groups[0].name == teams[str(s["team_id"])]["name"], f"employee {e.remote_id} group name")
             if s["reports_to_employee_id"] is not None:
                 check(e.manager is not None and e.manager.remote_id == str(s["reports_to_employee_id"]), f"employee {e.remote_id} manager")
+        check(e.custom_fields == {f["label"]: f["value"] for f in s["custom_fields"]}, f"employee {e.remote_id} custom fields")
         check(len(e.employments) == len(s["compensations"]), f"employee {e.remote_id} employments")
         check(all(b.employee_id == e.id and b.type_id for b in e.time_off_balances), f"employee {e.remote_id} balances")
 
@@ -106,6 +107,10 @@ def main() -> int:
     team = groups[0]
     members = sdk_all(kombo.hris.get_employees, group_ids=[team.id])
     check(sorted(e.remote_id for e in members) == sorted(e.remote_id for e in employees if [g.id for g in e.groups] == [team.id]), "group_ids")
+    sized = sorted(str(s["id"]) for s in raw["employees"]
+                   if any(f["label"] == "T-shirt size" and f["value"] == "M" for f in s["custom_fields"]))
+    got = sdk_all(kombo.hris.get_employees, custom_fields=json.dumps({"T-shirt size": "M"}))
+    check(len(sized) > 0 and sorted(e.remote_id for e in got) == sized, "custom_fields filter")
     one = active[0]
     theirs = sdk_all(kombo.hris.get_absences, employee_id=one.id)
     check(sorted(a.remote_id for a in theirs) == sorted(a.remote_id for a in absences if a.employee_id == one.id), "absences employee_id")

@@ -117,8 +117,18 @@ pub fn record_id(integration_id: &str, model: ModelKind, remote_id: &str) -> Str
 /// stable across syncs. Users are not a synced model, so the model part is Kombo's name for
 /// them rather than a `ModelKind`.
 pub fn user_id(integration_id: &str, remote_id: &str) -> String {
+    derived_id(integration_id, "ats_users", remote_id)
+}
+
+/// The id of a field of the tool's records (`integration_fields[].id`): one per field of
+/// the connected account, the same on every record that has it.
+pub fn integration_field_id(integration_id: &str, remote_id: &str) -> String {
+    derived_id(integration_id, "integration_fields", remote_id)
+}
+
+fn derived_id(integration_id: &str, kind: &str, remote_id: &str) -> String {
     let mut hasher = Sha256::new();
-    for part in [integration_id, "ats_users", remote_id] {
+    for part in [integration_id, kind, remote_id] {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }

@@ -5,9 +5,7 @@
 
 use atsbridge_model::id::ModelKind;
 use atsbridge_model::integration::Category;
-use atsbridge_model::integration::CoverageStatus::{
-    NotImplemented as N, Supported as S, Unsupported as U,
-};
+use atsbridge_model::integration::CoverageStatus::{Supported as S, Unsupported as U};
 use atsbridge_model::tool::{ConnectGuide, Coverage, GuideTexts, ToolDescriptor};
 
 use crate::connect;
@@ -101,10 +99,9 @@ const READ_MODELS: &[Coverage] = &[
             ("remote_created_at", U),
             ("changed_at", S),
             ("remote_deleted_at", S),
-            // Sage HR has both (H9, and raw keys such as `irregular_contract_worker`), but the
-            // connector does not read them yet: one more request per employee for H9.
-            ("custom_fields", N),
-            ("integration_fields", N),
+            // H9's values, one request per employee (`hris::mapping::with_custom_fields`).
+            ("custom_fields", S),
+            ("integration_fields", S),
             ("remote_data", S),
         ],
     },

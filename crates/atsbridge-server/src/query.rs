@@ -332,6 +332,7 @@ pub fn clear(filter: &mut Filter, param: &str) -> bool {
         "employment_statuses" | "employment_status" => filter.employment_statuses = None,
         "group_ids" => filter.group_ids = None,
         "work_emails" => filter.work_emails = None,
+        "custom_fields" => filter.custom_field = None,
         "legal_entity_ids" | "work_location_ids" | "personal_emails" => {
             filter.absent_fields.retain(|f| f != param);
         }
@@ -406,13 +407,10 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
                     filter.absent_fields.push(name.to_owned());
                 }
             }
-            if let Some(pair) = raw.single("custom_fields")? {
-                custom_field_pair(&pair)?;
-                return Err(ApiError::invalid(
-                    "custom_fields",
-                    "filtering by custom fields is not supported by this server; leave it out and filter the results",
-                ));
-            }
+            filter.custom_field = raw
+                .single("custom_fields")?
+                .map(|pair| custom_field_pair(&pair))
+                .transpose()?;
         }
         ModelKind::Group => {
             filter.group_types = raw
@@ -711,14 +709,20 @@ mod tests {
             Some("employment_statuses=active")
         ))
         .starts_with("employment_statuses:"));
-        let m = message(parse(
+        let p = parse(
             ModelKind::Employee,
-            Some("custom_fields=%7B%22a%22%3A1%7D"),
-        ));
-        assert!(
-            m.starts_with("custom_fields:") && m.contains("not supported"),
-            "{m}"
+            Some("custom_fields=%7B%22T-shirt%20size%22%3A%22M%22%7D"),
+        )
+        .unwrap();
+        assert_eq!(
+            p.filter.custom_field,
+            Some(("T-shirt size".to_owned(), serde_json::json!("M")))
         );
+        assert!(message(parse(
+            ModelKind::Employee,
+            Some("custom_fields=%7B%22a%22%3A%5B1%5D%7D")
+        ))
+        .starts_with("custom_fields:"));
         assert!(
             message(parse(ModelKind::Employee, Some("custom_fields=%5B%5D"))).contains("one key")
         );

@@ -65,6 +65,11 @@ pub struct Filter {
     /// Absences that start on or before this day (`yyyy-MM-dd`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date_until: Option<String>,
+    /// Employees whose custom field (a key of `custom_fields`) holds this string, number,
+    /// boolean or null, of the same JSON type; a field holding a list (tags) matches when
+    /// the list holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_field: Option<(String, serde_json::Value)>,
 }
 
 /// A column a filtered page is ordered by before `seq` (`Filter::order_column`).

@@ -22,6 +22,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { isDeepStrictEqual } from "node:util";
 
 import { Kombo } from "@kombo-api/sdk";
 import * as errors from "@kombo-api/sdk/models/errors";
@@ -250,7 +251,14 @@ async function main() {
     const s = simById.get(e.remote_id);
     check((e.employment_status === "INACTIVE") === s.terminated, `HRIS employee ${e.remote_id} status`);
     check(e.employments.length === s.compensations.length, `HRIS employee ${e.remote_id} employments`);
+    const want = Object.fromEntries(s.custom_fields.map((f) => [f.label, f.value]));
+    check(isDeepStrictEqual(e.custom_fields, want), `HRIS employee ${e.remote_id} custom fields`);
   }
+  const sized = raw.employees
+    .filter((s) => s.custom_fields.some((f) => f.label === "T-shirt size" && f.value === "M"))
+    .map((s) => String(s.id));
+  const got = (await sdkAll((r) => hris.hris.getEmployees(r), { custom_fields: JSON.stringify({ "T-shirt size": "M" }) })).records;
+  check(sized.length > 0 && same(got.map((e) => e.remote_id), sized), "HRIS custom_fields filter");
   const groups = (await sdkAll((r) => hris.hris.getGroups(r))).records;
   check(same(groups.map((g) => g.remote_id), raw.teams.map((t) => String(t.id))), "HRIS groups are the teams");
   const types = (await sdkAll((r) => hris.hris.getAbsenceTypes(r))).records;

@@ -196,7 +196,9 @@ impl SageHrHris {
         {
             Ok(body) => {
                 let raw = body.get("data").cloned().unwrap_or(Value::Null);
-                return Ok(mapping::employee(scope, &raw, false));
+                return self
+                    .with_custom_fields(mapping::employee(scope, &raw, false))
+                    .await;
             }
             Err(e) if e.kind == Kind::NotFound => {}
             Err(e) => return Err(e),
@@ -218,7 +220,27 @@ impl SageHrHris {
             .filter(|(k, _)| TERMINATED_LIST_KEYS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Ok(mapping::employee(scope, &Value::Object(short), true))
+        self.with_custom_fields(mapping::employee(scope, &Value::Object(short), true))
+            .await
+    }
+
+    /// The employee with its H9 custom fields, as `read_all` delivers it. `None` when it
+    /// was deleted in between.
+    async fn with_custom_fields(
+        &self,
+        employee: Option<Employee>,
+    ) -> Result<Option<Employee>, ConnectorError> {
+        let Some(mut employee) = employee else {
+            return Ok(None);
+        };
+        match self.custom_fields(&employee.core.remote_id).await {
+            Ok(rows) => {
+                mapping::with_custom_fields(self.scope(), &mut employee, &rows);
+                Ok(Some(employee))
+            }
+            Err(e) if e.kind == Kind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -6,8 +6,10 @@ use atsbridge_model::common::{CustomFields, Location};
 use atsbridge_model::hris::{
     Absence, AbsenceCore, AbsenceStatus, AbsenceType, ClockTime, Employee, EmployeeCore,
     Employment, EmploymentStatus, EmploymentType, Gender, Group, GroupRef, GroupType,
-    MaritalStatus, PayPeriod, PlainDate, TimeOffBalance, TimeOffBalanceCore, TimeUnit,
+    IntegrationField, IntegrationFieldType, MaritalStatus, PayPeriod, PlainDate, TimeOffBalance,
+    TimeOffBalanceCore, TimeUnit,
 };
+use atsbridge_model::id::integration_field_id;
 use atsbridge_model::write::is_valid_email;
 use atsbridge_model::{record_id, ModelKind, Timestamp};
 use serde_json::{json, Value};
@@ -18,6 +20,7 @@ use crate::mapping::parse_when;
 pub const EMPLOYEES_PATH: &str = "/employees";
 pub const TERMINATED_PATH: &str = "/terminated-employees";
 pub const COMPENSATIONS_PATH: &str = "/employees/{id}/compensations";
+pub const CUSTOM_FIELDS_PATH: &str = "/employees/{id}/custom-fields";
 pub const TEAMS_PATH: &str = "/teams";
 pub const POLICIES_PATH: &str = "/leave-management/policies";
 pub const POLICY_PATH: &str = "/leave-management/policies/{id}";
@@ -223,8 +226,7 @@ pub fn employee(scope: HrisScope<'_>, raw: &Value, terminated: bool) -> Option<E
         remote_created_at: None,
         changed_at: scope.read_at,
         remote_deleted_at: None,
-        // Custom fields need H9, one call per employee, and atsbridge has no field mapping
-        // to key them by yet: `{}` ("nothing mapped"), as Kombo shows for unmapped fields.
+        // Filled from H9 by `with_custom_fields`; `{}` until then.
         custom_fields: Some(CustomFields::new()),
         integration_fields: vec![],
         remote_data: Some(json!({ path: raw })),
@@ -243,6 +245,50 @@ pub fn employee(scope: HrisScope<'_>, raw: &Value, terminated: bool) -> Option<E
     // `teams` mirrors `groups` for old clients; the store fills it when serving.
     employee.teams = vec![];
     Some(employee)
+}
+
+/// An employee's custom fields from H9 (`GET /employees/{id}/custom-fields`, a list of
+/// `{id, label, type, value, options}`):
+///
+/// - `custom_fields` keys each value by the field's label. Kombo keys them by a mapping the
+///   customer sets up in its dashboard; atsbridge has no mapping step, so every field is
+///   mapped, under the name the customer gave it in Sage HR. A label two fields share gets
+///   the field's id after it (`"Skills (42)"`) on every field but the first;
+/// - `integration_fields` lists every field as `CUSTOM`, keyed by Sage HR's field id, with
+///   an id that is the same on every employee;
+/// - `remote_data` gains the H9 answer under its path.
+///
+/// Values pass through as Sage HR gives them: a dropdown's string (or `null`), tags' list.
+pub fn with_custom_fields(scope: HrisScope<'_>, employee: &mut Employee, rows: &[Value]) {
+    let mut custom = CustomFields::new();
+    let mut fields = Vec::new();
+    for row in rows {
+        let Some(field) = text(row, "id") else {
+            continue;
+        };
+        let label = text(row, "label");
+        let value = row.get("value").cloned().unwrap_or(Value::Null);
+        let name = label.clone().unwrap_or_else(|| field.clone());
+        let key = if custom.contains_key(&name) {
+            format!("{name} ({field})")
+        } else {
+            name
+        };
+        custom.insert(key, value.clone());
+        fields.push(IntegrationField {
+            id: integration_field_id(scope.integration_id, &field),
+            key: field,
+            kind: IntegrationFieldType::Custom,
+            value,
+            label,
+        });
+    }
+    let core = &mut employee.core;
+    core.custom_fields = Some(custom);
+    core.integration_fields = fields;
+    if let Some(Value::Object(remote)) = &mut core.remote_data {
+        remote.insert(CUSTOM_FIELDS_PATH.to_owned(), Value::Array(rows.to_vec()));
+    }
 }
 
 fn home_address(raw: &Value) -> Option<Location> {

@@ -4,8 +4,8 @@
 //! reference.
 //!
 //! Choices where §7 leaves room (each is a place to revisit if Kombo is seen doing otherwise):
-//! - custom fields are not read (H9 would cost a call per employee, and atsbridge has no
-//!   field mapping to key the values by): `custom_fields` is `{}`, `integration_fields` `[]`;
+//! - custom fields are read for every employee (H9, one call each) and keyed by their
+//!   Sage HR label (atsbridge has no mapping step; see `mapping::with_custom_fields`);
 //! - one employment per compensation row, for terminated employees too; an employee without
 //!   compensation rows has none (no pay-less placeholder);
 //! - balances only for active employees (§7.6);

@@ -4,12 +4,10 @@
 //!   per policy, for `only_full_days`), read side by side;
 //! - active (H1) then terminated (H3) employees, paged, with `position_history` (the job
 //!   title each compensation row was paid for); for each employee its compensation rows
-//!   (H11) and, for active employees only, its balances (H17), a few employees at once;
+//!   (H11), its custom fields (H9: Sage HR has no company-wide listing of their values)
+//!   and, for active employees only, its balances (H17), a few employees at once;
 //! - leave requests (H18) over the configured range in windows of 60 days, read side by side
 //!   and de-duplicated by id (a request across a window edge is listed in both).
-//!
-//! Custom fields (H9) are not read: one more call per employee for values atsbridge has no
-//! mapping to key by yet.
 
 use std::collections::{HashMap, HashSet};
 
@@ -179,11 +177,11 @@ impl SageHrHris {
         types: &HashMap<String, AbsenceType>,
     ) -> Result<Vec<Record>, ConnectorError> {
         let raw = &raw;
-        let Some(employee) = mapping::employee(scope, raw, terminated) else {
+        let Some(mut employee) = mapping::employee(scope, raw, terminated) else {
             tracing::warn!(record = %raw, "skipping an employee without an id");
             return Ok(vec![]);
         };
-        let id = &employee.core.remote_id;
+        let id = &employee.core.remote_id.clone();
         let balances = async {
             if terminated {
                 return Ok(Value::Null);
@@ -192,20 +190,22 @@ impl SageHrHris {
                 .get_json(&format!("/employees/{id}/leave-management/balances"), &[])
                 .await
         };
-        let (compensations, balances) = futures_util::future::join(
+        let (compensations, balances, custom) = futures_util::future::join3(
             self.list_all(&format!("/employees/{id}/compensations"), vec![]),
             balances,
+            self.custom_fields(id),
         )
         .await;
         let gone = |e: &ConnectorError| e.kind == Kind::NotFound;
-        let (compensations, balances) = match (compensations, balances) {
-            (Err(e), _) | (_, Err(e)) if gone(&e) => {
+        let (compensations, balances, custom) = match (compensations, balances, custom) {
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) if gone(&e) => {
                 tracing::info!(employee = %id, "employee deleted while it was read; skipped");
                 return Ok(vec![]);
             }
-            (Err(e), _) | (_, Err(e)) => return Err(e),
-            (Ok((c, _)), Ok(b)) => (c, b),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(e),
+            (Ok((c, _)), Ok(b), Ok(f)) => (c, b, f),
         };
+        mapping::with_custom_fields(scope, &mut employee, &custom);
         let mut records = vec![];
         for e in mapping::employments(scope, raw, &compensations) {
             records.push(Record::Employment(e));
@@ -219,6 +219,13 @@ impl SageHrHris {
         }
         records.insert(0, Record::Employee(employee));
         Ok(records)
+    }
+
+    /// An employee's custom field values (H9: one list, no pages).
+    pub(super) async fn custom_fields(&self, id: &str) -> Result<Vec<Value>, ConnectorError> {
+        let path = format!("/employees/{id}/custom-fields");
+        let body = self.client().get_json(&path, &[]).await?;
+        data_list(&body, &path)
     }
 
     /// One page of a core-HR listing (a fixed 50 rows; no `per_page`).

@@ -1,7 +1,7 @@
 //! The HRIS connector against the simulator's core-HR part: a full read, its request count,
 //! retries, and creating an employee.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use atsbridge_model::connector::{
     Connector, ConnectorErrorKind as Kind, PassthroughRequest, Record,
@@ -79,7 +79,8 @@ fn overlaps(r: &Value, (from, to): (time::Date, time::Date)) -> bool {
 }
 
 /// What the simulator holds, and the fewest requests a complete read needs: each listing's
-/// pages, one H16 per policy, one H11 per employee and one H17 per active employee.
+/// pages, one H16 per policy, one H11 and one H9 per employee and one H17 per active
+/// employee.
 struct Expected {
     employees: usize,
     active: usize,
@@ -117,7 +118,8 @@ fn expected(raw: &Value) -> Expected {
         + pages(teams)
         + 1
         + policies as u64
-        + employees.len() as u64
+        // H11 and H9 for every employee.
+        + 2 * employees.len() as u64
         + active as u64
         + window_pages;
     Expected {
@@ -280,6 +282,42 @@ async fn a_full_read_delivers_everything_once_with_the_fewest_requests() {
             "{}T00:00:00.000Z",
             admin["employment_start_date"].as_str().unwrap()
         )
+    );
+
+    // Custom fields: every employee's H9 values, keyed by label, and the same list as
+    // integration fields whose ids do not depend on the employee.
+    let mut field_ids = HashMap::new();
+    for e in raw["employees"].as_array().unwrap() {
+        let mapped = &by_id[&e["id"].to_string()].core;
+        let fields = e["custom_fields"].as_array().unwrap();
+        assert!(fields.len() >= 2, "{e}");
+        let want: serde_json::Map<String, Value> = fields
+            .iter()
+            .map(|f| (f["label"].as_str().unwrap().to_owned(), f["value"].clone()))
+            .collect();
+        assert_eq!(mapped.custom_fields.as_ref(), Some(&want));
+        assert_eq!(mapped.integration_fields.len(), fields.len());
+        for (f, i) in fields.iter().zip(&mapped.integration_fields) {
+            assert_eq!(i.key, f["id"].to_string());
+            assert_eq!(i.label.as_deref(), f["label"].as_str());
+            assert_eq!(i.value, f["value"]);
+            assert_eq!(
+                field_ids.entry(i.key.clone()).or_insert(i.id.clone()),
+                &i.id
+            );
+        }
+        assert_eq!(
+            mapped.remote_data.as_ref().unwrap()["/employees/{id}/custom-fields"],
+            e["custom_fields"]
+        );
+    }
+    assert!(
+        by_id
+            .values()
+            .any(|e| e.core.custom_fields.as_ref().unwrap()["Skills"]
+                .as_array()
+                .is_some_and(|t| !t.is_empty())),
+        "some employee has tags"
     );
 
     let policies = raw["policies"].as_array().unwrap();

@@ -658,3 +658,126 @@ async fn an_employee_create_is_idempotent_by_key() {
         "{other}"
     );
 }
+
+/// The employees whose custom field `label` satisfies `test`, by remote id.
+fn with_field(raw: &Value, label: &str, test: impl Fn(&Value) -> bool) -> BTreeSet<String> {
+    raw["employees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["custom_fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["label"] == label && test(&f["value"]))
+        })
+        .map(|e| e["id"].to_string())
+        .collect()
+}
+
+async fn filtered(app: &TestApp, pair: Value) -> BTreeSet<String> {
+    let query: String = url::form_urlencoded::byte_serialize(pair.to_string().as_bytes()).collect();
+    remote_ids(&all(app, &format!("/hris/employees?custom_fields={query}")).await)
+}
+
+/// Custom fields (Sage HR's per-employee H9) are served keyed by label, filtered with
+/// Kombo's `custom_fields={"key":value}` (a tags field matches a tag it holds; JSON types
+/// must agree), and a changed value is a changed employee.
+#[tokio::test]
+async fn custom_fields_are_served_and_filtered() {
+    for db in backends().await {
+        let app = hris_app(db.as_ref().map(|d| d.url.clone())).await;
+        let raw = app.sim.control(Method::GET, "hris", Value::Null).await["data"].take();
+        let employees = all(&app, "/hris/employees").await;
+        for e in &employees {
+            let sim = raw["employees"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"].to_string() == e["remote_id"].as_str().unwrap())
+                .unwrap();
+            let want: serde_json::Map<String, Value> = sim["custom_fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| (f["label"].as_str().unwrap().to_owned(), f["value"].clone()))
+                .collect();
+            assert_eq!(e["custom_fields"], Value::Object(want), "{e}");
+        }
+
+        let medium = with_field(&raw, "T-shirt size", |v| v == "M");
+        assert!(!medium.is_empty() && medium.len() < employees.len());
+        assert_eq!(filtered(&app, json!({"T-shirt size": "M"})).await, medium);
+        let no_size = with_field(&raw, "T-shirt size", Value::is_null);
+        assert!(!no_size.is_empty(), "the data has employees without a size");
+        assert_eq!(filtered(&app, json!({"T-shirt size": null})).await, no_size);
+        let tag = raw["employees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e["custom_fields"].as_array().unwrap())
+            .find_map(|f| f["value"].as_array().and_then(|t| t.first()).cloned())
+            .unwrap();
+        let tagged = with_field(&raw, "Skills", |v| {
+            v.as_array().is_some_and(|t| t.contains(&tag))
+        });
+        assert_eq!(filtered(&app, json!({ "Skills": tag })).await, tagged);
+        // Another JSON type, an unknown key or a value nobody has match nothing.
+        assert!(filtered(&app, json!({"T-shirt size": 1})).await.is_empty());
+        assert!(filtered(&app, json!({"T-shirt size": true}))
+            .await
+            .is_empty());
+        assert!(filtered(&app, json!({"Shoe size": "M"})).await.is_empty());
+        assert!(filtered(&app, json!({"T-shirt size": "m"}))
+            .await
+            .is_empty());
+
+        for bad in ["notjson", "%5B%5D", "%7B%22a%22%3A%5B%5D%7D"] {
+            let (status, body) =
+                get(&app, HRIS, &format!("/hris/employees?custom_fields={bad}")).await;
+            assert_eq!(status, 400, "{body}");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("custom_fields:"),
+                "{body}"
+            );
+        }
+
+        // A value changed in Sage HR: the next sync moves the employee.
+        let someone = employees
+            .iter()
+            .find(|e| !medium.contains(e["remote_id"].as_str().unwrap()))
+            .unwrap();
+        let remote = someone["remote_id"].as_str().unwrap();
+        let field = raw["employees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|e| e["custom_fields"].as_array().unwrap())
+            .find(|f| f["label"] == "T-shirt size")
+            .unwrap()["id"]
+            .clone();
+        let since = someone["changed_at"].as_str().unwrap().to_owned();
+        app.sim
+            .control(
+                Method::PUT,
+                &format!("hris/employees/{remote}/custom-fields/{field}"),
+                json!({"value": "M"}),
+            )
+            .await;
+        let run = resync(&app, HRIS).await;
+        assert_eq!(
+            run.counts.updated.get("hris_employees"),
+            Some(&1),
+            "{:?}",
+            run.counts
+        );
+        let now = filtered(&app, json!({"T-shirt size": "M"})).await;
+        assert!(now.contains(remote) && now.len() == medium.len() + 1);
+        let changed = all(&app, &format!("/hris/employees?updated_after={since}")).await;
+        assert!(changed.iter().any(|e| e["remote_id"] == remote));
+    }
+}

@@ -24,6 +24,9 @@ pub(crate) struct Dialect {
     pub plain: &'static str,
     /// `ORDER BY` seq without walking the page index.
     pub seq_unindexed: &'static str,
+    /// The condition on a record's `payload` for `Filter::custom_field`: JSON functions
+    /// differ between the engines.
+    pub custom_field: fn(&mut Params, &str, &serde_json::Value, &mut Vec<Bind>) -> String,
 }
 
 /// A value bound to a statement, in order.
@@ -256,6 +259,10 @@ pub(crate) fn list_query(
             eq_list(&mut sql, &mut binds, &mut p, "email_lower", &emails);
             if !filter.absent_fields.is_empty() {
                 sql.push_str(" AND 1 = 0");
+            }
+            if let Some((key, value)) = &filter.custom_field {
+                let condition = (d.custom_field)(&mut p, key, value, &mut binds);
+                sql.push_str(&format!(" AND {condition}"));
             }
         }
         ModelKind::Group => {

@@ -525,8 +525,8 @@ async fn hris_min_requests(sim: &Running) -> anyhow::Result<u64> {
         + pages(teams)
         + 1
         + policies
-        + active
-        + terminated
+        // H11 and H9 for every employee, H17 for active ones.
+        + 2 * (active + terminated)
         + active
         + windows)
 }

@@ -11,7 +11,7 @@ use atsbridge_model::ModelKind;
 use sqlx::{PgPool, Postgres, Row as _, Transaction};
 
 use crate::records::plan::{self, Existing, Touches};
-use crate::records::query::Dialect;
+use crate::records::query::{Bind, Dialect, Params};
 use crate::records::{model_code, Along, BatchCounts, RecordInput};
 use crate::runs::{Fence, RunCounts};
 use crate::{db, Result};
@@ -26,7 +26,22 @@ pub(crate) const DIALECT: Dialect = Dialect {
     numbered: true,
     plain: "",
     seq_unindexed: "seq",
+    custom_field,
 };
+
+/// `Filter::custom_field` with jsonb containment: for a scalar it is equality of JSON
+/// values (type included; 1 = 1.0), and a list contains a scalar it holds.
+fn custom_field(
+    p: &mut Params,
+    key: &str,
+    value: &serde_json::Value,
+    binds: &mut Vec<Bind>,
+) -> String {
+    let (k, v) = (p.next(), p.next());
+    binds.push(Bind::Text(key.to_owned()));
+    binds.push(Bind::Text(value.to_string()));
+    format!("(payload::jsonb -> 'custom_fields' -> {k}) @> {v}::jsonb")
+}
 
 type Tx = Transaction<'static, Postgres>;
 

@@ -10,10 +10,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use atsbridge_model::ModelKind;
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{params, OptionalExtension as _, Transaction};
+use serde_json::Value;
 
 use super::sq;
 use crate::records::plan::{self, Existing, Touches};
-use crate::records::query::{Bind, Dialect};
+use crate::records::query::{Bind, Dialect, Params};
 use crate::records::{model_code, Along, BatchCounts, RecordInput};
 use crate::runs::{Fence, RunCounts};
 use crate::Result;
@@ -35,7 +36,39 @@ pub(crate) const DIALECT: Dialect = Dialect {
     numbered: false,
     plain: "+",
     seq_unindexed: "+seq",
+    custom_field,
 };
+
+/// `Filter::custom_field` through SQLite's JSON table functions: the field's value, or
+/// one element of it when it is a list, has the filter's JSON type and value. Walking
+/// `custom_fields` by key (rather than a JSON path) leaves any label usable as a key.
+fn custom_field(p: &mut Params, key: &str, value: &Value, binds: &mut Vec<Bind>) -> String {
+    let key_param = p.next();
+    binds.push(Bind::Text(key.to_owned()));
+    let mut matches = |x: &str| match value {
+        Value::String(s) => {
+            binds.push(Bind::Text(s.clone()));
+            format!("({x}.type = 'text' AND {x}.value = {})", p.next())
+        }
+        // Integers and reals compare as numbers (1 = 1.0), as JSON does.
+        Value::Number(n) => {
+            binds.push(Bind::Text(n.to_string()));
+            format!(
+                "({x}.type IN ('integer', 'real') AND {x}.value = CAST({} AS REAL))",
+                p.next()
+            )
+        }
+        Value::Bool(true) => format!("{x}.type = 'true'"),
+        Value::Bool(false) => format!("{x}.type = 'false'"),
+        Value::Null | Value::Array(_) | Value::Object(_) => format!("{x}.type = 'null'"),
+    };
+    let own = matches("f");
+    let element = matches("g");
+    format!(
+        "EXISTS (SELECT 1 FROM json_each(payload, '$.custom_fields') f WHERE f.key = {key_param} \
+         AND ({own} OR (f.type = 'array' AND EXISTS (SELECT 1 FROM json_each(f.value) g WHERE {element}))))"
+    )
+}
 
 /// Matching applications above which a `job_ids` filter on candidates walks the candidates
 /// in page order. Looking the candidates up costs a row read per match plus a sort of them
