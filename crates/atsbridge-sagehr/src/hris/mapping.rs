@@ -539,4 +539,34 @@ mod tests {
         assert_eq!(absence_status("canceled"), AbsenceStatus::Cancelled);
         assert_eq!(absence_status("pending"), AbsenceStatus::Requested);
     }
+
+    #[test]
+    fn custom_fields_are_keyed_by_label_and_a_shared_label_keeps_both() {
+        let scope = HrisScope {
+            integration_id: "sagehr:x",
+            read_at: Timestamp::now(),
+            today: PlainDate::parse("2026-06-01").unwrap(),
+        };
+        let mut e = employee(scope, &json!({"id": 7, "first_name": "Ada"}), false).unwrap();
+        let rows = [
+            json!({"id": 11, "label": "Size", "type": "CustomDropdownField", "value": "M"}),
+            json!({"id": 12, "label": "Size", "type": "CustomDropdownField", "value": null}),
+            json!({"id": 13, "label": "Skills", "type": "CustomTags", "value": ["Rust"]}),
+        ];
+        with_custom_fields(scope, &mut e, &rows);
+        assert_eq!(
+            Value::Object(e.core.custom_fields.clone().unwrap()),
+            json!({"Size": "M", "Size (12)": null, "Skills": ["Rust"]})
+        );
+        let keys: Vec<&str> = e.core.integration_fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["11", "12", "13"]);
+        assert_eq!(
+            e.core.integration_fields[0].id,
+            integration_field_id("sagehr:x", "11")
+        );
+        assert_ne!(e.core.integration_fields[0].id, e.core.integration_fields[1].id);
+        let remote = e.core.remote_data.unwrap();
+        assert_eq!(remote["/employees/{id}/custom-fields"], json!(rows));
+        assert_eq!(remote["/employees"]["first_name"], "Ada");
+    }
 }
