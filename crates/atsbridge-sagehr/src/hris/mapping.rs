@@ -558,13 +558,21 @@ mod tests {
             Value::Object(e.core.custom_fields.clone().unwrap()),
             json!({"Size": "M", "Size (12)": null, "Skills": ["Rust"]})
         );
-        let keys: Vec<&str> = e.core.integration_fields.iter().map(|f| f.key.as_str()).collect();
+        let keys: Vec<&str> = e
+            .core
+            .integration_fields
+            .iter()
+            .map(|f| f.key.as_str())
+            .collect();
         assert_eq!(keys, ["11", "12", "13"]);
         assert_eq!(
             e.core.integration_fields[0].id,
             integration_field_id("sagehr:x", "11")
         );
-        assert_ne!(e.core.integration_fields[0].id, e.core.integration_fields[1].id);
+        assert_ne!(
+            e.core.integration_fields[0].id,
+            e.core.integration_fields[1].id
+        );
         let remote = e.core.remote_data.unwrap();
         assert_eq!(remote["/employees/{id}/custom-fields"], json!(rows));
         assert_eq!(remote["/employees"]["first_name"], "Ada");

@@ -677,7 +677,7 @@ fn with_field(raw: &Value, label: &str, test: impl Fn(&Value) -> bool) -> BTreeS
 }
 
 async fn filtered(app: &TestApp, pair: Value) -> BTreeSet<String> {
-    let query: String = url::form_urlencoded::byte_serialize(pair.to_string().as_bytes()).collect();
+    let query: String = form_urlencoded::byte_serialize(pair.to_string().as_bytes()).collect();
     remote_ids(&all(app, &format!("/hris/employees?custom_fields={query}")).await)
 }
 
@@ -695,7 +695,9 @@ async fn custom_fields_are_served_and_filtered() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|s| s["id"].to_string() == e["remote_id"].as_str().unwrap())
+                .find(|s| {
+                    s["id"].as_u64().map(|n| n.to_string()).as_deref() == e["remote_id"].as_str()
+                })
                 .unwrap();
             let want: serde_json::Map<String, Value> = sim["custom_fields"]
                 .as_array()
