@@ -23,6 +23,7 @@ pub mod integrations;
 pub mod keys;
 mod pg;
 pub mod records;
+pub mod retention;
 pub mod runs;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -46,6 +47,7 @@ pub use records::{
     ApplicationsPage, BatchCounts, CandidateSummary, LiveRecord, Position, RawRecord, RecordInput,
     StoredRecord,
 };
+pub use retention::Purge;
 pub use runs::{Fence, RunCounts, RunRow, RunState};
 pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};
 

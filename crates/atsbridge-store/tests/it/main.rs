@@ -12,6 +12,7 @@ mod integrations;
 mod keys_runs_events;
 mod paging;
 mod raw;
+mod retention;
 mod smoke;
 mod upgrade;
 mod webhooks;
