@@ -25,6 +25,7 @@ mod pg;
 pub mod records;
 pub mod retention;
 pub mod runs;
+pub mod schema;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -49,6 +50,7 @@ pub use records::{
 };
 pub use retention::Purge;
 pub use runs::{Fence, RunCounts, RunRow, RunState};
+pub use schema::{schema_status, SchemaStatus};
 pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};
 
 /// What a `StoreError::NotFound` did not find: the API answers each differently (a missing

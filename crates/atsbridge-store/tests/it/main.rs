@@ -13,6 +13,7 @@ mod keys_runs_events;
 mod paging;
 mod raw;
 mod retention;
+mod schema;
 mod smoke;
 mod upgrade;
 mod webhooks;
