@@ -167,7 +167,10 @@ fn configuration(args: &DoctorArgs) -> Check {
 /// The key ring `serve` would use, without creating a key file.
 fn master_key(store_args: &StoreArgs) -> (Option<KeyRing>, Check) {
     let (spec, source) = match &store_args.master_key {
-        Some(spec) => (spec.clone(), "ATSBRIDGE_MASTER_KEY".to_owned()),
+        Some(spec) => (
+            spec.clone(),
+            "--master-key / ATSBRIDGE_MASTER_KEY".to_owned(),
+        ),
         None => {
             let path = store_args.data_dir.join("master.key");
             match std::fs::read_to_string(&path) {
