@@ -376,8 +376,10 @@ impl Store {
         }
     }
 
-    /// Deletes an integration with everything stored for it: records, runs, created-
-    /// application marks and credentials. Its events stay in the outbox for delivery.
+    /// Deletes an integration with everything stored for it, in one transaction: records,
+    /// created-application marks, runs, outbox events and their deliveries, idempotency
+    /// answers, the connection links that made or relinked it, its integer key, settings
+    /// and credentials. The caller announces the deletion with an event of its own.
     pub async fn delete_integration(&self, id: &str) -> Result<bool> {
         const OPERATION: &str = "deleting an integration";
         match &self.db {
@@ -386,6 +388,7 @@ impl Store {
                 s.write(OPERATION, move |tx| {
                     sqlite::records::delete_all(tx, &id)?;
                     sqlite::idempotency::delete_all(tx, &id)?;
+                    sqlite::retention::delete_integration_data(tx, &id)?;
                     sqlite::integrations::delete(tx, &id)
                 })
                 .await
@@ -398,6 +401,7 @@ impl Store {
                 pg::integrations::lock(&mut tx, id).await?;
                 pg::records::delete_all(&mut tx, id).await?;
                 pg::idempotency::delete_all(&mut tx, id).await?;
+                pg::retention::delete_integration_data(&mut tx, id).await?;
                 let deleted = pg::integrations::delete(&mut tx, id).await?;
                 tx.commit().await.map_err(db(OPERATION))?;
                 Ok(deleted)

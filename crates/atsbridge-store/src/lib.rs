@@ -23,7 +23,9 @@ pub mod integrations;
 pub mod keys;
 mod pg;
 pub mod records;
+pub mod retention;
 pub mod runs;
+pub mod schema;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -46,7 +48,9 @@ pub use records::{
     ApplicationsPage, BatchCounts, CandidateSummary, LiveRecord, Position, RawRecord, RecordInput,
     StoredRecord,
 };
+pub use retention::Purge;
 pub use runs::{Fence, RunCounts, RunRow, RunState};
+pub use schema::{schema_status, SchemaStatus};
 pub use webhooks::{Attempt, ClaimedDelivery, Delivery, DeliveryState, Webhook};
 
 /// What a `StoreError::NotFound` did not find: the API answers each differently (a missing

@@ -226,3 +226,90 @@ impl Store {
             .map(|t| t.parse().expect("an integer")))
     }
 }
+
+/// Rows of one table (`Store::test_tables`): how many there are, and how many mention a
+/// given text in any column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableRows {
+    pub total: i64,
+    pub mentioning: i64,
+}
+
+impl Store {
+    /// Every table of the schema as the database's catalog lists it (not a list written
+    /// here, so a table added later is included), with its row count and how many of its
+    /// rows hold `needle` in any column (as text). The migrations' own bookkeeping is left
+    /// out.
+    pub async fn test_tables(
+        &self,
+        needle: &str,
+    ) -> crate::Result<std::collections::BTreeMap<String, TableRows>> {
+        let needle = needle.to_owned();
+        match &self.db {
+            crate::Db::Sqlite(s) => {
+                s.read("a test's look at every table", move |tx| {
+                    let op = crate::sqlite::sq("a test's look at every table");
+                    let tables: Vec<String> = tx
+                        .prepare(
+                            "SELECT name FROM sqlite_master WHERE type = 'table' \
+                             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+                        )
+                        .and_then(|mut s| {
+                            s.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()
+                        })
+                        .map_err(op)?;
+                    let mut out = std::collections::BTreeMap::new();
+                    for table in tables {
+                        let op = crate::sqlite::sq("a test's look at every table");
+                        let columns: Vec<String> = tx
+                            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+                            .and_then(|mut s| {
+                                s.query_map([], |r| r.get(0))?
+                                    .collect::<rusqlite::Result<_>>()
+                            })
+                            .map_err(op)?;
+                        let text = columns
+                            .iter()
+                            .map(|c| format!("COALESCE(CAST(\"{c}\" AS TEXT), '')"))
+                            .collect::<Vec<_>>()
+                            .join(" || '|' || ");
+                        let (total, mentioning) = tx
+                            .query_row(
+                                &format!(
+                                    "SELECT COUNT(*), COALESCE(SUM(instr({text}, ?1) > 0), 0) FROM \"{table}\""
+                                ),
+                                [&needle],
+                                |r| Ok((r.get(0)?, r.get(1)?)),
+                            )
+                            .map_err(crate::sqlite::sq("a test's look at every table"))?;
+                        out.insert(table, TableRows { total, mentioning });
+                    }
+                    Ok(out)
+                })
+                .await
+            }
+            crate::Db::Postgres(p) => {
+                let op = "a test's look at every table";
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() \
+                     AND tablename <> '_sqlx_migrations' ORDER BY tablename",
+                )
+                .fetch_all(p)
+                .await
+                .map_err(crate::db(op))?;
+                let mut out = std::collections::BTreeMap::new();
+                for table in tables {
+                    let (total, mentioning): (i64, i64) = sqlx::query_as(&format!(
+                        "SELECT COUNT(*), COUNT(*) FILTER (WHERE strpos(t::text, $1) > 0) FROM \"{table}\" t"
+                    ))
+                    .bind(&needle)
+                    .fetch_one(p)
+                    .await
+                    .map_err(crate::db(op))?;
+                    out.insert(table, TableRows { total, mentioning });
+                }
+                Ok(out)
+            }
+        }
+    }
+}

@@ -8,11 +8,13 @@
 //! through the trait in `atsbridge-model` (built by a factory the caller supplies) and
 //! storage only through `atsbridge-store`. Also delivers the outbox's events as signed
 //! webhooks (`webhooks`), and owns the one guarded client for URLs someone else chose
-//! (`outbound`: webhook URLs here, attachment downloads in the server).
+//! (`outbound`: webhook URLs here, attachment downloads in the server), and removes what
+//! may no longer be kept (`retention`).
 #![forbid(unsafe_code)]
 
 mod engine;
 pub mod outbound;
+pub mod retention;
 mod scheduler;
 mod sink;
 pub mod webhooks;
@@ -20,5 +22,6 @@ pub mod webhooks;
 pub use engine::{
     new_run_id, requested_run_id, Clock, ConnectorFactory, Engine, EngineConfig, Outcome,
 };
+pub use retention::{PurgeCounts, Retention, RetentionPolicy};
 pub use scheduler::{Scheduler, DEFAULT_CONCURRENCY};
 pub use webhooks::{Deliverer, DelivererConfig};

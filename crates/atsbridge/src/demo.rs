@@ -38,6 +38,8 @@ pub struct DemoArgs {
     /// signing secret is printed.
     #[arg(long)]
     pub webhook_url: Option<String>,
+    #[command(flatten)]
+    pub retention: crate::retention::RetentionArgs,
 }
 
 /// Runs the demo, keeping its database, key file and `demo.json` in `dir` (`--data-dir`).
@@ -171,6 +173,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         )
         .run(shutdown.clone()),
     );
+    let retention = args.retention.spawn(store.clone(), shutdown.clone());
     let stop = shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -184,6 +187,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
     // their leases released, before the store closes.
     engine.shutdown().await;
     let _ = deliveries.await;
+    let _ = retention.await;
     store.close().await;
     sim.shutdown().await;
     Ok(())

@@ -6,6 +6,8 @@ mod admin;
 mod bench;
 mod config;
 mod demo;
+mod doctor;
+mod retention;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +39,9 @@ enum Command {
     /// Manage webhook subscriptions.
     #[command(subcommand)]
     Webhooks(admin::WebhooksCommand),
+    /// Check the configuration, database, migrations, master key, disk space and each
+    /// integration's upstream; print what to fix (exits non-zero when a check fails).
+    Doctor(doctor::DoctorArgs),
     /// Sync one integration now (or queue a sync for the running server).
     Sync(admin::SyncArgs),
     /// Measure sync throughput, memory and read-API speed against limits measured in the
@@ -69,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Integrations(command) => admin::integrations(&cli.store, command).await,
         Command::Webhooks(command) => admin::webhooks(&cli.store, command).await,
         Command::Sync(args) => admin::sync(&cli.store, args).await,
+        Command::Doctor(args) => doctor::run(&cli.store, args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::BenchChild(args) => bench::child::run(args).await,
     }

@@ -10,6 +10,7 @@ use clap::Args;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{connectors, tools, StoreArgs};
+use crate::retention::RetentionArgs;
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -69,6 +70,8 @@ pub struct ServeArgs {
     /// links (default `https://{subdomain}.sage.hr/api`; the demo aims it at its simulator).
     #[arg(long, env = "ATSBRIDGE_SAGEHR_BASE_URL")]
     pub sagehr_base_url: Option<String>,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
 }
 
 impl ServeArgs {
@@ -163,6 +166,7 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
         },
     );
     let deliveries = tokio::spawn(deliverer.run(shutdown.clone()));
+    let retention = args.retention.spawn(store.clone(), shutdown.clone());
     let stop = shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -180,6 +184,7 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     // their leases released, before the store closes.
     engine.shutdown().await;
     let _ = deliveries.await;
+    let _ = retention.await;
     store.close().await;
     Ok(())
 }

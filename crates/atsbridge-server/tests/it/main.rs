@@ -4,6 +4,7 @@ mod background;
 mod connect;
 mod connect_browser;
 mod connect_hardening;
+mod deletion;
 mod general_errors;
 mod hardening_http;
 mod helpers;

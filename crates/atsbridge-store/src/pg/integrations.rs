@@ -180,8 +180,6 @@ pub(crate) async fn mark_synced(pool: &PgPool, id: &str, now: i64) -> Result<()>
     Ok(())
 }
 
-/// Inside a transaction: removes an integration's runs and its row (the caller removes
-/// its records and idempotency keys). `false` when there was no such integration.
 /// Locks the integration's row until `tx` ends.
 pub(crate) async fn lock(tx: &mut Transaction<'static, Postgres>, id: &str) -> Result<()> {
     sqlx::query("SELECT 1 FROM integrations WHERE id = $1 FOR UPDATE")
@@ -192,12 +190,9 @@ pub(crate) async fn lock(tx: &mut Transaction<'static, Postgres>, id: &str) -> R
     Ok(())
 }
 
+/// Inside a transaction: removes an integration's row (the caller removes what it owns
+/// first). `false` when there was no such integration.
 pub(crate) async fn delete(tx: &mut Transaction<'static, Postgres>, id: &str) -> Result<bool> {
-    sqlx::query("DELETE FROM sync_runs WHERE integration_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map_err(db("deleting an integration"))?;
     let done = sqlx::query("DELETE FROM integrations WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)

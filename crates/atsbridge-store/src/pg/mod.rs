@@ -9,6 +9,7 @@ pub(crate) mod idempotency;
 pub(crate) mod integrations;
 pub(crate) mod keys;
 pub(crate) mod records;
+pub(crate) mod retention;
 pub(crate) mod runs;
 pub(crate) mod webhooks;
 

@@ -107,7 +107,7 @@ pub fn canonical(v: &Value) -> String {
     out
 }
 
-fn digest_text(text: &str) -> String {
+pub(crate) fn digest_text(text: &str) -> String {
     use std::fmt::Write as _;
     Sha256::digest(text.as_bytes())
         .iter()

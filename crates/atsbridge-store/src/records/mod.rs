@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use atsbridge_model::{ModelKind, Timestamp};
 use serde_json::Value;
 
+pub(crate) use input::digest_text;
 pub use input::{canonical, RecordInput};
 
 use crate::events::NewEvent;

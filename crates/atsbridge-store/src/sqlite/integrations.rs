@@ -167,12 +167,8 @@ pub(crate) fn mark_synced(tx: &Transaction<'_>, id: &str, now: i64) -> Result<()
     Ok(())
 }
 
-/// Inside a write: removes an integration's runs and its row (the caller removes its
-/// records and idempotency keys). `false` when there was no such integration.
+/// Inside a write: removes an integration's row (the caller removes what it owns first). `false` when there was no such integration.
 pub(crate) fn delete(tx: &Transaction<'_>, id: &str) -> Result<bool> {
-    tx.prepare_cached("DELETE FROM sync_runs WHERE integration_id = ?1")
-        .and_then(|mut s| s.execute([id]))
-        .map_err(sq("deleting an integration"))?;
     let n = tx
         .prepare_cached("DELETE FROM integrations WHERE id = ?1")
         .and_then(|mut s| s.execute([id]))

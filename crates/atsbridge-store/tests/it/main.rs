@@ -12,6 +12,8 @@ mod integrations;
 mod keys_runs_events;
 mod paging;
 mod raw;
+mod retention;
+mod schema;
 mod smoke;
 mod upgrade;
 mod webhooks;

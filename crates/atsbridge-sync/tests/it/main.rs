@@ -4,6 +4,7 @@ mod campaign;
 mod helpers;
 mod reliability;
 mod requests;
+mod retention;
 mod scheduling;
 mod scripted;
 mod sync;

@@ -177,7 +177,7 @@ async fn insert(
 
 async fn update(tx: &mut Tx, ikey: i64, r: &RecordInput, now: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE records SET remote_id = $1, payload = $2, hash = $3, changed_at = $4, updated_at = $4, remote_created_at = $5, remote_deleted_at = NULL, nested = $6, nested_hash = $7, parent_remote_id = $8, name_lower = $9, status = $10, employment_type = $11, visibility = $12, job_code = $13, post_url = $14, email_lower = $15, first_name_lower = $16, last_name_lower = $17, outcome = $18, job_id = $19, job_remote_id = $20, current_stage_id = $21, candidate_id = $22, summary = $26 WHERE ikey = $23 AND model = $24 AND id = $25",
+        "UPDATE records SET remote_id = $1, payload = $2, hash = $3, changed_at = $4, updated_at = $4, remote_created_at = $5, remote_deleted_at = NULL, anonymized_at = NULL, nested = $6, nested_hash = $7, parent_remote_id = $8, name_lower = $9, status = $10, employment_type = $11, visibility = $12, job_code = $13, post_url = $14, email_lower = $15, first_name_lower = $16, last_name_lower = $17, outcome = $18, job_id = $19, job_remote_id = $20, current_stage_id = $21, candidate_id = $22, summary = $26 WHERE ikey = $23 AND model = $24 AND id = $25",
     )
     .bind(&r.remote_id)
     .bind(&r.payload)
@@ -264,7 +264,7 @@ async fn touch(tx: &mut Tx, ikey: i64, touches: &Touches, now: i64) -> Result<u6
         if values.is_empty() {
             continue;
         }
-        let sql = format!("UPDATE records SET updated_at = $1 WHERE ikey = $2 AND model = {} AND updated_at + 0 < $1 AND {column} = ANY($3)", model_code(model));
+        let sql = format!("UPDATE records SET updated_at = $1 WHERE ikey = $2 AND model = {} AND updated_at + 0 < $1 AND anonymized_at IS NULL AND {column} = ANY($3)", model_code(model));
         touched += sqlx::query(&sql)
             .bind(now)
             .bind(ikey)
@@ -459,8 +459,10 @@ pub(crate) async fn mark_created(
 /// Inside a transaction: removes every record of an integration, with its created-
 /// application marks (the integration itself is deleted by the caller).
 pub(crate) async fn delete_all(tx: &mut Tx, integration_id: &str) -> Result<()> {
-    // The integration's key stays: ids are never reused, and a write still in flight for
-    // the integration must not take its key over for another.
+    // The key itself goes afterwards with the rest of the integration
+    // (`retention::delete_integration_data`). A key freed so is never met by a later
+    // write for another integration holding it: every write looks its key up in its own
+    // transaction, and the records under it are gone in this one.
     if let Some(ikey) = key_of(&mut **tx, integration_id).await? {
         sqlx::query("DELETE FROM records WHERE ikey = $1")
             .bind(ikey)
