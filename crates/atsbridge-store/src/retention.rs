@@ -69,10 +69,15 @@ pub(crate) struct Anonymized {
     pub nested_hash: Option<String>,
 }
 
-/// Whether a field of a record survives anonymizing: what identifies the record and when
-/// things happened to it (`*_at`), nothing that describes a person or a job.
+/// Whether a field of a record survives anonymizing: what identifies the record, the ids
+/// of the records it belongs to (`candidate_id`, `employee_id`, …: Kombo's SDKs type some of
+/// them as required, and they name no one), and when things happened to it (`*_at`);
+/// nothing that describes a person or a job. `tax_id` is a personal number, not a reference.
 fn kept(key: &str) -> bool {
-    key == "id" || key == "remote_id" || key.ends_with("_at")
+    key == "id"
+        || key == "remote_id"
+        || (key.ends_with("_id") && key != "tax_id")
+        || key.ends_with("_at")
 }
 
 /// A record's JSON with every field but the kept ones emptied: lists become `[]`,
@@ -204,7 +209,7 @@ mod tests {
             "remote_created_at": "2026-01-01T00:00:00.000Z", "remote_updated_at": null,
             "custom_fields": {"Shoe size": 38}, "integration_fields": [{"id": "x"}],
             "remote_data": {"email": "ada@example.com"}, "confidential": true,
-            "location": {"city": "London"},
+            "location": {"city": "London"}, "job_id": "j1", "tax_id": "TX1",
         });
         assert_eq!(
             super::anonymize(&candidate),
@@ -213,6 +218,7 @@ mod tests {
                 "email_addresses": [], "remote_created_at": "2026-01-01T00:00:00.000Z",
                 "remote_updated_at": null, "custom_fields": {}, "integration_fields": [],
                 "remote_data": null, "confidential": null, "location": null,
+                "job_id": "j1", "tax_id": null,
             })
         );
     }
