@@ -13,6 +13,7 @@
 
 mod engine;
 pub mod outbound;
+mod run_log;
 mod scheduler;
 mod sink;
 pub mod webhooks;
