@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::layout::{error_page, store_failed};
-use super::session::{checked_form, Operator};
+use super::session::{checked_form, csrf_refused, Operator};
 use crate::management::{change_enabled, start_sync};
 use crate::AppState;
 
@@ -30,8 +30,8 @@ pub(crate) async fn sync_now(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(refusal) = checked_form(&operator, &body) {
-        return refusal;
+    if checked_form(&operator, &body).is_none() {
+        return csrf_refused();
     }
     let row = match state.store.integration(&id).await {
         Ok(Some(row)) => row,
@@ -60,9 +60,8 @@ pub(crate) async fn set_enabled(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let fields = match checked_form(&operator, &body) {
-        Ok(fields) => fields,
-        Err(refusal) => return refusal,
+    let Some(fields) = checked_form(&operator, &body) else {
+        return csrf_refused();
     };
     let value = match fields.get("value").map(String::as_str) {
         Some("true") => true,
@@ -90,8 +89,8 @@ pub(crate) async fn redeliver(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(refusal) = checked_form(&operator, &body) {
-        return refusal;
+    if checked_form(&operator, &body).is_none() {
+        return csrf_refused();
     }
     match state.store.redeliver(&id, Timestamp::now()).await {
         Ok(true) => {

@@ -77,20 +77,20 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// The fields of a posted form, once its CSRF token was found to be the session's; a 403
-/// page when it is not.
-pub(crate) fn checked_form(
-    operator: &Operator,
-    body: &[u8],
-) -> Result<BTreeMap<String, String>, Response> {
+/// The fields of a posted form, if its CSRF token is the session's (else answer
+/// [`csrf_refused`]).
+pub(crate) fn checked_form(operator: &Operator, body: &[u8]) -> Option<BTreeMap<String, String>> {
     let fields: BTreeMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
-    match fields.get("csrf") {
-        Some(token) if same(token, &operator.session.csrf) => Ok(fields),
-        _ => Err(error_page(
-            StatusCode::FORBIDDEN,
-            "This form is out of date or did not come from the dashboard; go back, reload and try again",
-        )),
-    }
+    let token = fields.get("csrf")?;
+    same(token, &operator.session.csrf).then_some(fields)
+}
+
+/// The answer to a form without the session's CSRF token.
+pub(crate) fn csrf_refused() -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "This form is out of date or did not come from the dashboard; go back, reload and try again",
+    )
 }
 
 /// The hidden field every form of a session carries.
@@ -208,8 +208,8 @@ pub(crate) async fn sign_out(
     operator: Operator,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = checked_form(&operator, &body) {
-        return refused;
+    if checked_form(&operator, &body).is_none() {
+        return csrf_refused();
     }
     if let Err(e) = state
         .store

@@ -17,13 +17,14 @@ use crate::helpers::{spawn_app, Options, TestApp, INTEGRATION};
 
 const PAGE_WAIT: Duration = Duration::from_secs(30);
 
-const SHOTS: [&str; 6] = [
+const SHOTS: [&str; 7] = [
     "01-sign-in.png",
     "02-integrations.png",
     "03-integration.png",
     "04-run.png",
     "05-deliveries.png",
     "06-links.png",
+    "07-integrations-after-sync.png",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,6 +132,19 @@ async fn flow(app: Arc<TestApp>, browser: Client, artifacts: PathBuf) {
     let text = log.text().await.unwrap();
     assert!(text.contains("ended SUCCEEDED"), "{text}");
     screenshot(&browser, &artifacts, SHOTS[3]).await;
+
+    // The integrations page again, its chart now with both runs (the README's screenshot).
+    browser
+        .goto(&format!("{}/dashboard", app.base))
+        .await
+        .unwrap();
+    wait_for(&browser, "figure.chart svg").await;
+    let bars = browser
+        .find_all(Locator::Css("svg rect.bar"))
+        .await
+        .unwrap();
+    assert_eq!(bars.len(), 2);
+    screenshot(&browser, &artifacts, SHOTS[6]).await;
 
     for (path, css, shot) in [
         ("/dashboard/deliveries", "table#deliveries", SHOTS[4]),
