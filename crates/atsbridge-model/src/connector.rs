@@ -361,6 +361,12 @@ pub trait Connector: Send + Sync {
     /// failed read returns no `ReadSummary`).
     fn requests_sent(&self) -> u64;
 
+    /// Of `requests_sent`, the attempts that repeated a failed request (after a 429, a 5xx,
+    /// a timeout…). A run logs the difference; connectors that never retry keep the default.
+    fn retries(&self) -> u64 {
+        0
+    }
+
     /// Tells real deletions from records that shifted past a page boundary while `read_all`
     /// paged. For every id in `missing` it asks the ATS about that record by something a
     /// shift cannot fake (a lookup by id, or a fresh listing of the record's own parent):

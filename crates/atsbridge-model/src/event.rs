@@ -84,6 +84,9 @@ pub struct SyncFinished {
     pub end_user: EndUser,
     /// The stored models with inserted, updated or deleted records, sorted.
     pub changed_models: BTreeSet<String>,
+    /// The run's dashboard page; empty when the server's address was not known.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub log_url: String,
 }
 
 /// Kombo's `sync-finished` webhook data.
@@ -98,7 +101,8 @@ pub struct SyncFinishedData {
     pub integration_tool: String,
     pub integration_category: Category,
     pub end_user: EndUser,
-    /// atsbridge has no log viewer; the run is in the store under `sync_id`.
+    /// The run's page on the operator dashboard (`<public url>/dashboard/runs/<sync_id>`);
+    /// empty when the server's address was not known when the run ended.
     pub log_url: String,
 }
 
@@ -116,7 +120,7 @@ impl SyncFinished {
             integration_tool: self.integration_tool.clone(),
             integration_category: self.integration_category,
             end_user: self.end_user.clone(),
-            log_url: String::new(),
+            log_url: self.log_url.clone(),
         }
     }
 
@@ -334,6 +338,7 @@ mod tests {
             integration_category: Category::Ats,
             end_user: acme(),
             changed_models: changed.iter().map(|m| (*m).to_owned()).collect(),
+            log_url: String::new(),
         }
     }
 

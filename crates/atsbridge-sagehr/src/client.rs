@@ -215,6 +215,8 @@ pub struct Client {
     per_page: u32,
     retry: RetryPolicy,
     requests: Arc<AtomicU64>,
+    /// Attempts that repeated a failed one (each a request of `requests` too).
+    retries: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for Client {
@@ -274,6 +276,7 @@ impl Client {
             per_page: config.per_page.clamp(1, 100),
             retry: config.retry.clone(),
             requests: Arc::new(AtomicU64::new(0)),
+            retries: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -292,6 +295,11 @@ impl Client {
     /// HTTP requests sent so far, retries included.
     pub fn requests_sent(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Attempts so far that repeated a failed request.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// The URL of `path` under the account's API. The final URL is what is checked, after
@@ -408,6 +416,7 @@ impl Client {
             tracing::debug!(path = %req.path, attempt, delay_ms = delay.as_millis() as u64, error = %error, "retrying Sage HR request");
             tokio::time::sleep(delay).await;
             waited += delay;
+            self.retries.fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -80,6 +80,10 @@ impl Connector for SageHr {
         self.client.requests_sent()
     }
 
+    fn retries(&self) -> u64 {
+        self.client.retries()
+    }
+
     fn confirm_missing<'a>(
         &'a self,
         missing: &'a Missing,

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod body;
 pub mod connect;
 pub mod connections;
+pub mod dashboard;
 pub mod error;
 pub mod general_errors;
 pub mod hris;
@@ -166,6 +167,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/v1", v1)
         .merge(management::assets_router())
         .merge(connect::page_router())
+        .merge(dashboard::router())
         .fallback(|| async {
             ApiError::new(
                 ErrorCode::PlatformInputInvalid,

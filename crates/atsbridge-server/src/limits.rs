@@ -340,7 +340,7 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
 
 /// The address wrong keys are counted against: IPv4 addresses one by one, IPv6 by /64 (the
 /// block one host typically gets, and can pick addresses from at will).
-fn client_key(ip: IpAddr) -> String {
+pub(crate) fn client_key(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

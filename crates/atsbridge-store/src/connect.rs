@@ -118,7 +118,7 @@ pub(crate) struct StoredLink {
 }
 
 impl StoredLink {
-    fn into_link(self) -> Result<ConnectLink> {
+    pub(crate) fn into_link(self) -> Result<ConnectLink> {
         let purpose = self.purpose;
         let category = self.category;
         Ok(ConnectLink {

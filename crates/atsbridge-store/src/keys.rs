@@ -20,6 +20,11 @@ use crate::{millis, pg, sqlite, Db, Result, Store};
 /// How long a resolved key is trusted without asking the database again.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
 
+/// The `kind` of keys that call `/v1`.
+pub(crate) const KIND_API: &str = "api";
+/// The `kind` of keys that sign in to the dashboard.
+pub(crate) const KIND_OPERATOR: &str = "operator";
+
 /// Keys kept at most; past it the cache starts over (a key's lookup is one indexed read).
 const CACHE_MAX: usize = 10_000;
 
@@ -39,6 +44,8 @@ pub(crate) struct NewKey {
     pub label: String,
     pub secret_hash: String,
     pub created_at: i64,
+    /// `api` (calls `/v1`) or `operator` (signs in to the dashboard).
+    pub kind: &'static str,
 }
 
 /// Resolved keys by secret hash.
@@ -72,14 +79,14 @@ impl KeyCache {
     }
 }
 
-fn hash(secret: &str) -> String {
+pub(crate) fn hash(secret: &str) -> String {
     Sha256::digest(secret.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let mut id_bytes = [0u8; 9];
     rand::rng().fill_bytes(&mut id_bytes);
     format!("key_{}", URL_SAFE_NO_PAD.encode(id_bytes))
@@ -102,6 +109,7 @@ impl Store {
             label: label.to_owned(),
             secret_hash: hash(&secret),
             created_at: millis(now),
+            kind: KIND_API,
         };
         self.insert_key(&key, false).await?;
         Ok((
@@ -135,6 +143,7 @@ impl Store {
             label: label.to_owned(),
             secret_hash: hash(secret),
             created_at: millis(now),
+            kind: KIND_API,
         };
         self.insert_key(&key, true).await?;
         self.api_key_by_secret(secret)
@@ -142,7 +151,7 @@ impl Store {
             .ok_or_else(|| crate::StoreError::Conflict("that API key is revoked".into()))
     }
 
-    async fn insert_key(&self, key: &NewKey, or_ignore: bool) -> Result<()> {
+    pub(crate) async fn insert_key(&self, key: &NewKey, or_ignore: bool) -> Result<()> {
         match &self.db {
             Db::Sqlite(s) => {
                 let key = key.clone();
@@ -165,11 +174,11 @@ impl Store {
             Db::Sqlite(s) => {
                 let secret_hash = secret_hash.clone();
                 s.read("checking an API key", move |tx| {
-                    sqlite::keys::by_hash(tx, &secret_hash)
+                    sqlite::keys::by_hash(tx, &secret_hash, KIND_API)
                 })
                 .await?
             }
-            Db::Postgres(p) => pg::keys::by_hash(p, &secret_hash).await?,
+            Db::Postgres(p) => pg::keys::by_hash(p, &secret_hash, KIND_API).await?,
         };
         if let Some(row) = &row {
             self.key_cache.put(secret_hash, row.clone());

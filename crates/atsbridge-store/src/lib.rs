@@ -15,12 +15,14 @@
 
 pub mod connect;
 pub mod crypto;
+pub mod dashboard;
 pub mod diagnostics;
 pub mod events;
 pub mod filter;
 pub mod idempotency;
 pub mod integrations;
 pub mod keys;
+pub mod operators;
 mod pg;
 pub mod records;
 pub mod retention;
@@ -39,11 +41,13 @@ use sqlx::{Connection as _, PgPool, SqliteConnection};
 
 pub use connect::{Completion, ConnectLink, LinkPurpose, NewConnectLink};
 pub use crypto::KeyRing;
+pub use dashboard::{LogLevel, LogLine};
 pub use diagnostics::{PageOrder, PagePlan};
 pub use events::NewEvent;
 pub use filter::{Cursor, Filter, OrderColumn};
 pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
+pub use operators::OperatorSession;
 pub use records::{
     ApplicationsPage, BatchCounts, CandidateSummary, LiveRecord, Position, RawRecord, RecordInput,
     StoredRecord,

@@ -174,7 +174,7 @@ pub(crate) struct DeliveryRow {
 }
 
 impl DeliveryRow {
-    fn into_delivery(self) -> Result<Delivery> {
+    pub(crate) fn into_delivery(self) -> Result<Delivery> {
         let state = DeliveryState::parse(&self.state)
             .ok_or_else(|| StoreError::Corrupt(format!("delivery state `{}`", self.state)))?;
         Ok(Delivery {

@@ -12,14 +12,15 @@ use atsbridge_model::event::{Event, IntegrationStateChanged, QaStatus, SyncFinis
 use atsbridge_model::integration::{Category, IntegrationStatus, SyncKind};
 use atsbridge_model::{ModelKind, Timestamp};
 use atsbridge_store::{
-    Credentials, Fence, IntegrationRow, LiveRecord, NewEvent, RunCounts, RunRow, RunState, Store,
-    StoreError,
+    Credentials, Fence, IntegrationRow, LiveRecord, LogLevel, NewEvent, RunCounts, RunRow,
+    RunState, Store, StoreError,
 };
 use rand::Rng as _;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::run_log::RunLog;
 use crate::sink::{cancelled, Forward, StoreSink, COALESCE_RECORDS, PIPELINE_BATCHES};
 
 /// Builds the connector of an integration from its row and decrypted credentials.
@@ -107,6 +108,8 @@ pub struct Engine {
     stopping: CancellationToken,
     /// The runs of this engine in progress, by integration: what `stop` cancels and awaits.
     active: Arc<Active>,
+    /// Where the dashboard is served (`https://host`), for `log_url` in `sync-finished`.
+    log_base: Option<Arc<str>>,
 }
 
 /// Runs in progress by integration. An attempt registers before it reads the integration, so
@@ -218,7 +221,22 @@ impl Engine {
             tasks: TaskTracker::new(),
             stopping: CancellationToken::new(),
             active: Arc::default(),
+            log_base: None,
         }
+    }
+
+    /// This engine pointing `log_url` of `sync-finished` at the run's dashboard page under
+    /// `base` (the server's public URL).
+    pub fn with_log_url(mut self, base: &str) -> Self {
+        self.log_base = Some(base.trim_end_matches('/').into());
+        self
+    }
+
+    /// The dashboard page of a run, when the engine knows where the dashboard is.
+    pub fn log_url(&self, run_id: &str) -> Option<String> {
+        self.log_base
+            .as_ref()
+            .map(|base| format!("{base}/dashboard/runs/{run_id}"))
     }
 
     /// This engine reading the time from `clock` instead of the wall clock (tests).
@@ -454,7 +472,13 @@ impl Engine {
             let elapsed = Duration::from_millis(
                 (now.unix_millis() - run.started_at.unix_millis()).max(0) as u64,
             );
-            let event = Self::finished_event(&integration, &run, elapsed, now);
+            let event = Self::finished_event(
+                &integration,
+                &run,
+                elapsed,
+                now,
+                self.log_url(&run.id).unwrap_or_default(),
+            );
             if self.store.end_abandoned_run(&run, &event, now).await? {
                 tracing::warn!(run_id = %run.id, integration_id = %run.integration_id, worker = %run.worker, "recorded an abandoned sync run as failed; a new run is queued");
                 ended.push(run);
@@ -495,6 +519,13 @@ impl Engine {
         };
         self.store.start_run(&run).await?;
         tracing::info!(run_id = %run.id, integration_id = %integration.id, "sync run started");
+        let mut log = RunLog::new(self.clock.clone());
+        log.info(format!(
+            "{} sync started (asked for {}) by {}",
+            run.kind.as_str(),
+            run.requested_kind.as_str(),
+            run.worker
+        ));
 
         let run_cancel = cancel.child_token();
         let lost = Arc::new(AtomicBool::new(false));
@@ -509,7 +540,9 @@ impl Engine {
             lost.clone(),
             beat.clone(),
         ));
-        let outcome = self.read(integration, &mut run, &run_cancel).await;
+        let outcome = self
+            .read(integration, &mut run, &mut log, &run_cancel)
+            .await;
         beat.cancel();
         let _ = heartbeat.await;
         let lost = lost.load(Ordering::SeqCst)
@@ -547,7 +580,27 @@ impl Engine {
         }
         run.ended_at = Some(self.clock.now());
         let elapsed = started.elapsed();
-        let event = Self::finished_event(integration, &run, elapsed, self.clock.now());
+        log.counts(&run.counts);
+        if run.state == RunState::Succeeded {
+            log.deleted(&run.counts.deleted);
+        }
+        if let Some(error) = &run.error {
+            let level = if run.state == RunState::Cancelled {
+                LogLevel::Warn
+            } else {
+                LogLevel::Error
+            };
+            log.line(level, format!("{}: {error}", run.state.as_str()));
+        }
+        log.info(format!(
+            "ended {} after {:.1} s with {} upstream requests",
+            run.state.as_str(),
+            elapsed.as_secs_f64(),
+            run.upstream_requests
+        ));
+        log.write(&self.store, &run.id).await;
+        let log_url = self.log_url(&run.id).unwrap_or_default();
+        let event = Self::finished_event(integration, &run, elapsed, self.clock.now(), log_url);
         if !self.store.finish_run(&run, Some(&event)).await? {
             tracing::warn!(run_id = %run.id, integration_id = %integration.id, "the run had already been recorded as abandoned by another worker");
         }
@@ -561,13 +614,28 @@ impl Engine {
         &self,
         integration: &IntegrationRow,
         run: &mut RunRow,
+        log: &mut RunLog,
         cancel: &CancellationToken,
     ) -> Result<(), RunError> {
         let credentials = self.store.credentials(&integration.id).await?;
         let connector = (self.factory)(integration, &credentials)?;
         let before = connector.requests_sent();
-        let result = self.read_with(&*connector, integration, run, cancel).await;
+        let retries_before = connector.retries();
+        let result = self
+            .read_with(&*connector, integration, run, log, cancel)
+            .await;
         run.upstream_requests = connector.requests_sent().saturating_sub(before) as i64;
+        let retried = connector.retries().saturating_sub(retries_before);
+        if retried > 0 {
+            log.line(
+                LogLevel::Warn,
+                format!(
+                    "retried {retried} upstream requests (rate limits, server errors or timeouts)"
+                ),
+            );
+        } else {
+            log.info("no upstream request had to be retried");
+        }
         result
     }
 
@@ -576,6 +644,7 @@ impl Engine {
         connector: &dyn Connector,
         integration: &IntegrationRow,
         run: &mut RunRow,
+        log: &mut RunLog,
         cancel: &CancellationToken,
     ) -> Result<(), RunError> {
         let only = if integration.settings.sync_only_created_applications {
@@ -670,12 +739,13 @@ impl Engine {
         let summary = read?;
         if !summary.stable {
             tracing::info!(run_id = %run.id, "a listing changed while it was read; every record it did not deliver is confirmed with Sage HR before it is marked deleted");
+            log.info("a listing changed while it was read: every record it did not deliver is asked about before it is marked deleted");
         }
         let deleted = if integration.category == Category::Hris {
-            self.sweep_hris(connector, run, &mut sink, &summary, cancel)
+            self.sweep_hris(connector, run, &mut sink, &summary, log, cancel)
                 .await
         } else {
-            self.sweep(connector, run, &mut sink, cancel).await
+            self.sweep(connector, run, &mut sink, log, cancel).await
         };
         run.counts = sink.counts.clone();
         let deleted = deleted?;
@@ -711,6 +781,7 @@ impl Engine {
         connector: &dyn Connector,
         run: &RunRow,
         sink: &mut StoreSink,
+        log: &mut RunLog,
         cancel: &CancellationToken,
     ) -> Result<BTreeMap<String, u64>, RunError> {
         let unseen = self.unseen(run, &ModelKind::ATS, sink).await?;
@@ -763,6 +834,13 @@ impl Engine {
                 applications_gone = confirmed.applications_gone.len(),
                 "unseen records confirmed with the ATS"
             );
+            log.info(format!(
+                "asked about {} unseen jobs and {} unseen applications: {} and {} are gone",
+                missing.jobs.len(),
+                missing.applications.len(),
+                confirmed.jobs_gone.len(),
+                confirmed.applications_gone.len()
+            ));
             confirmed
         };
         if cancel.is_cancelled() {
@@ -874,6 +952,7 @@ impl Engine {
         run: &RunRow,
         sink: &mut StoreSink,
         summary: &atsbridge_model::connector::ReadSummary,
+        log: &mut RunLog,
         cancel: &CancellationToken,
     ) -> Result<BTreeMap<String, u64>, RunError> {
         let unseen = self.unseen(run, &ModelKind::HRIS, sink).await?;
@@ -924,6 +1003,15 @@ impl Engine {
             gone = confirmed.hris_gone.values().map(BTreeSet::len).sum::<usize>(),
             "unseen HRIS records confirmed with the tool"
         );
+        log.info(format!(
+            "asked about {} unseen records: {} are gone",
+            unseen.values().map(Vec::len).sum::<usize>(),
+            confirmed
+                .hris_gone
+                .values()
+                .map(BTreeSet::len)
+                .sum::<usize>()
+        ));
         let mut deleted = BTreeMap::new();
         for (model, records) in &unseen {
             let Some(gone_remote) = confirmed.hris_gone.get(model) else {
@@ -955,6 +1043,7 @@ impl Engine {
         run: &RunRow,
         elapsed: Duration,
         now: Timestamp,
+        log_url: String,
     ) -> NewEvent {
         let event = Event::SyncFinished(SyncFinished {
             sync_id: run.id.clone(),
@@ -967,6 +1056,7 @@ impl Engine {
             integration_category: integration.category,
             end_user: integration.end_user.clone(),
             changed_models: run.counts.changed_models(),
+            log_url,
         });
         NewEvent::new(event, now)
     }

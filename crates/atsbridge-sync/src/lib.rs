@@ -15,6 +15,7 @@
 mod engine;
 pub mod outbound;
 pub mod retention;
+mod run_log;
 mod scheduler;
 mod sink;
 pub mod webhooks;

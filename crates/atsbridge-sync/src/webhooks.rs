@@ -408,6 +408,7 @@ mod tests {
             integration_category: Category::Ats,
             end_user: end_user(),
             changed_models: changed.iter().map(|m| (*m).to_owned()).collect(),
+            log_url: String::new(),
         })
     }
 

@@ -19,12 +19,16 @@ pub const DEFAULT_ENVIRONMENT: &str = "default";
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Create an API key; its secret is printed once.
+    /// Create an API key (or, with `--operator`, an operator key for the dashboard); its
+    /// secret is printed once.
     Create {
         #[arg(long, default_value = DEFAULT_ENVIRONMENT)]
         environment: String,
         #[arg(long, default_value = "cli")]
         label: String,
+        /// An operator key: signs in to `/dashboard` (every environment), cannot call `/v1`.
+        #[arg(long, conflicts_with = "environment")]
+        operator: bool,
     },
 }
 
@@ -140,7 +144,19 @@ pub struct SyncArgs {
 pub async fn keys(store_args: &StoreArgs, command: KeysCommand) -> anyhow::Result<()> {
     let store = store_args.open().await?;
     match command {
-        KeysCommand::Create { environment, label } => {
+        KeysCommand::Create {
+            label, operator, ..
+        } if operator => {
+            let (key, secret) = store.create_operator_key(&label, Timestamp::now()).await?;
+            eprintln!(
+                "created operator key {}; sign in at <server>/dashboard with it; the secret is shown once:",
+                key.id
+            );
+            println!("{secret}");
+        }
+        KeysCommand::Create {
+            environment, label, ..
+        } => {
             let (key, secret) = store
                 .create_api_key(&environment, &label, Timestamp::now())
                 .await?;

@@ -111,11 +111,14 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
     };
     let hris_integration_id = add_integration(&store, &hris_add, sim_key.clone()).await?;
 
-    let engine = Engine::new(store.clone(), connectors(), EngineConfig::default());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
         .with_context(|| format!("port {} is taken; pick another with --port", args.port))?;
     let base_url = format!("http://{}/v1", listener.local_addr()?);
+    let dashboard_url = format!("http://{}/dashboard", listener.local_addr()?);
+    let engine = Engine::new(store.clone(), connectors(), EngineConfig::default())
+        .with_log_url(&format!("http://{}", listener.local_addr()?));
+    let (_, operator_key) = store.create_operator_key("demo", Timestamp::now()).await?;
     eprintln!("First sync:");
     sync_with_progress(&engine, &integration_id).await?;
     eprintln!("First HRIS sync:");
@@ -130,6 +133,8 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         "sim_subdomain": "acme",
         "sim_api_key": sim_key,
         "sim_control_url": format!("{}/_sim/acme", sim.url()),
+        "dashboard_url": dashboard_url,
+        "operator_key": operator_key,
     });
     let info_path = dir.join("demo.json");
     std::fs::write(&info_path, serde_json::to_string_pretty(&info)?)?;
@@ -141,6 +146,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
         &sim_key,
         &info_path,
     );
+    eprintln!("Dashboard: {dashboard_url} (sign in with the operator key {operator_key})");
 
     let state = AppState::new(
         store.clone(),

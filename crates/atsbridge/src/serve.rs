@@ -139,12 +139,18 @@ pub async fn shutdown_signal() {
 
 pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> {
     let store = store_args.open().await?;
-    let engine = Engine::new(store.clone(), connectors(), EngineConfig::default());
     let mut config = args.server_config()?;
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("binding {}", args.bind))?;
     config.listen_addr = Some(listener.local_addr()?);
+    // `log_url` in `sync-finished` points to the run's dashboard page.
+    let dashboard_base = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind));
+    let engine = Engine::new(store.clone(), connectors(), EngineConfig::default())
+        .with_log_url(&dashboard_base);
     for warning in atsbridge_server::connect::address_warnings(&config) {
         tracing::warn!("{warning}");
     }

@@ -91,7 +91,7 @@ fn is_loopback_host(host: &str) -> bool {
 
 /// Whether the customer reaches the pages over https, as far as this server can know: it
 /// speaks plain HTTP itself, so only the public URL or a trusted proxy can say so.
-pub(super) fn served_over_https(config: &ServerConfig, headers: &HeaderMap) -> bool {
+pub(crate) fn served_over_https(config: &ServerConfig, headers: &HeaderMap) -> bool {
     if let Some(url) = configured_public_url(config) {
         return url::Url::parse(url).is_ok_and(|u| u.scheme() == "https");
     }

@@ -270,7 +270,7 @@ pub(super) fn store_failure(
 
 /// Whether a form post comes from another site. Browsers send `Sec-Fetch-Site` and, on
 /// POST, `Origin`; a request with neither (curl, scripts) is no cross-site browser post.
-fn cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+pub(crate) fn cross_site(headers: &HeaderMap, public_url: Option<&str>) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         if site != "same-origin" && site != "none" {
             return true;

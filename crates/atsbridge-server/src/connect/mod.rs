@@ -36,7 +36,9 @@ use rand::RngCore as _;
 use serde::Deserialize;
 
 pub use self::address::address_warnings;
+pub(crate) use self::address::served_over_https;
 use self::api::{create_link, integration_by_token, relink};
+pub(crate) use self::form::cross_site;
 pub use self::form::FORM_BODY_LIMIT;
 use self::form::{asset, show_link, submit_link};
 use crate::AppState;

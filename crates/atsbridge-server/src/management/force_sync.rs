@@ -119,16 +119,25 @@ pub(super) async fn force_sync(
         IntegrationStatus::Active => {}
     }
     let requested = body.kind.map_or(SyncKind::Full, RequestedKind::kind);
-    let answer = |already_queued, sync_id| {
-        Json(DataResponse::new(ForceSyncAnswer {
-            already_queued,
-            sync_id,
-            kind: SyncKind::Full.as_str(),
-        }))
-    };
+    let (already_queued, sync_id) = start_sync(&state, &id, requested).await?;
+    Ok(Json(DataResponse::new(ForceSyncAnswer {
+        already_queued,
+        sync_id,
+        kind: SyncKind::Full.as_str(),
+    })))
+}
 
-    if let Some(run) = live_run(&state, &id).await? {
-        return Ok(answer(true, run.id));
+/// Queues a sync of integration `id` and starts a run to serve it (see `force_sync`): whether
+/// one was already running or queued, and the id of the run that serves the request. The
+/// operator dashboard's "sync now" goes through here too.
+pub(crate) async fn start_sync(
+    state: &AppState,
+    id: &str,
+    requested: SyncKind,
+) -> ApiResult<(bool, String)> {
+    let id = id.to_owned();
+    if let Some(run) = live_run(state, &id).await? {
+        return Ok((true, run.id));
     }
     let now = Timestamp::now();
     let queued_now = state.store.request_sync(&id, requested, now).await?;
@@ -179,8 +188,8 @@ pub(super) async fn force_sync(
         }
         .instrument(span),
     );
-    let sync_id = wait_for_run(&state, &named, done_rx).await.unwrap_or(named);
-    Ok(answer(!queued_now, sync_id))
+    let sync_id = wait_for_run(state, &named, done_rx).await.unwrap_or(named);
+    Ok((!queued_now, sync_id))
 }
 
 /// `run_id` once the run of that id (started by the caller) is recorded, or the id of the

@@ -4,7 +4,7 @@
 use atsbridge_model::event::{Event, IntegrationDeleted, IntegrationStateChanged, QaStatus};
 use atsbridge_model::integration::{Category, Integration, IntegrationStatus, ScopeConfig, Tool};
 use atsbridge_model::{DataResponse, ErrorCode, Timestamp};
-use atsbridge_store::{IntegrationSettings, NewEvent};
+use atsbridge_store::{IntegrationRow, IntegrationSettings, NewEvent};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
@@ -126,8 +126,19 @@ pub(super) async fn set_enabled(
 ) -> ApiResult<Empty> {
     let row = auth::integration_of(&state, &caller, &id).await?;
     let body = body.take()?;
+    change_enabled(&state, &row, body.value).await?;
+    Ok(empty_data())
+}
+
+/// Enables or disables an integration as `set_enabled` describes (the operator dashboard's
+/// buttons go through here too).
+pub(crate) async fn change_enabled(
+    state: &AppState,
+    row: &IntegrationRow,
+    value: bool,
+) -> ApiResult<()> {
     let credentials_rejected = row.invalid_credentials_version == Some(row.credentials_version);
-    let status = match (body.value, row.status) {
+    let status = match (value, row.status) {
         (false, _) => IntegrationStatus::Inactive,
         (true, IntegrationStatus::Invalid) => IntegrationStatus::Invalid,
         (true, _) if credentials_rejected => IntegrationStatus::Invalid,
@@ -157,7 +168,7 @@ pub(super) async fn set_enabled(
         // at its next lease renewal.
         state.engine.stop(&row.id).await;
     }
-    Ok(empty_data())
+    Ok(())
 }
 
 /// `GET /integrations/{integration_id}/settings` (an atsbridge addition): the integration's

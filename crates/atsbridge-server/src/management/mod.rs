@@ -25,6 +25,8 @@ use serde_json::{Map, Value};
 
 use self::check_api_key::check_api_key;
 use self::force_sync::force_sync;
+pub(crate) use self::force_sync::start_sync;
+pub(crate) use self::integrations::change_enabled;
 use self::integrations::{
     delete_integration, get_integration, get_settings, put_settings, set_enabled,
 };

@@ -245,7 +245,7 @@ fn text(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_owned)
 }
 
-async fn fill(browser: &Client, css: &str, value: &str) {
+pub(crate) async fn fill(browser: &Client, css: &str, value: &str) {
     let input = browser.find(Locator::Css(css)).await.unwrap();
     input.clear().await.unwrap();
     input.send_keys(value).await.unwrap();
@@ -266,7 +266,7 @@ async fn submit(browser: &Client) {
         .unwrap();
 }
 
-async fn screenshot(browser: &Client, dir: &Path, name: &str) {
+pub(crate) async fn screenshot(browser: &Client, dir: &Path, name: &str) {
     let png = browser.screenshot().await.unwrap();
     let path = dir.join(name);
     std::fs::write(&path, &png).unwrap();
@@ -297,7 +297,7 @@ fn artifact_dir() -> PathBuf {
     dir
 }
 
-fn find_on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
@@ -305,13 +305,13 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 }
 
 /// A chromedriver child process on a free loopback port, shut down on drop.
-struct ChromeDriver {
+pub(crate) struct ChromeDriver {
     child: Child,
     addr: SocketAddr,
 }
 
 impl ChromeDriver {
-    async fn start(program: &Path, log_dir: &Path) -> ChromeDriver {
+    pub(crate) async fn start(program: &Path, log_dir: &Path) -> ChromeDriver {
         let addr = TcpListener::bind(("127.0.0.1", 0))
             .and_then(|l| l.local_addr())
             .unwrap();
@@ -389,7 +389,7 @@ impl Drop for ChromeDriver {
 }
 
 /// A WebDriver session with headless Chromium (as root in CI, hence no sandbox).
-async fn open_browser(driver: &ChromeDriver) -> Client {
+pub(crate) async fn open_browser(driver: &ChromeDriver) -> Client {
     let mut options = json!({
         "args": [
             "--headless=new",

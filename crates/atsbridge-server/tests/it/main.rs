@@ -4,6 +4,8 @@ mod background;
 mod connect;
 mod connect_browser;
 mod connect_hardening;
+mod dashboard;
+mod dashboard_browser;
 mod deletion;
 mod general_errors;
 mod hardening_http;

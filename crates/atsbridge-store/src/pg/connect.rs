@@ -16,7 +16,7 @@ macro_rules! select {
     };
 }
 
-fn stored(r: &PgRow) -> Result<StoredLink> {
+pub(crate) fn stored(r: &PgRow) -> Result<StoredLink> {
     let read = || -> sqlx::Result<StoredLink> {
         Ok(StoredLink {
             token_hash: r.try_get(0)?,

@@ -7,9 +7,9 @@ use crate::{db, timestamp, Result};
 
 pub(crate) async fn insert(pool: &PgPool, key: &NewKey, or_ignore: bool) -> Result<()> {
     let sql = if or_ignore {
-        "INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (secret_hash) DO NOTHING"
+        "INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at, kind) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (secret_hash) DO NOTHING"
     } else {
-        "INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)"
+        "INSERT INTO api_keys (id, environment_id, label, secret_hash, created_at, kind) VALUES ($1, $2, $3, $4, $5, $6)"
     };
     sqlx::query(sql)
         .bind(&key.id)
@@ -17,17 +17,23 @@ pub(crate) async fn insert(pool: &PgPool, key: &NewKey, or_ignore: bool) -> Resu
         .bind(&key.label)
         .bind(&key.secret_hash)
         .bind(key.created_at)
+        .bind(key.kind)
         .execute(pool)
         .await
         .map_err(db("storing an API key"))?;
     Ok(())
 }
 
-pub(crate) async fn by_hash(pool: &PgPool, secret_hash: &str) -> Result<Option<ApiKeyRow>> {
+pub(crate) async fn by_hash(
+    pool: &PgPool,
+    secret_hash: &str,
+    kind: &str,
+) -> Result<Option<ApiKeyRow>> {
     let row: Option<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, environment_id, label, created_at FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL",
+        "SELECT id, environment_id, label, created_at FROM api_keys WHERE secret_hash = $1 AND kind = $2 AND revoked_at IS NULL",
     )
     .bind(secret_hash)
+    .bind(kind)
     .fetch_optional(pool)
     .await
     .map_err(db("checking an API key"))?;

@@ -3,11 +3,13 @@
 //! serialized with row locks (see `records`).
 
 pub(crate) mod connect;
+pub(crate) mod dashboard;
 pub(crate) mod diagnostics;
 pub(crate) mod events;
 pub(crate) mod idempotency;
 pub(crate) mod integrations;
 pub(crate) mod keys;
+pub(crate) mod operators;
 pub(crate) mod records;
 pub(crate) mod retention;
 pub(crate) mod runs;

@@ -144,6 +144,11 @@ pub(crate) async fn purge(
 /// Deletes sync runs by id. The one place runs are deleted (by age and with their
 /// integration): what belongs to a run — its log lines in `run_logs` — goes here with it.
 pub(crate) async fn delete_runs(tx: &mut Tx, ids: &[String]) -> Result<u64> {
+    sqlx::query("DELETE FROM run_logs WHERE run_id = ANY($1)")
+        .bind(ids)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("deleting run logs"))?;
     Ok(sqlx::query("DELETE FROM sync_runs WHERE id = ANY($1)")
         .bind(ids)
         .execute(&mut **tx)

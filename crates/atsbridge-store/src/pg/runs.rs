@@ -9,7 +9,7 @@ use crate::runs::{RunEnd, RunRowRaw};
 use crate::{db, millis, Fence, Result, RunCounts, RunRow, StoreError};
 
 /// The columns of `RunRowRaw`, in its order.
-const RUN_COLUMNS: &str = "r.id, r.integration_id, r.kind, r.requested_kind, r.state, r.worker, r.started_at, r.ended_at, r.counts, r.upstream_requests, r.error";
+pub(crate) const RUN_COLUMNS: &str = "r.id, r.integration_id, r.kind, r.requested_kind, r.state, r.worker, r.started_at, r.ended_at, r.counts, r.upstream_requests, r.error";
 
 /// Inside `tx`: extends the run's lease (or fails with `LeaseLost`) and adds `delta` to the
 /// run's counts (see `Fence`). The lease UPDATE locks the integration's row first, so two

@@ -11,9 +11,9 @@ use crate::webhooks::{
 use crate::{db, millis, Result};
 
 /// The columns `delivery_row` reads, in its order.
-const DELIVERY_COLUMNS: &str = "d.seq, d.id, d.event_seq, d.event_id, d.event_type, d.webhook_id, d.integration_id, d.state, d.attempts, d.next_attempt_at, d.first_attempt_at, d.last_status, d.last_latency_ms, d.last_error, d.delivered_at, d.created_at";
+pub(crate) const DELIVERY_COLUMNS: &str = "d.seq, d.id, d.event_seq, d.event_id, d.event_type, d.webhook_id, d.integration_id, d.state, d.attempts, d.next_attempt_at, d.first_attempt_at, d.last_status, d.last_latency_ms, d.last_error, d.delivered_at, d.created_at";
 
-fn delivery_row(r: &PgRow) -> sqlx::Result<DeliveryRow> {
+pub(crate) fn delivery_row(r: &PgRow) -> sqlx::Result<DeliveryRow> {
     Ok(DeliveryRow {
         seq: r.try_get(0)?,
         id: r.try_get(1)?,

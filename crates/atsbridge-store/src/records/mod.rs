@@ -296,7 +296,7 @@ pub(crate) enum Along {
     /// A sync run's batch: fenced by its lease, counted in its row.
     Run(Fence),
     /// An API write's batch: the event that announces it.
-    Event(NewEvent),
+    Event(Box<NewEvent>),
 }
 
 /// A page query: what `list_after` and friends ask an engine for.

@@ -72,7 +72,7 @@ impl Store {
             batch,
             now,
             false,
-            Along::Event(event.clone()),
+            Along::Event(Box::new(event.clone())),
         )
         .await
     }

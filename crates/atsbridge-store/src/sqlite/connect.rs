@@ -16,7 +16,7 @@ macro_rules! select {
     };
 }
 
-fn stored(r: &Row<'_>) -> rusqlite::Result<StoredLink> {
+pub(crate) fn stored(r: &Row<'_>) -> rusqlite::Result<StoredLink> {
     Ok(StoredLink {
         token_hash: r.get(0)?,
         environment_id: r.get(1)?,

@@ -132,11 +132,15 @@ fn select_i64(tx: &Transaction<'_>, sql: &str, a: i64, b: i64) -> Result<Vec<i64
 /// Deletes sync runs by id. The one place runs are deleted (by age and with their
 /// integration): what belongs to a run — its log lines in `run_logs` — goes here with it.
 pub(crate) fn delete_runs(tx: &Transaction<'_>, ids: &[String]) -> Result<u64> {
+    let mut logs = tx
+        .prepare_cached("DELETE FROM run_logs WHERE run_id = ?1")
+        .map_err(sq("deleting run logs"))?;
     let mut statement = tx
         .prepare_cached("DELETE FROM sync_runs WHERE id = ?1")
         .map_err(sq("deleting sync runs"))?;
     let mut deleted = 0;
     for id in ids {
+        logs.execute([id]).map_err(sq("deleting run logs"))?;
         deleted += statement.execute([id]).map_err(sq("deleting sync runs"))? as u64;
     }
     Ok(deleted)

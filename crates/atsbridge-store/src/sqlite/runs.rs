@@ -8,9 +8,9 @@ use crate::runs::{RunEnd, RunRowRaw};
 use crate::{millis, Fence, Result, RunCounts, RunRow, StoreError};
 
 /// The columns `run_row` reads, in its order.
-const RUN_COLUMNS: &str = "r.id, r.integration_id, r.kind, r.requested_kind, r.state, r.worker, r.started_at, r.ended_at, r.counts, r.upstream_requests, r.error";
+pub(crate) const RUN_COLUMNS: &str = "r.id, r.integration_id, r.kind, r.requested_kind, r.state, r.worker, r.started_at, r.ended_at, r.counts, r.upstream_requests, r.error";
 
-fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRowRaw> {
+pub(crate) fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRowRaw> {
     Ok((
         r.get(0)?,
         r.get(1)?,

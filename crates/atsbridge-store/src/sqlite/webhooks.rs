@@ -15,9 +15,9 @@ fn webhook_row(r: &Row<'_>) -> rusqlite::Result<WebhookRow> {
 }
 
 /// The columns `delivery_row` reads, in its order.
-const DELIVERY_COLUMNS: &str = "d.seq, d.id, d.event_seq, d.event_id, d.event_type, d.webhook_id, d.integration_id, d.state, d.attempts, d.next_attempt_at, d.first_attempt_at, d.last_status, d.last_latency_ms, d.last_error, d.delivered_at, d.created_at";
+pub(crate) const DELIVERY_COLUMNS: &str = "d.seq, d.id, d.event_seq, d.event_id, d.event_type, d.webhook_id, d.integration_id, d.state, d.attempts, d.next_attempt_at, d.first_attempt_at, d.last_status, d.last_latency_ms, d.last_error, d.delivered_at, d.created_at";
 
-fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+pub(crate) fn delivery_row(r: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(DeliveryRow {
         seq: r.get(0)?,
         id: r.get(1)?,

@@ -387,6 +387,7 @@ pub fn sync_finished(id: &str, integration: &str, changed: &[&str], at: Timestam
         integration_category: Category::Ats,
         end_user: end_user(),
         changed_models: changed.iter().map(|m| (*m).to_owned()).collect(),
+        log_url: String::new(),
     });
     NewEvent {
         id: id.into(),
