@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod diagnostics;
 pub mod events;
 pub mod filter;
+pub mod gauges;
 pub mod idempotency;
 pub mod integrations;
 pub mod keys;
@@ -40,6 +41,7 @@ pub use crypto::KeyRing;
 pub use diagnostics::{PageOrder, PagePlan};
 pub use events::NewEvent;
 pub use filter::{Cursor, Filter, OrderColumn};
+pub use gauges::Gauges;
 pub use idempotency::IdempotencyClaim;
 pub use integrations::{Credentials, IntegrationRow, IntegrationSettings, NewIntegration};
 pub use records::{
