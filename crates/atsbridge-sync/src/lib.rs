@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod engine;
+pub mod metrics;
 pub mod outbound;
 mod scheduler;
 mod sink;
@@ -20,5 +21,6 @@ pub mod webhooks;
 pub use engine::{
     new_run_id, requested_run_id, Clock, ConnectorFactory, Engine, EngineConfig, Outcome,
 };
+pub use metrics::Metrics;
 pub use scheduler::{Scheduler, DEFAULT_CONCURRENCY};
 pub use webhooks::{Deliverer, DelivererConfig};

@@ -169,6 +169,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
                 ..DelivererConfig::default()
             },
         )
+        .with_metrics(engine.metrics().clone())
         .run(shutdown.clone()),
     );
     let stop = shutdown.clone();

@@ -62,7 +62,11 @@ async fn gauges_see_the_oldest_pending_delivery_and_the_leases_held() {
             .await
             .unwrap());
         assert_eq!(
-            store.gauges(day(5)).await.unwrap().oldest_pending_delivery_at,
+            store
+                .gauges(day(5))
+                .await
+                .unwrap()
+                .oldest_pending_delivery_at,
             Some(day(4))
         );
     })
