@@ -13,7 +13,7 @@ use std::time::Instant;
 use atsbridge_model::{ErrorCode, Timestamp};
 use atsbridge_sync::metrics::CONTENT_TYPE;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -93,13 +93,23 @@ pub(crate) async fn track(
     let started = Instant::now();
     let slot = RouteSlot::default();
     request.extensions_mut().insert(slot.clone());
-    let method = request.method().clone();
+    // Clients choose methods freely (`FOO` is a valid one): a label takes only the known.
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
     let response = next.run(request).await;
     let route = slot.0.get().map_or("unmatched", String::as_str);
     let status = response.status();
     state
         .metrics
-        .api_request(method.as_str(), route, status.as_u16(), started.elapsed());
+        .api_request(method, route, status.as_u16(), started.elapsed());
     if let Some(WriteAction(action)) = response.extensions().get::<WriteAction>() {
         let outcome = match response.extensions().get::<ErrorCode>() {
             Some(code) => code.as_str().to_owned(),

@@ -196,6 +196,17 @@ async fn metrics_move_by_what_a_sync_a_write_and_a_delivery_did() {
             .await;
         assert!(status >= 400, "GET on a POST-only route");
         assert!(scrape(&app).await.keys().all(|k| !k.contains(job_id)));
+        // Methods are the client's choice too: unknown ones are `other`, never a label.
+        let odd = Method::from_bytes(b"FROBNICATE").unwrap();
+        let before = scrape(&app).await;
+        app.request(odd, "/v1/ats/jobs").send().await.unwrap();
+        let after = scrape(&app).await;
+        assert_eq!(
+            sum(&after, "atsbridge_api_requests_total", r#"method="other""#)
+                - sum(&before, "atsbridge_api_requests_total", r#"method="other""#),
+            1.0
+        );
+        assert!(after.keys().all(|k| !k.contains("FROBNICATE")));
 
         // Webhook deliveries: the sync and the write left events pending.
         assert!(after["atsbridge_outbox_lag_seconds"] >= 0.0);
