@@ -337,6 +337,45 @@ impl fmt::Display for ConnectorError {
 
 impl std::error::Error for ConnectorError {}
 
+/// One attempt at an upstream HTTP request, as a connector's client reports it to its
+/// [`UpstreamObserver`] (for metrics). Carries nothing of the tenant: no ids, no body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpstreamAttempt<'a> {
+    /// The tool's short name (`sagehr`).
+    pub tool: &'static str,
+    /// The method and templated path, never a raw id: `GET /employees/{id}/compensations`.
+    pub endpoint: &'a str,
+    /// The answer's status; `None` when no answer came (timeout, refused connection, a body
+    /// cut short).
+    pub status: Option<u16>,
+    /// Whether the client will try this request again.
+    pub will_retry: bool,
+}
+
+/// Told of every upstream attempt a connector makes, retries included. Called on the
+/// request's task: keep it cheap and never block.
+pub trait UpstreamObserver: Send + Sync {
+    fn attempt(&self, attempt: &UpstreamAttempt<'_>);
+}
+
+/// How connectors hold their observer.
+pub type Observer = std::sync::Arc<dyn UpstreamObserver>;
+
+/// The observer of connectors nobody watches (command-line tools, tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoObserver;
+
+impl UpstreamObserver for NoObserver {
+    fn attempt(&self, _: &UpstreamAttempt<'_>) {}
+}
+
+impl NoObserver {
+    /// A shared `NoObserver`.
+    pub fn shared() -> Observer {
+        std::sync::Arc::new(NoObserver)
+    }
+}
+
 /// One connected ATS account.
 pub trait Connector: Send + Sync {
     /// The tool slug, e.g. `sagehr`.

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use atsbridge_model::connector::{ConnectorError, ConnectorErrorKind as Kind, FileUpload};
+use atsbridge_model::connector::{
+    ConnectorError, ConnectorErrorKind as Kind, FileUpload, NoObserver, Observer, UpstreamAttempt,
+};
 use rand::Rng as _;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -32,6 +34,8 @@ pub struct Config {
     pub concurrency: usize,
     pub per_page: u32,
     pub retry: RetryPolicy,
+    /// Told of every attempt (metrics); nobody by default.
+    pub observer: Observer,
 }
 
 impl Config {
@@ -57,6 +61,7 @@ impl Config {
             concurrency: 4,
             per_page: 100,
             retry: RetryPolicy::default(),
+            observer: NoObserver::shared(),
         }
     }
 }
@@ -217,6 +222,7 @@ pub struct Client {
     requests: Arc<AtomicU64>,
     /// Attempts that repeated a failed one (each a request of `requests` too).
     retries: Arc<AtomicU64>,
+    observer: Observer,
 }
 
 impl fmt::Debug for Client {
@@ -277,6 +283,7 @@ impl Client {
             retry: config.retry.clone(),
             requests: Arc::new(AtomicU64::new(0)),
             retries: Arc::new(AtomicU64::new(0)),
+            observer: config.observer.clone(),
         })
     }
 
@@ -393,16 +400,28 @@ impl Client {
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         let mut attempt = 0;
+        let endpoint = endpoint(req, retry);
         loop {
             attempt += 1;
-            let outcome = self.attempt(req, retry).await;
+            let mut sent = Sent::No;
+            let outcome = self.attempt(req, retry, &mut sent).await;
+            let observe = |will_retry| self.observe(&endpoint, sent, will_retry);
             let (error, retry_after) = match outcome {
-                Ok(exchange) => return Ok(exchange),
-                Err(Failure::Final(e)) => return Err(e),
+                Ok(exchange) => {
+                    observe(false);
+                    return Ok(exchange);
+                }
+                Err(Failure::Final(e)) => {
+                    observe(false);
+                    return Err(e);
+                }
                 Err(Failure::Transient(e, retry_after)) => (e, retry_after),
             };
             let delay = self.retry.delay(attempt, retry_after);
-            if attempt >= self.retry.max_attempts || waited + delay > self.retry.max_total_wait {
+            let give_up =
+                attempt >= self.retry.max_attempts || waited + delay > self.retry.max_total_wait;
+            observe(!give_up);
+            if give_up {
                 tracing::warn!(path = %req.path, attempt, waited_ms = waited.as_millis() as u64, error = %error, "giving up on Sage HR request");
                 return Err(ConnectorError::new(
                     error.kind,
@@ -420,7 +439,27 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, req: &Request, retry: Retry) -> Result<Exchange, Failure> {
+    fn observe(&self, endpoint: &str, sent: Sent, will_retry: bool) {
+        let status = match sent {
+            Sent::No => return,
+            Sent::NoAnswer => None,
+            Sent::Answered(status) => Some(status),
+        };
+        self.observer.attempt(&UpstreamAttempt {
+            tool: "sagehr",
+            endpoint,
+            status,
+            will_retry,
+        });
+    }
+
+    /// One try of `req`; `sent` says how far it got (for the observer).
+    async fn attempt(
+        &self,
+        req: &Request,
+        retry: Retry,
+        sent: &mut Sent,
+    ) -> Result<Exchange, Failure> {
         let builder = self.build(req).map_err(Failure::Final)?;
         // The permit is held for the exchange only, never while backing off.
         let _permit = self.permits.acquire().await.map_err(|_| {
@@ -430,6 +469,7 @@ impl Client {
             ))
         })?;
         self.requests.fetch_add(1, Ordering::Relaxed);
+        *sent = Sent::NoAnswer;
         let what = format!("{} {}", req.method, req.path);
         let response = match builder.send().await {
             Ok(r) => r,
@@ -449,6 +489,7 @@ impl Client {
             }
         };
         let status = response.status();
+        *sent = Sent::Answered(status.as_u16());
         let headers = response.headers().clone();
         let url = redact_url(response.url());
         let body = match response.bytes().await {
@@ -523,6 +564,40 @@ impl Client {
             .unwrap_or_default();
         Ok((data, meta))
     }
+}
+
+/// How far an attempt got.
+#[derive(Debug, Clone, Copy)]
+enum Sent {
+    /// Refused before it left (an invalid path, a client shutting down).
+    No,
+    /// Sent, with no answer (timeout, connection error).
+    NoAnswer,
+    Answered(u16),
+}
+
+/// The endpoint of `req` for metrics: its method and its path with every segment that is
+/// not a plain word (ids: digits, mixed case, dots) as `{id}`. Passthrough paths are the
+/// caller's own, so they are one endpoint whatever they name.
+fn endpoint(req: &Request, retry: Retry) -> String {
+    if retry == Retry::ConnectOnly {
+        return format!("{} passthrough", req.method);
+    }
+    let path: Vec<&str> = req
+        .path
+        .split('/')
+        .map(|segment| {
+            let word = segment
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
+            if word {
+                segment
+            } else {
+                "{id}"
+            }
+        })
+        .collect();
+    format!("{} {}", req.method, path.join("/"))
 }
 
 enum Failure {
@@ -755,6 +830,28 @@ mod tests {
                 assert!(e.message.starts_with("path: "), "{bad}: {}", e.message);
             }
         }
+    }
+
+    #[test]
+    fn endpoints_are_templated_paths_without_ids() {
+        let mut req = Request::get("/employees/17/compensations");
+        assert_eq!(
+            endpoint(&req, Retry::Idempotent),
+            "GET /employees/{id}/compensations"
+        );
+        req.path = "/recruitment/positions/aB3/applicants".into();
+        req.method = Method::POST;
+        assert_eq!(
+            endpoint(&req, Retry::Create),
+            "POST /recruitment/positions/{id}/applicants"
+        );
+        req.path = "/leave-management/requests".into();
+        assert_eq!(
+            endpoint(&req, Retry::Idempotent),
+            "POST /leave-management/requests"
+        );
+        req.path = "/anything/the/caller/asks/42".into();
+        assert_eq!(endpoint(&req, Retry::ConnectOnly), "POST passthrough");
     }
 
     #[test]

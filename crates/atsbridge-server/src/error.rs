@@ -39,6 +39,8 @@ impl IntoResponse for ApiError {
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response =
             (status, Json(ErrorResponse::new(self.code, self.message))).into_response();
+        // For the metrics of write actions, which count outcomes by code.
+        response.extensions_mut().insert(self.code);
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

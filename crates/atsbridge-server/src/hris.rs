@@ -106,6 +106,16 @@ async fn create_employee(
     scoped: Scoped,
     headers: HeaderMap,
     body: LaterJson<CreateEmployeeRequest>,
+) -> Response {
+    let answer = create_employee_checked(&state, &scoped, &headers, body).await;
+    crate::metrics::tag_write("hris_create_employee", answer)
+}
+
+async fn create_employee_checked(
+    state: &AppState,
+    scoped: &Scoped,
+    headers: &HeaderMap,
+    body: LaterJson<CreateEmployeeRequest>,
 ) -> ApiResult<Response> {
     let integration = &scoped.integration;
     check_category(integration, Category::Hris)?;
@@ -128,8 +138,8 @@ async fn create_employee(
         path: "",
         body: &json,
     };
-    idempotency::idempotent(&state, integration, &headers, &idempotency, || {
-        create_employee_body(&state, integration, &request)
+    idempotency::idempotent(state, integration, headers, &idempotency, || {
+        create_employee_body(state, integration, &request)
     })
     .await
 }
@@ -145,7 +155,7 @@ async fn create_employee_body(
         .get(&integration.tool, integration.category)
         .map_or(integration.tool.as_str(), |t| t.label);
     let credentials = state.store.credentials(&integration.id).await?;
-    let connector = (state.connectors)(integration, &credentials)
+    let connector = (state.connectors)(integration, &credentials, &state.metrics.observer())
         .map_err(|e| ApiError::new(e.code(), e.message))?;
     let (remote_id, warnings) =
         connector

@@ -17,6 +17,7 @@ pub mod general_errors;
 pub mod hris;
 pub mod limits;
 pub mod management;
+pub mod metrics;
 pub mod nested;
 pub mod query;
 pub mod webhooks;
@@ -28,7 +29,8 @@ use std::time::Duration;
 use atsbridge_model::tool::Tools;
 use atsbridge_model::ErrorCode;
 use atsbridge_store::Store;
-use atsbridge_sync::{ConnectorFactory, Engine};
+use atsbridge_sync::{ConnectorFactory, Engine, Metrics};
+use axum::middleware;
 use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
@@ -117,6 +119,9 @@ pub struct AppState {
     pub auth_failures: limits::RateLimiter,
     /// Write actions in flight per integration.
     pub writes: write::InFlight,
+    /// The app's metrics: the engine's, so runs, upstream requests and API requests share
+    /// one registry.
+    pub metrics: Metrics,
 }
 
 impl AppState {
@@ -135,6 +140,7 @@ impl AppState {
             store,
             connectors,
             tools,
+            metrics: engine.metrics().clone(),
             engine,
             config,
             limiter,
@@ -165,16 +171,19 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest("/v1", v1)
+        .merge(metrics::router())
         .merge(management::assets_router())
         .merge(connect::page_router())
         .merge(dashboard::router())
+        .route_layer(middleware::from_fn(metrics::note_route))
         .fallback(|| async {
             ApiError::new(
                 ErrorCode::PlatformInputInvalid,
                 "no such endpoint; see the API reference for the routes under /v1",
             )
         });
-    limits::layers(general_errors::layer(router), state)
+    limits::layers(general_errors::layer(router), state.clone())
+        .layer(middleware::from_fn_with_state(state, metrics::track))
 }
 
 /// Serves `app` on `listener` with the default HTTP limits until `shutdown` resolves, then

@@ -61,8 +61,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
     let factory = Arc::new(
-        move |row: &atsbridge_store::IntegrationRow, credentials: &Credentials| {
+        move |row: &atsbridge_store::IntegrationRow,
+              credentials: &Credentials,
+              observer: &atsbridge_model::connector::Observer| {
             let mut config = Config::new("acme", credentials.get("api_key").unwrap_or_default());
+            config.observer = observer.clone();
             config.base_url_template = base_url.clone();
             Ok(Box::new(SageHr::new(&row.id, &config)?) as Box<dyn Connector>)
         },

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use atsbridge_model::connector::{
-    Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing,
+    Confirmed, Connector, ConnectorError, ConnectorErrorKind, Missing, Observer,
 };
 use atsbridge_model::event::{Event, IntegrationStateChanged, QaStatus, SyncFinished};
 use atsbridge_model::integration::{Category, IntegrationStatus, SyncKind};
@@ -20,12 +20,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::metrics::Metrics;
 use crate::run_log::RunLog;
 use crate::sink::{cancelled, Forward, StoreSink, COALESCE_RECORDS, PIPELINE_BATCHES};
 
-/// Builds the connector of an integration from its row and decrypted credentials.
+/// Builds the connector of an integration from its row and decrypted credentials; the
+/// connector reports its upstream attempts to the observer (the app's metrics).
 pub type ConnectorFactory = Arc<
-    dyn Fn(&IntegrationRow, &Credentials) -> Result<Box<dyn Connector>, ConnectorError>
+    dyn Fn(&IntegrationRow, &Credentials, &Observer) -> Result<Box<dyn Connector>, ConnectorError>
         + Send
         + Sync,
 >;
@@ -110,6 +112,8 @@ pub struct Engine {
     active: Arc<Active>,
     /// Where the dashboard is served (`https://host`), for `log_url` in `sync-finished`.
     log_base: Option<Arc<str>>,
+    /// The app's metrics: runs, records, and (through connectors) upstream requests.
+    metrics: Metrics,
 }
 
 /// Runs in progress by integration. An attempt registers before it reads the integration, so
@@ -222,6 +226,7 @@ impl Engine {
             stopping: CancellationToken::new(),
             active: Arc::default(),
             log_base: None,
+            metrics: Metrics::default(),
         }
     }
 
@@ -237,6 +242,17 @@ impl Engine {
         self.log_base
             .as_ref()
             .map(|base| format!("{base}/dashboard/runs/{run_id}"))
+    }
+
+    /// This engine recording into `metrics` (the app's, shared with its server and
+    /// deliverer) instead of metrics of its own.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// This engine reading the time from `clock` instead of the wall clock (tests).
@@ -480,6 +496,12 @@ impl Engine {
                 self.log_url(&run.id).unwrap_or_default(),
             );
             if self.store.end_abandoned_run(&run, &event, now).await? {
+                self.metrics.run_ended(
+                    &integration.tool,
+                    integration.category.as_str(),
+                    &run,
+                    elapsed,
+                );
                 tracing::warn!(run_id = %run.id, integration_id = %run.integration_id, worker = %run.worker, "recorded an abandoned sync run as failed; a new run is queued");
                 ended.push(run);
             }
@@ -604,6 +626,12 @@ impl Engine {
         if !self.store.finish_run(&run, Some(&event)).await? {
             tracing::warn!(run_id = %run.id, integration_id = %integration.id, "the run had already been recorded as abandoned by another worker");
         }
+        self.metrics.run_ended(
+            &integration.tool,
+            integration.category.as_str(),
+            &run,
+            elapsed,
+        );
         tracing::info!(run_id = %run.id, integration_id = %integration.id, state = run.state.as_str(), upstream_requests = run.upstream_requests, elapsed_ms = elapsed.as_millis() as u64, error = run.error.as_deref().unwrap_or(""), "sync run finished");
         Ok(run)
     }
@@ -618,7 +646,7 @@ impl Engine {
         cancel: &CancellationToken,
     ) -> Result<(), RunError> {
         let credentials = self.store.credentials(&integration.id).await?;
-        let connector = (self.factory)(integration, &credentials)?;
+        let connector = (self.factory)(integration, &credentials, &self.metrics.observer())?;
         let before = connector.requests_sent();
         let retries_before = connector.retries();
         let result = self

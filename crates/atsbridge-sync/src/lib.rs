@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod engine;
+pub mod metrics;
 pub mod outbound;
 pub mod retention;
 mod run_log;
@@ -23,6 +24,7 @@ pub mod webhooks;
 pub use engine::{
     new_run_id, requested_run_id, Clock, ConnectorFactory, Engine, EngineConfig, Outcome,
 };
+pub use metrics::Metrics;
 pub use retention::{PurgeCounts, Retention, RetentionPolicy};
 pub use scheduler::{Scheduler, DEFAULT_CONCURRENCY};
 pub use webhooks::{Deliverer, DelivererConfig};

@@ -22,6 +22,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use tokio_util::sync::CancellationToken;
 
+use crate::metrics::Metrics;
 use crate::outbound::{Outbound, OutboundError, OutboundRequest, Redirects, NOT_PUBLIC};
 
 /// The signature header: base64url (no padding) of HMAC-SHA256(secret, raw body).
@@ -164,6 +165,7 @@ pub struct Deliverer {
     store: Store,
     config: DelivererConfig,
     outbound: Outbound,
+    metrics: Metrics,
 }
 
 fn plus(t: Timestamp, d: Duration) -> Timestamp {
@@ -177,7 +179,14 @@ impl Deliverer {
             store,
             config,
             outbound,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// This deliverer counting its attempts in `metrics` (the app's).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     pub fn config(&self) -> &DelivererConfig {
@@ -273,6 +282,11 @@ impl Deliverer {
                 }
             }
         };
+        self.metrics.webhook_delivery(match attempt.state {
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Pending => "retrying",
+            DeliveryState::Failed => "failed",
+        });
         if !self
             .store
             .record_attempt(d.seq, &self.config.worker_id, &attempt)

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use atsbridge_model::connector::{Connector, ConnectorError};
+use atsbridge_model::connector::{Connector, ConnectorError, Observer};
 use atsbridge_model::integration::EndUser;
 use atsbridge_model::Timestamp;
 use atsbridge_sagehr::{Config, RetryPolicy, SageHr};
@@ -72,9 +72,11 @@ pub fn connector(
     id: &str,
     credentials: &Credentials,
     retry: RetryPolicy,
+    observer: &Observer,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
     let mut config = Config::from_credentials(&credentials.0);
     config.retry = retry;
+    config.observer = observer.clone();
     Ok(Box::new(SageHr::new(id, &config)?))
 }
 
@@ -93,9 +95,11 @@ pub fn hris_connector(
     credentials: &Credentials,
     retry: RetryPolicy,
     today: Option<atsbridge_model::hris::PlainDate>,
+    observer: &Observer,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
     let mut config = Config::from_credentials(&credentials.0);
     config.retry = retry;
+    config.observer = observer.clone();
     let hris = atsbridge_sagehr::hris::HrisConfig {
         today,
         ..atsbridge_sagehr::hris::HrisConfig::default()

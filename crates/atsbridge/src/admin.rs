@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
+use atsbridge_model::connector::NoObserver;
 use atsbridge_model::integration::{Category, EndUser};
 use atsbridge_model::{IntegrationId, Timestamp};
 use atsbridge_store::{Credentials, IntegrationSettings, NewIntegration, RunRow, Store};
@@ -208,7 +209,7 @@ pub async fn add_integration(
     };
     if !args.no_check {
         let row = new.draft_row(Timestamp::now());
-        let connector = (connectors())(&row, &new.credentials)?;
+        let connector = (connectors())(&row, &new.credentials, &NoObserver::shared())?;
         connector.check_credentials().await.with_context(|| {
             format!(
                 "Sage HR did not accept these credentials for `{}`",

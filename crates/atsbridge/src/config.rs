@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use atsbridge_model::connector::Connector;
+use atsbridge_model::connector::{Connector, Observer};
 use atsbridge_model::integration::Category;
 use atsbridge_model::tool::Tools;
 use atsbridge_sagehr::hris::{HrisConfig, SageHrHris};
@@ -126,14 +126,16 @@ pub fn tools() -> Tools {
 
 /// Builds connectors for stored integrations. Adding a tool is one more match arm.
 pub fn connectors() -> ConnectorFactory {
-    Arc::new(
-        |row, credentials: &Credentials| match (row.tool.as_str(), row.category) {
+    Arc::new(|row, credentials: &Credentials, observer: &Observer| {
+        match (row.tool.as_str(), row.category) {
             ("sagehr", Category::Ats) => {
-                let config = Config::from_credentials(&credentials.0);
+                let mut config = Config::from_credentials(&credentials.0);
+                config.observer = observer.clone();
                 Ok(Box::new(SageHr::new(&row.id, &config)?) as Box<dyn Connector>)
             }
             ("sagehr", Category::Hris) => {
-                let config = Config::from_credentials(&credentials.0);
+                let mut config = Config::from_credentials(&credentials.0);
+                config.observer = observer.clone();
                 Ok(
                     Box::new(SageHrHris::new(&row.id, &config, HrisConfig::default())?)
                         as Box<dyn Connector>,
@@ -143,8 +145,8 @@ pub fn connectors() -> ConnectorFactory {
                 atsbridge_model::connector::ConnectorErrorKind::Unknown,
                 format!("no {} connector for tool `{other}`", category.as_str()),
             )),
-        },
-    )
+        }
+    })
 }
 
 #[cfg(all(test, unix))]

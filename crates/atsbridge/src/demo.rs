@@ -177,6 +177,7 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
                 ..DelivererConfig::default()
             },
         )
+        .with_metrics(engine.metrics().clone())
         .run(shutdown.clone()),
     );
     let retention = args.retention.spawn(store.clone(), shutdown.clone());

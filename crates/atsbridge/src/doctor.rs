@@ -248,7 +248,11 @@ async fn credentials_and_upstreams(store: &Store, args: &DoctorArgs) -> Vec<Chec
             continue;
         }
         let name = format!("upstream of {} ({})", row.id, row.tool);
-        let connector = match factory(&row, &credentials) {
+        let connector = match factory(
+            &row,
+            &credentials,
+            &atsbridge_model::connector::NoObserver::shared(),
+        ) {
             Ok(c) => c,
             Err(e) => {
                 out.push(check(

@@ -10,7 +10,7 @@ mod doctor;
 mod retention;
 mod serve;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::StoreArgs;
 
@@ -20,6 +20,11 @@ use crate::config::StoreArgs;
 struct Cli {
     #[command(flatten)]
     store: StoreArgs,
+    /// How logs are written to stderr: `text` for people, `json` (one object a line:
+    /// timestamp, level, target, fields with the message, the current span and its parents)
+    /// for log collectors.
+    #[arg(long, global = true, env = "ATSBRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +57,12 @@ enum Command {
     BenchChild(bench::child::ChildArgs),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -60,13 +71,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(_) | Command::BenchChild(_) => "warn",
         _ => "info,sqlx=warn",
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| default_filter.into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
     match cli.command {
         Command::Serve(args) => serve::run(&cli.store, args).await,
         Command::Demo(args) => demo::run(args, cli.store.data_dir.clone()).await,

@@ -17,6 +17,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ATSBRIDGE_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
+    /// A second address serving only `GET /metrics`, without an API key (keep it private).
+    /// On the main address `/metrics` always takes an API key.
+    #[arg(long, env = "ATSBRIDGE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Minutes between full syncs of each integration.
     #[arg(long, env = "ATSBRIDGE_SYNC_INTERVAL_MINUTES", default_value_t = 180)]
     pub sync_interval_minutes: u64,
@@ -155,6 +159,14 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
         tracing::warn!("{warning}");
     }
     let state = AppState::new(store.clone(), connectors(), tools(), engine.clone(), config);
+    let metrics_listener = match args.metrics_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr} for metrics"))?,
+        ),
+        None => None,
+    };
     tracing::info!(addr = %listener.local_addr()?, database = %atsbridge_store::redact(&store_args.database_url()), "atsbridge serving");
     let shutdown = CancellationToken::new();
     let scheduler = Scheduler::new(
@@ -171,8 +183,22 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
             ..DelivererConfig::default()
         },
     );
-    let deliveries = tokio::spawn(deliverer.run(shutdown.clone()));
     let retention = args.retention.spawn(store.clone(), shutdown.clone());
+    let deliveries = tokio::spawn(
+        deliverer
+            .with_metrics(engine.metrics().clone())
+            .run(shutdown.clone()),
+    );
+    let metrics = metrics_listener.map(|listener| {
+        let stop = shutdown.clone();
+        tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "serving /metrics");
+        tokio::spawn(serve_with(
+            listener,
+            atsbridge_server::metrics::standalone(state.clone()),
+            args.http_config(),
+            async move { stop.cancelled().await },
+        ))
+    });
     let stop = shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -185,6 +211,9 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     })
     .await?;
     shutdown.cancel();
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
     let _ = syncs.await;
     // Runs started by requests (force sync, connect) end as CANCELLED, recorded and with
     // their leases released, before the store closes.

@@ -416,7 +416,11 @@ async fn check_credentials(
 ) -> Result<(), CheckFailure> {
     let t = ctx.t();
     let fill = |text: &str| ctx.fill(text, host);
-    let connector = match (state.connectors)(&new.draft_row(now), &new.credentials) {
+    let connector = match (state.connectors)(
+        &new.draft_row(now),
+        &new.credentials,
+        &state.metrics.observer(),
+    ) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e.message, "cannot build a connector for the check");

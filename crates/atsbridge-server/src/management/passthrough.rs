@@ -237,7 +237,8 @@ pub(super) async fn passthrough(
     let label = tool.map_or(integration.tool.as_str(), |t| t.label);
     let request = passthrough_request(body, label, &mut warnings)?;
     let credentials = state.store.credentials(&integration.id).await?;
-    let connector = (state.connectors)(&integration, &credentials).map_err(connector_error)?;
+    let connector = (state.connectors)(&integration, &credentials, &state.metrics.observer())
+        .map_err(connector_error)?;
     tracing::info!(method = %request.method, path = %request.path, "passthrough");
     let response = connector
         .passthrough(request)

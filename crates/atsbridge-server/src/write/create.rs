@@ -121,7 +121,7 @@ pub(super) async fn perform(
     };
 
     let credentials = state.store.credentials(&integration.id).await?;
-    let connector = (state.connectors)(integration, &credentials)
+    let connector = (state.connectors)(integration, &credentials, &state.metrics.observer())
         .map_err(|e| ApiError::new(e.code(), e.message))?;
     // Asked before any download, so a file the tool would not take is never fetched.
     let prepared = connector.prepare(&request);

@@ -32,6 +32,7 @@ pub use self::idempotency::IDEMPOTENCY_TTL;
 use self::plan::WriteBody;
 use crate::auth::Scoped;
 use crate::body::LaterJson;
+use crate::metrics::tag_write;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -75,7 +76,8 @@ async fn create_application(
 ) -> Response {
     let path_job = job_id.map(|Path(j)| j).ok();
     let body = WriteBody::Application { path_job, body };
-    cap::limited(&state, &scoped.integration, body, &headers).await
+    let answer = cap::limited(&state, &scoped.integration, body, &headers).await;
+    tag_write(Action::CreateApplication.as_str(), answer)
 }
 
 /// `POST /ats/candidates`
@@ -86,5 +88,6 @@ async fn create_candidate(
     body: LaterJson<CreateCandidateRequest>,
 ) -> Response {
     let body = WriteBody::Candidate(body);
-    cap::limited(&state, &scoped.integration, body, &headers).await
+    let answer = cap::limited(&state, &scoped.integration, body, &headers).await;
+    tag_write(Action::CreateCandidate.as_str(), answer)
 }

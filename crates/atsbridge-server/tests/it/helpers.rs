@@ -29,7 +29,7 @@ pub static HRIS_TODAY: std::sync::LazyLock<
 > = std::sync::LazyLock::new(Default::default);
 
 pub fn factory() -> ConnectorFactory {
-    Arc::new(|row, credentials: &Credentials| {
+    Arc::new(|row, credentials: &Credentials, observer| {
         let retry = fast_retry(4, Duration::from_secs(1));
         match row.category {
             atsbridge_model::integration::Category::Hris => {
@@ -38,9 +38,9 @@ pub fn factory() -> ConnectorFactory {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .get(&row.id)
                     .copied();
-                sagehr::hris_connector(&row.id, credentials, retry, today)
+                sagehr::hris_connector(&row.id, credentials, retry, today, observer)
             }
-            _ => sagehr::connector(&row.id, credentials, retry),
+            _ => sagehr::connector(&row.id, credentials, retry, observer),
         }
     })
 }

@@ -12,6 +12,7 @@ mod hardening_http;
 mod helpers;
 mod hris;
 mod management;
+mod metrics;
 mod reads;
 mod webhooks;
 mod writes;

@@ -13,6 +13,7 @@ pub(crate) mod connect;
 pub(crate) mod dashboard;
 pub(crate) mod diagnostics;
 pub(crate) mod events;
+pub(crate) mod gauges;
 pub(crate) mod idempotency;
 pub(crate) mod integrations;
 pub(crate) mod keys;

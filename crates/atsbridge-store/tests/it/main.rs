@@ -7,6 +7,7 @@ mod deletions;
 mod filters;
 mod filters_people;
 mod fixtures;
+mod gauges;
 mod harness;
 mod integrations;
 mod keys_runs_events;

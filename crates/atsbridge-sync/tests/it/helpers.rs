@@ -17,8 +17,13 @@ pub const INTEGRATION: &str = "sagehr:4mUqVHo3bnvKXT6qWZEpn1ds";
 pub const KEY: &str = "sync-test-key";
 
 pub fn factory() -> ConnectorFactory {
-    Arc::new(|row, credentials: &Credentials| {
-        sagehr::connector(&row.id, credentials, fast_retry(6, Duration::from_secs(2)))
+    Arc::new(|row, credentials: &Credentials, observer| {
+        sagehr::connector(
+            &row.id,
+            credentials,
+            fast_retry(6, Duration::from_secs(2)),
+            observer,
+        )
     })
 }
 

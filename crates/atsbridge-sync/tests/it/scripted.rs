@@ -37,8 +37,10 @@ pub fn sagehr_config(credentials: &Credentials, per_page: u32) -> Config {
 
 /// Connectors reading `per_page` rows a page and following `knobs`.
 pub fn scripted_factory(per_page: u32, knobs: Knobs) -> ConnectorFactory {
-    Arc::new(move |row, credentials: &Credentials| {
-        let inner = SageHr::new(&row.id, &sagehr_config(credentials, per_page))?;
+    Arc::new(move |row, credentials: &Credentials, observer| {
+        let mut config = sagehr_config(credentials, per_page);
+        config.observer = observer.clone();
+        let inner = SageHr::new(&row.id, &config)?;
         Ok(Box::new(Scripted {
             inner,
             knobs: knobs.clone(),
