@@ -57,6 +57,22 @@ macro_rules! open_enum {
                 Ok(Self::from_raw(&<String as ::serde::Deserialize>::deserialize(d)?))
             }
         }
+
+        // Any string is valid (a raw value passes through), so the known values are only
+        // examples, not an `enum`.
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::Schema> {
+                $crate::openapi::string_schema(concat!(
+                    "One of Kombo's values ", $("`", $text, "` ",)+
+                    "or the tool's raw value when it has no mapping."
+                ))
+                .examples([$($text),+])
+                .into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::ToSchema for $name {}
     };
 }
 
@@ -65,6 +81,7 @@ macro_rules! closed_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant,)+
         }

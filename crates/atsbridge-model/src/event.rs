@@ -41,6 +41,7 @@ closed_enum!(
 
 /// An event, as the outbox stores it and (but for `sync-finished`) as its webhook sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "data")]
 pub enum Event {
     /// One per sync run, with the models it changed; see the module docs.
@@ -71,6 +72,7 @@ pub const WEBHOOK_TYPES: &[&str] = &[
 
 /// The outbox's `sync-finished`: Kombo's fields (but `log_url`) and the models the run changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncFinished {
     pub sync_id: String,
     pub sync_state: SyncState,
@@ -88,6 +90,7 @@ pub struct SyncFinished {
 
 /// Kombo's `sync-finished` webhook data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncFinishedData {
     pub sync_id: String,
     pub sync_state: SyncState,
@@ -136,6 +139,7 @@ impl SyncFinished {
 
 /// `data-changed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataChanged {
     pub integration_id: String,
     pub integration_tool: String,
@@ -144,12 +148,14 @@ pub struct DataChanged {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangedModel {
     pub name: String,
 }
 
 /// `integration-created`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationCreated {
     pub id: String,
     pub tool: String,
@@ -159,6 +165,7 @@ pub struct IntegrationCreated {
 
 /// `integration-deleted`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationDeleted {
     pub id: String,
     pub tool: String,
@@ -169,6 +176,7 @@ pub struct IntegrationDeleted {
 
 /// `integration-state-changed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationStateChanged {
     pub integration_tool: String,
     pub integration_id: String,
@@ -183,6 +191,7 @@ pub struct IntegrationStateChanged {
 /// `connection-flow-failed`: a connect link's first failed attempt, before or without an
 /// integration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionFlowFailed {
     pub integration_tool: String,
     pub integration_category: Category,

@@ -22,6 +22,7 @@ use crate::timestamp::Timestamp;
 pub const MAX_ATTACHMENTS_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateApplicationRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub candidate: Option<CandidateInput>,
@@ -45,6 +46,7 @@ pub struct CreateApplicationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateCandidateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub candidate: Option<CandidateInput>,
@@ -65,6 +67,7 @@ pub struct CreateCandidateRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CandidateInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -98,6 +101,7 @@ pub struct CandidateInput {
 
 /// An extra email address; `type` is `PERSONAL`, `WORK` or `OTHER`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypedEmailInput {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -107,6 +111,7 @@ pub struct TypedEmailInput {
 
 /// An extra phone number; `type` is `PERSONAL`, `WORK` or `OTHER`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypedPhoneInput {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -115,6 +120,7 @@ pub struct TypedPhoneInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocationInput {
     /// ISO 3166-1 alpha-2, upper case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -130,6 +136,7 @@ pub struct LocationInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SalaryExpectationsInput {
     /// `MONTH` or `YEAR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,6 +146,7 @@ pub struct SalaryExpectationsInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SocialLinkInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -147,6 +155,7 @@ pub struct SocialLinkInput {
 /// A file: exactly one of `data` (base64, with `content_type`) or `data_url` (fetched once,
 /// without auth headers).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -162,6 +171,7 @@ pub struct AttachmentInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -172,6 +182,7 @@ pub struct SourceInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourcedByInput {
     /// A user id, or `remote:<id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -179,6 +190,7 @@ pub struct SourcedByInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GdprConsentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
@@ -187,6 +199,7 @@ pub struct GdprConsentInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreeningAnswerInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub question_id: Option<String>,
@@ -198,6 +211,7 @@ pub struct ScreeningAnswerInput {
 
 /// The application part of a create-candidate request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationInput {
     /// A job id, or `remote:<id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,6 +17,7 @@ pub mod hris;
 pub mod limits;
 pub mod management;
 pub mod nested;
+pub mod openapi;
 pub mod query;
 pub mod webhooks;
 pub mod write;
@@ -160,7 +161,8 @@ pub fn app(state: AppState) -> Router {
         .merge(write::router())
         .merge(management::router())
         .merge(webhooks::router())
-        .merge(connect::api_router());
+        .merge(connect::api_router())
+        .merge(openapi::router());
     let router = Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest("/v1", v1)

@@ -20,14 +20,16 @@ use crate::body::{KomboBody, LaterJson};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(expecting = "a JSON object with `method` and `path`")]
-pub(super) struct PassthroughBody {
+pub(crate) struct PassthroughBody {
     method: String,
     path: String,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     headers: Option<Map<String, Value>>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     params: Option<Map<String, Value>>,
     #[serde(default)]
     data: Option<Value>,
@@ -41,8 +43,8 @@ pub(super) struct PassthroughBody {
 
 impl KomboBody for PassthroughBody {}
 
-#[derive(Debug, Serialize)]
-pub(super) struct PassthroughAnswer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PassthroughAnswer {
     url: String,
     status: u16,
     headers: BTreeMap<String, String>,

@@ -9,6 +9,7 @@ mod hardening_http;
 mod helpers;
 mod hris;
 mod management;
+mod openapi;
 mod reads;
 mod webhooks;
 mod writes;
