@@ -81,7 +81,6 @@ macro_rules! closed_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $text)] $variant,)+
         }
@@ -103,6 +102,16 @@ macro_rules! closed_enum {
                 }
             }
         }
+
+        // Written out: the derive does not read `rename` values that come from the macro.
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::Schema> {
+                $crate::openapi::string_enum([$($text),+]).into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::ToSchema for $name {}
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

@@ -75,3 +75,32 @@ impl PartialSchema for Failure {
     }
 }
 impl ToSchema for Failure {}
+
+/// A closed set of strings a write body's field takes (the checks in `write` hold it to them).
+fn one_of(values: &[&str], nullable: bool) -> ObjectBuilder {
+    let mut kinds = vec![Type::String];
+    let mut allowed: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+    if nullable {
+        kinds.push(Type::Null);
+        allowed.push(serde_json::Value::Null);
+    }
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter(kinds))
+        .enum_values(Some(allowed))
+}
+
+pub(crate) fn contact_type() -> ObjectBuilder {
+    one_of(crate::write::CONTACT_TYPES, false)
+}
+
+pub(crate) fn gender() -> ObjectBuilder {
+    one_of(crate::write::GENDERS, true)
+}
+
+pub(crate) fn salary_period() -> ObjectBuilder {
+    one_of(crate::write::SALARY_PERIODS, false)
+}
+
+pub(crate) fn attachment_type() -> ObjectBuilder {
+    one_of(crate::write::ATTACHMENT_TYPES, false)
+}

@@ -25,6 +25,7 @@ pub const MAX_ATTACHMENTS_BYTES: usize = 10 * 1024 * 1024;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateApplicationRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub candidate: Option<CandidateInput>,
     /// Ignored by tools that cannot place an applicant in a stage (a warning says so).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,8 +50,10 @@ pub struct CreateApplicationRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateCandidateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub candidate: Option<CandidateInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub application: Option<ApplicationInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screening_question_answers: Option<Vec<ScreeningAnswerInput>>,
@@ -70,10 +73,13 @@ pub struct CreateCandidateRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CandidateInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub last_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub email_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_email_addresses: Option<Vec<TypedEmailInput>>,
@@ -89,6 +95,7 @@ pub struct CandidateInput {
     pub location: Option<LocationInput>,
     /// `MALE`, `FEMALE` or `OTHER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::gender))]
     pub gender: Option<String>,
     /// A date (`YYYY-MM-DD`) or a date-time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,8 +111,10 @@ pub struct CandidateInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypedEmailInput {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::contact_type))]
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub email_address: Option<String>,
 }
 
@@ -114,8 +123,10 @@ pub struct TypedEmailInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypedPhoneInput {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::contact_type))]
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub phone_number: Option<String>,
 }
 
@@ -124,6 +135,7 @@ pub struct TypedPhoneInput {
 pub struct LocationInput {
     /// ISO 3166-1 alpha-2, upper case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
@@ -140,8 +152,10 @@ pub struct LocationInput {
 pub struct SalaryExpectationsInput {
     /// `MONTH` or `YEAR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::salary_period))]
     pub period: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub amount: Option<f64>,
 }
 
@@ -149,6 +163,7 @@ pub struct SalaryExpectationsInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SocialLinkInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub url: Option<String>,
 }
 
@@ -158,9 +173,11 @@ pub struct SocialLinkInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub name: Option<String>,
     /// `CV`, `COVER_LETTER` or `OTHER`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::attachment_type))]
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
@@ -186,6 +203,7 @@ pub struct SourceInput {
 pub struct SourcedByInput {
     /// A user id, or `remote:<id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub user_id: Option<String>,
 }
 
@@ -202,6 +220,7 @@ pub struct GdprConsentInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreeningAnswerInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub question_id: Option<String>,
     /// A string, boolean, number, list of option ids, date or file object, depending on the
     /// question.
@@ -215,6 +234,7 @@ pub struct ScreeningAnswerInput {
 pub struct ApplicationInput {
     /// A job id, or `remote:<id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_id: Option<String>,
@@ -284,10 +304,10 @@ impl CreateCandidateRequest {
     }
 }
 
-const CONTACT_TYPES: &[&str] = &["PERSONAL", "WORK", "OTHER"];
-const GENDERS: &[&str] = &["MALE", "FEMALE", "OTHER"];
-const SALARY_PERIODS: &[&str] = &["MONTH", "YEAR"];
-const ATTACHMENT_TYPES: &[&str] = &["CV", "COVER_LETTER", "OTHER"];
+pub(crate) const CONTACT_TYPES: &[&str] = &["PERSONAL", "WORK", "OTHER"];
+pub(crate) const GENDERS: &[&str] = &["MALE", "FEMALE", "OTHER"];
+pub(crate) const SALARY_PERIODS: &[&str] = &["MONTH", "YEAR"];
+pub(crate) const ATTACHMENT_TYPES: &[&str] = &["CV", "COVER_LETTER", "OTHER"];
 
 #[derive(Default)]
 struct Checker(Vec<Violation>);

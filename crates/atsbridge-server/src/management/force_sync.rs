@@ -59,7 +59,15 @@ pub(crate) struct ForceSyncAnswer {
     /// Always `FULL`: connectors read everything in every run (the first one's API has no
     /// change feed).
     #[serde(rename = "type")]
+    #[schema(schema_with = sync_kinds)]
     kind: &'static str,
+}
+
+/// Kombo's sync types (atsbridge answers `FULL` only).
+fn sync_kinds() -> utoipa::openapi::schema::ObjectBuilder {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["FULL", "DELTA"]))
 }
 
 /// The integration's RUNNING run, if its worker is alive: runs whose worker stopped renewing

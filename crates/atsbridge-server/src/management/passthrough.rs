@@ -23,6 +23,7 @@ use crate::AppState;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(expecting = "a JSON object with `method` and `path`")]
 pub(crate) struct PassthroughBody {
+    #[schema(schema_with = methods)]
     method: String,
     path: String,
     #[serde(default)]
@@ -52,6 +53,12 @@ pub(crate) struct PassthroughAnswer {
 }
 
 const PASSTHROUGH_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+fn methods() -> utoipa::openapi::schema::ObjectBuilder {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(PASSTHROUGH_METHODS.iter().copied()))
+}
 
 /// A header or parameter value: strings as they are, numbers and booleans as text.
 fn scalar(field: &str, value: &Value) -> ApiResult<String> {

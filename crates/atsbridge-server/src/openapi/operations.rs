@@ -2,6 +2,7 @@
 //! router without a line here fails the `openapi` test.
 
 use atsbridge_model::enums::{EmploymentType, JobStatus, Outcome, Visibility};
+use atsbridge_model::envelope::Success;
 use atsbridge_model::hris::{
     Absence, AbsenceType, CreateEmployeeRequest, Employee, EmploymentStatus, GroupType,
     TimeOffBalance,
@@ -14,11 +15,11 @@ use atsbridge_model::{
     ModelKind, WriteResponse,
 };
 use utoipa::openapi::path::{HttpMethod, Parameter};
-use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, SchemaType, Type};
-use utoipa::openapi::{KnownFormat, RefOr, Schema};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::parts::{header, path_values, query, string, Auth, Op};
+use super::parts::{header, path_values, query, string, Auth, Op, Schemas};
 use crate::connect::api::{CreateLinkBody, IntegrationByToken, LinkAnswer, RelinkBody};
 use crate::management::force_sync::{ForceSyncAnswer, ForceSyncBody};
 use crate::management::integrations::EnabledBody;
@@ -101,9 +102,9 @@ fn list_params(model: ModelKind) -> Vec<Parameter> {
 }
 
 fn list_param(name: &str, model: ModelKind) -> Parameter {
-    let date_time = || string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)));
-    let date = || string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
-    let one_of = |values: &[&str]| string().enum_values(Some(values.iter().copied()));
+    // An empty value counts as not given, so each schema admits it.
+    let date = || string().pattern(Some("^([0-9]{4}-[0-9]{2}-[0-9]{2}(T.*)?)?$"));
+    let one_of = |values: &[&str]| string().enum_values(Some(values.iter().copied().chain([""])));
     let listed = |values: &[&str]| {
         string().description(Some(format!(
             "Comma-separated; each one of {}.",
@@ -121,22 +122,23 @@ fn list_param(name: &str, model: ModelKind) -> Parameter {
                 .maximum(Some(MAX_PAGE_SIZE)),
             "Results per page (default 100).",
         ),
+        // Lenient on purpose (an offset may be missing or its `+` decoded to a space), so
+        // no `format`: a value the format would refuse can still be accepted.
         "updated_after" => (
+            string(),
             if model.category() == atsbridge_model::integration::Category::Hris {
-                string()
+                "Only records changed after this date or instant."
             } else {
-                date_time()
+                "Only records changed after this instant (RFC 3339)."
             },
-            "Only records changed after this instant (RFC 3339).",
         ),
         "remote_created_after" => (
             string(),
             "Only records created in the tool after this date or instant.",
         ),
-        "include_deleted" | "ignore_unsupported_filters" => (
-            ObjectBuilder::new().schema_type(SchemaType::Type(Type::Boolean)),
-            "`true` or `false`.",
-        ),
+        "include_deleted" | "ignore_unsupported_filters" => {
+            (one_of(&["true", "false"]), "`true` or `false` (default).")
+        }
         "statuses" => (listed(JobStatus::KNOWN), "Job statuses."),
         "status" => (one_of(JobStatus::KNOWN), "Deprecated: one job status."),
         "employment_types" => (listed(EmploymentType::KNOWN), "Employment types."),
@@ -160,6 +162,31 @@ fn list_param(name: &str, model: ModelKind) -> Parameter {
         _ => (string(), "Comma-separated values where the name is plural."),
     };
     query(name, schema, text)
+}
+
+/// `{"status": "success", "data": T}`, with `T` among the named schemas.
+fn data<T: ToSchema>(s: &mut Schemas) -> RefOr<Schema> {
+    s.named::<T>();
+    s.of::<DataResponse<T>>()
+}
+
+/// `{"status": "success", "data": [T]}`.
+fn data_list<T: ToSchema>(s: &mut Schemas) -> RefOr<Schema> {
+    let item = s.named::<T>();
+    let success = s.named::<Success>();
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::Object))
+        .property("status", success)
+        .property("data", ArrayBuilder::new().items(item))
+        .required("status")
+        .required("data")
+        .into()
+}
+
+/// A write action's answer: `{"status": "success", "data": T, "warnings": [...]}`.
+fn written<T: ToSchema>(s: &mut Schemas) -> RefOr<Schema> {
+    s.named::<T>();
+    s.of::<WriteResponse<T>>()
 }
 
 fn get(path: &'static str, id: &'static str, tag: &'static str, summary: &'static str) -> Op {
@@ -253,7 +280,7 @@ pub(super) fn all() -> Vec<Op> {
         )
         .params([idempotency()])
         .body(|s| s.of::<CreateApplicationRequest>())
-        .ok(|s| s.of::<WriteResponse<CreatedApplication>>()),
+        .ok(|s| written::<CreatedApplication>(s)),
         Op::new(
             Post,
             "/ats/candidates",
@@ -264,7 +291,7 @@ pub(super) fn all() -> Vec<Op> {
         )
         .params([idempotency()])
         .body(|s| s.of::<CreateCandidateRequest>())
-        .ok(|s| s.of::<WriteResponse<Candidate>>()),
+        .ok(|s| written::<Candidate>(s)),
         unavailable(
             Post,
             "/ats/applications/{id}/attachments",
@@ -398,7 +425,7 @@ pub(super) fn all() -> Vec<Op> {
         )
         .params([idempotency()])
         .body(|s| s.of::<CreateEmployeeRequest>())
-        .ok(|s| s.of::<WriteResponse<Employee>>()),
+        .ok(|s| written::<Employee>(s)),
         unavailable(Post, "/hris/absences", "hris_create_absence", hris),
         unavailable(Delete, "/hris/absences/{id}", "hris_delete_absence", hris),
         unavailable(Patch, "/hris/employees/{id}", "hris_update_employee", hris),
@@ -424,7 +451,7 @@ pub(super) fn all() -> Vec<Op> {
             "The environment of the API key.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<ApiKeyCheck>>()),
+        .ok(|s| data::<ApiKeyCheck>(s)),
         Op::new(
             Get,
             "/integrations/{integration_id}",
@@ -433,7 +460,7 @@ pub(super) fn all() -> Vec<Op> {
             "An integration.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<Integration>>()),
+        .ok(|s| data::<Integration>(s)),
         Op::new(
             Delete,
             "/integrations/{integration_id}",
@@ -442,7 +469,7 @@ pub(super) fn all() -> Vec<Op> {
             "Deletes an integration and its data.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<Empty>>()),
+        .ok(|s| data::<Empty>(s)),
         Op::new(
             Put,
             "/integrations/{integration_id}/enabled",
@@ -452,7 +479,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .body(|s| s.of::<EnabledBody>())
-        .ok(|s| s.of::<DataResponse<Empty>>()),
+        .ok(|s| data::<Empty>(s)),
         Op::new(
             Get,
             "/integrations/{integration_id}/settings",
@@ -461,7 +488,7 @@ pub(super) fn all() -> Vec<Op> {
             "An integration's settings.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<IntegrationSettings>>()),
+        .ok(|s| data::<IntegrationSettings>(s)),
         Op::new(
             Put,
             "/integrations/{integration_id}/settings",
@@ -471,7 +498,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .body(|s| s.of::<IntegrationSettings>())
-        .ok(|s| s.of::<DataResponse<IntegrationSettings>>()),
+        .ok(|s| data::<IntegrationSettings>(s)),
         Op::new(
             Post,
             "/force-sync",
@@ -481,7 +508,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Scoped,
         )
         .optional_body(|s| s.of::<ForceSyncBody>())
-        .ok(|s| s.of::<DataResponse<ForceSyncAnswer>>()),
+        .ok(|s| data::<ForceSyncAnswer>(s)),
         path_values(
             Op::new(
                 Get,
@@ -491,7 +518,7 @@ pub(super) fn all() -> Vec<Op> {
                 "The tools served in a category with what each covers.",
                 Auth::Key,
             )
-            .ok(|s| s.of::<DataResponse<AnyObject>>()),
+            .ok(|s| data::<AnyObject>(s)),
             "category",
             &["ats", "hris"],
         ),
@@ -504,7 +531,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Scoped,
         )
         .body(|s| s.of::<PassthroughBody>())
-        .ok(|s| s.of::<WriteResponse<PassthroughAnswer>>()),
+        .ok(|s| written::<PassthroughAnswer>(s)),
         // Connect.
         Op::new(
             Post,
@@ -515,7 +542,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .body(|s| s.of::<CreateLinkBody>())
-        .ok(|s| s.of::<DataResponse<LinkAnswer>>()),
+        .ok(|s| data::<LinkAnswer>(s)),
         Op::new(
             Get,
             "/connect/integration-by-token/{token}",
@@ -524,7 +551,7 @@ pub(super) fn all() -> Vec<Op> {
             "The integration a completed link made, by the token handed to the page.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<IntegrationByToken>>()),
+        .ok(|s| data::<IntegrationByToken>(s)),
         Op::new(
             Post,
             "/integrations/{integration_id}/relink",
@@ -534,7 +561,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .optional_body(|s| s.of::<RelinkBody>())
-        .ok(|s| s.of::<DataResponse<LinkAnswer>>()),
+        .ok(|s| data::<LinkAnswer>(s)),
         // Webhooks.
         Op::new(
             Post,
@@ -545,7 +572,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .body(|s| s.of::<CreateBody>())
-        .ok(|s| s.of::<DataResponse<WebhookAnswer>>()),
+        .ok(|s| data::<WebhookAnswer>(s)),
         Op::new(
             Get,
             "/webhooks",
@@ -554,7 +581,7 @@ pub(super) fn all() -> Vec<Op> {
             "The subscriptions.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<Vec<WebhookAnswer>>>()),
+        .ok(|s| data_list::<WebhookAnswer>(s)),
         Op::new(
             Delete,
             "/webhooks/{webhook_id}",
@@ -563,7 +590,7 @@ pub(super) fn all() -> Vec<Op> {
             "Removes a subscription.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<Empty>>()),
+        .ok(|s| data::<Empty>(s)),
         Op::new(
             Post,
             "/webhooks/{webhook_id}/rotate-secret",
@@ -572,7 +599,7 @@ pub(super) fn all() -> Vec<Op> {
             "Replaces the signing secret.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<WebhookAnswer>>()),
+        .ok(|s| data::<WebhookAnswer>(s)),
         Op::new(
             Get,
             "/webhooks/{webhook_id}/deliveries",
@@ -581,7 +608,7 @@ pub(super) fn all() -> Vec<Op> {
             "The subscription's recent deliveries.",
             Auth::Key,
         )
-        .ok(|s| s.of::<DataResponse<Vec<DeliveryAnswer>>>()),
+        .ok(|s| data_list::<DeliveryAnswer>(s)),
         // This document.
         Op::new(
             Get,
