@@ -50,7 +50,7 @@ def run(doc: str, base: str, key: str, integration: str, select: list[str], long
         "--mode", "all",
         "--phases", "examples,coverage,fuzzing",
         "--max-examples", "100" if long else "8",
-        "--max-time", "900" if long else "70",
+        "--max-time", "480" if long else "70",
         "--seed", "19",
         "--workers", "2",
         "--no-color",
