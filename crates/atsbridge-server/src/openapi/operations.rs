@@ -280,7 +280,7 @@ pub(super) fn all() -> Vec<Op> {
         )
         .params([idempotency()])
         .body(|s| s.of::<CreateApplicationRequest>())
-        .ok(|s| written::<CreatedApplication>(s)),
+        .ok(written::<CreatedApplication>),
         Op::new(
             Post,
             "/ats/candidates",
@@ -291,7 +291,7 @@ pub(super) fn all() -> Vec<Op> {
         )
         .params([idempotency()])
         .body(|s| s.of::<CreateCandidateRequest>())
-        .ok(|s| written::<Candidate>(s)),
+        .ok(written::<Candidate>),
         unavailable(
             Post,
             "/ats/applications/{id}/attachments",
@@ -425,7 +425,7 @@ pub(super) fn all() -> Vec<Op> {
         )
         .params([idempotency()])
         .body(|s| s.of::<CreateEmployeeRequest>())
-        .ok(|s| written::<Employee>(s)),
+        .ok(written::<Employee>),
         unavailable(Post, "/hris/absences", "hris_create_absence", hris),
         unavailable(Delete, "/hris/absences/{id}", "hris_delete_absence", hris),
         unavailable(Patch, "/hris/employees/{id}", "hris_update_employee", hris),
@@ -451,7 +451,7 @@ pub(super) fn all() -> Vec<Op> {
             "The environment of the API key.",
             Auth::Key,
         )
-        .ok(|s| data::<ApiKeyCheck>(s)),
+        .ok(data::<ApiKeyCheck>),
         Op::new(
             Get,
             "/integrations/{integration_id}",
@@ -460,7 +460,7 @@ pub(super) fn all() -> Vec<Op> {
             "An integration.",
             Auth::Key,
         )
-        .ok(|s| data::<Integration>(s)),
+        .ok(data::<Integration>),
         Op::new(
             Delete,
             "/integrations/{integration_id}",
@@ -469,7 +469,7 @@ pub(super) fn all() -> Vec<Op> {
             "Deletes an integration and its data.",
             Auth::Key,
         )
-        .ok(|s| data::<Empty>(s)),
+        .ok(data::<Empty>),
         Op::new(
             Put,
             "/integrations/{integration_id}/enabled",
@@ -479,7 +479,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .body(|s| s.of::<EnabledBody>())
-        .ok(|s| data::<Empty>(s)),
+        .ok(data::<Empty>),
         Op::new(
             Get,
             "/integrations/{integration_id}/settings",
@@ -488,7 +488,7 @@ pub(super) fn all() -> Vec<Op> {
             "An integration's settings.",
             Auth::Key,
         )
-        .ok(|s| data::<IntegrationSettings>(s)),
+        .ok(data::<IntegrationSettings>),
         Op::new(
             Put,
             "/integrations/{integration_id}/settings",
@@ -498,7 +498,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .body(|s| s.of::<IntegrationSettings>())
-        .ok(|s| data::<IntegrationSettings>(s)),
+        .ok(data::<IntegrationSettings>),
         Op::new(
             Post,
             "/force-sync",
@@ -508,7 +508,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Scoped,
         )
         .optional_body(|s| s.of::<ForceSyncBody>())
-        .ok(|s| data::<ForceSyncAnswer>(s)),
+        .ok(data::<ForceSyncAnswer>),
         path_values(
             Op::new(
                 Get,
@@ -518,7 +518,7 @@ pub(super) fn all() -> Vec<Op> {
                 "The tools served in a category with what each covers.",
                 Auth::Key,
             )
-            .ok(|s| data::<AnyObject>(s)),
+            .ok(data::<AnyObject>),
             "category",
             &["ats", "hris"],
         ),
@@ -531,7 +531,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Scoped,
         )
         .body(|s| s.of::<PassthroughBody>())
-        .ok(|s| written::<PassthroughAnswer>(s)),
+        .ok(written::<PassthroughAnswer>),
         // Connect.
         Op::new(
             Post,
@@ -542,7 +542,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .body(|s| s.of::<CreateLinkBody>())
-        .ok(|s| data::<LinkAnswer>(s)),
+        .ok(data::<LinkAnswer>),
         Op::new(
             Get,
             "/connect/integration-by-token/{token}",
@@ -551,7 +551,7 @@ pub(super) fn all() -> Vec<Op> {
             "The integration a completed link made, by the token handed to the page.",
             Auth::Key,
         )
-        .ok(|s| data::<IntegrationByToken>(s)),
+        .ok(data::<IntegrationByToken>),
         Op::new(
             Post,
             "/integrations/{integration_id}/relink",
@@ -561,7 +561,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .optional_body(|s| s.of::<RelinkBody>())
-        .ok(|s| data::<LinkAnswer>(s)),
+        .ok(data::<LinkAnswer>),
         // Webhooks.
         Op::new(
             Post,
@@ -572,7 +572,7 @@ pub(super) fn all() -> Vec<Op> {
             Auth::Key,
         )
         .body(|s| s.of::<CreateBody>())
-        .ok(|s| data::<WebhookAnswer>(s)),
+        .ok(data::<WebhookAnswer>),
         Op::new(
             Get,
             "/webhooks",
@@ -581,7 +581,7 @@ pub(super) fn all() -> Vec<Op> {
             "The subscriptions.",
             Auth::Key,
         )
-        .ok(|s| data_list::<WebhookAnswer>(s)),
+        .ok(data_list::<WebhookAnswer>),
         Op::new(
             Delete,
             "/webhooks/{webhook_id}",
@@ -590,7 +590,7 @@ pub(super) fn all() -> Vec<Op> {
             "Removes a subscription.",
             Auth::Key,
         )
-        .ok(|s| data::<Empty>(s)),
+        .ok(data::<Empty>),
         Op::new(
             Post,
             "/webhooks/{webhook_id}/rotate-secret",
@@ -599,7 +599,7 @@ pub(super) fn all() -> Vec<Op> {
             "Replaces the signing secret.",
             Auth::Key,
         )
-        .ok(|s| data::<WebhookAnswer>(s)),
+        .ok(data::<WebhookAnswer>),
         Op::new(
             Get,
             "/webhooks/{webhook_id}/deliveries",
@@ -608,7 +608,7 @@ pub(super) fn all() -> Vec<Op> {
             "The subscription's recent deliveries.",
             Auth::Key,
         )
-        .ok(|s| data_list::<DeliveryAnswer>(s)),
+        .ok(data_list::<DeliveryAnswer>),
         // This document.
         Op::new(
             Get,
