@@ -12,6 +12,7 @@ use crate::timestamp::Timestamp;
 
 /// An application with its candidate, current stage and job expanded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Application {
     #[serde(flatten)]
     pub core: ApplicationCore,
@@ -26,6 +27,7 @@ pub struct Application {
 
 /// The fields an application has of its own, whatever it is embedded in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationCore {
     pub id: String,
     pub remote_id: Option<String>,
@@ -35,6 +37,7 @@ pub struct ApplicationCore {
     pub current_stage_id: Option<String>,
     pub job_id: Option<String>,
     pub candidate_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_fields: Option<CustomFields>,
     pub remote_url: Option<String>,
     pub changed_at: Timestamp,
@@ -49,6 +52,7 @@ pub struct ApplicationCore {
 /// What `POST /v1/ats/jobs/{job_id}/applications` returns: the application with its full
 /// candidate (less the candidate's applications list) and without interviews or offers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedApplication {
     #[serde(flatten)]
     pub core: ApplicationCore,
@@ -59,6 +63,7 @@ pub struct CreatedApplication {
 
 /// The candidate as embedded in an application (no company, title or location).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationCandidate {
     pub id: String,
     pub remote_id: String,
@@ -105,6 +110,7 @@ impl From<&Stage> for StageRef {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Interview {
     pub id: String,
     pub remote_id: Option<String>,
@@ -116,6 +122,7 @@ pub struct Interview {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Offer {
     pub id: String,
     pub remote_id: Option<String>,
@@ -158,17 +165,34 @@ impl Answer {
 }
 
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct RawAnswer {
     question: RawQuestion,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     answer: serde_json::Map<String, Value>,
 }
 
 #[derive(Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 struct RawQuestion {
     remote_id: Option<String>,
     title: String,
     #[serde(rename = "type")]
     kind: String,
+}
+
+// The wire form is `RawAnswer`'s (serde converts through it).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ScreeningQuestionAnswer {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+        <RawAnswer as utoipa::PartialSchema>::schema()
+    }
+}
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ScreeningQuestionAnswer {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::Schema>)>) {
+        <RawAnswer as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 impl TryFrom<RawAnswer> for ScreeningQuestionAnswer {

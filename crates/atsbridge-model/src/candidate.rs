@@ -9,6 +9,7 @@ use crate::timestamp::Timestamp;
 
 /// A candidate with the short form of each of their applications.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     #[serde(flatten)]
     pub profile: CandidateProfile,
@@ -19,6 +20,7 @@ pub struct Candidate {
 /// Everything of a candidate except the applications list. It is what the create-application
 /// response embeds as `candidate`, where Kombo leaves the list out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CandidateProfile {
     pub id: String,
     pub remote_id: String,
@@ -31,6 +33,7 @@ pub struct CandidateProfile {
     pub confidential: Option<bool>,
     /// Hiring source; job boards read it back to verify attribution.
     pub source: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_fields: Option<CustomFields>,
     pub remote_url: Option<String>,
     pub remote_created_at: Option<Timestamp>,
@@ -50,6 +53,7 @@ pub struct CandidateProfile {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PhoneNumber {
     pub phone_number: String,
     /// Free text, e.g. `HOME`.
@@ -58,6 +62,7 @@ pub struct PhoneNumber {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmailAddress {
     pub email_address: Option<String>,
     /// Free text, e.g. `PRIVATE`.
@@ -66,6 +71,7 @@ pub struct EmailAddress {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SocialMedia {
     pub link: Option<String>,
     #[serde(rename = "type")]
@@ -75,6 +81,7 @@ pub struct SocialMedia {
 
 /// An application as listed inside its candidate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CandidateApplication {
     pub id: String,
     pub remote_id: Option<String>,

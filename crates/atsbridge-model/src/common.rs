@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A postal location. `raw` keeps the unparsed address as the ATS sent it; `country` is an
 /// ISO 3166-1 alpha-2 code when it could be mapped, else the original value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub city: Option<String>,
     pub country: Option<String>,
@@ -17,6 +18,7 @@ pub struct Location {
 
 /// A candidate tag.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tag {
     pub id: String,
     pub name: Option<String>,
@@ -26,6 +28,7 @@ pub struct Tag {
 /// The short form of a job inside another record (`application.job`,
 /// `candidate.applications[].job`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobRef {
     pub id: String,
     pub name: Option<String>,
@@ -34,6 +37,7 @@ pub struct JobRef {
 
 /// The short form of a stage inside `candidate.applications[]` and write responses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StageRef {
     pub id: String,
     pub name: Option<String>,

@@ -57,6 +57,22 @@ macro_rules! open_enum {
                 Ok(Self::from_raw(&<String as ::serde::Deserialize>::deserialize(d)?))
             }
         }
+
+        // Any string is valid (a raw value passes through), so the known values are only
+        // examples, not an `enum`.
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::Schema> {
+                $crate::openapi::string_schema(concat!(
+                    "One of Kombo's values ", $("`", $text, "` ",)+
+                    "or the tool's raw value when it has no mapping."
+                ))
+                .examples([$($text),+])
+                .into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::ToSchema for $name {}
     };
 }
 
@@ -86,6 +102,16 @@ macro_rules! closed_enum {
                 }
             }
         }
+
+        // Written out: the derive does not read `rename` values that come from the macro.
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::Schema> {
+                $crate::openapi::string_enum([$($text),+]).into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl ::utoipa::ToSchema for $name {}
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

@@ -39,12 +39,14 @@ literal!(Failure = "error");
 /// One page of a list endpoint. `next` is the opaque cursor of the following page, `null` on
 /// the last one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub next: Option<String>,
     pub results: Vec<T>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListResponse<T> {
     pub status: Success,
     pub data: Page<T>,
@@ -61,6 +63,7 @@ impl<T> ListResponse<T> {
 
 /// A single object: an integration, the API key check, a force-sync answer, …
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataResponse<T> {
     pub status: Success,
     pub data: T,
@@ -77,6 +80,7 @@ impl<T> DataResponse<T> {
 
 /// The answer of a write action: the written object plus everything the ATS could not take.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WriteResponse<T> {
     pub status: Success,
     pub data: T,
@@ -94,6 +98,7 @@ impl<T> WriteResponse<T> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Warning {
     pub message: String,
 }
@@ -107,6 +112,7 @@ impl Warning {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorResponse {
     pub status: Failure,
     pub error: ErrorBody,
@@ -115,6 +121,7 @@ pub struct ErrorResponse {
 /// `code` is what clients branch on; `title` is the code's fixed label; `message` describes
 /// this instance (naming the offending field where there is one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub code: Option<ErrorCode>,
     pub title: Option<String>,

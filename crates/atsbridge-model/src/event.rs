@@ -41,6 +41,7 @@ closed_enum!(
 
 /// An event, as the outbox stores it and (but for `sync-finished`) as its webhook sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", content = "data")]
 pub enum Event {
     /// One per sync run, with the models it changed; see the module docs.
@@ -71,6 +72,7 @@ pub const WEBHOOK_TYPES: &[&str] = &[
 
 /// The outbox's `sync-finished`: Kombo's fields (but `log_url`) and the models the run changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncFinished {
     pub sync_id: String,
     pub sync_state: SyncState,
@@ -91,6 +93,7 @@ pub struct SyncFinished {
 
 /// Kombo's `sync-finished` webhook data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncFinishedData {
     pub sync_id: String,
     pub sync_state: SyncState,
@@ -140,6 +143,7 @@ impl SyncFinished {
 
 /// `data-changed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DataChanged {
     pub integration_id: String,
     pub integration_tool: String,
@@ -148,12 +152,14 @@ pub struct DataChanged {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangedModel {
     pub name: String,
 }
 
 /// `integration-created`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationCreated {
     pub id: String,
     pub tool: String,
@@ -163,6 +169,7 @@ pub struct IntegrationCreated {
 
 /// `integration-deleted`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationDeleted {
     pub id: String,
     pub tool: String,
@@ -173,6 +180,7 @@ pub struct IntegrationDeleted {
 
 /// `integration-state-changed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationStateChanged {
     pub integration_tool: String,
     pub integration_id: String,
@@ -187,6 +195,7 @@ pub struct IntegrationStateChanged {
 /// `connection-flow-failed`: a connect link's first failed attempt, before or without an
 /// integration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConnectionFlowFailed {
     pub integration_tool: String,
     pub integration_category: Category,

@@ -144,6 +144,7 @@ fn base58_prefix(bytes: &[u8]) -> String {
 
 /// An integration id: `<tool>:<24 base58 characters>`, e.g. `sagehr:4mUqVHo3bnvKXT6qWZEpn1ds`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct IntegrationId(String);
 

@@ -57,6 +57,7 @@ closed_enum!(ScopeConfigSetting {
 });
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Integration {
     pub id: String,
     pub tool: Tool,
@@ -75,6 +76,7 @@ pub struct Integration {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tool {
     /// The tool slug, e.g. `sagehr`.
     pub id: String,
@@ -85,6 +87,7 @@ pub struct Tool {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EndUser {
     pub organization_name: String,
     pub creator_email: Option<String>,
@@ -93,6 +96,7 @@ pub struct EndUser {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScopeConfig {
     pub id: String,
     pub name: Option<String>,
@@ -100,6 +104,7 @@ pub struct ScopeConfig {
 
 /// A model the integration can read (`ats_jobs`, …) and how well the tool covers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadModel {
     pub id: String,
     pub label: String,
@@ -111,6 +116,7 @@ pub struct ReadModel {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadModelField {
     pub id: String,
     pub is_available: bool,
@@ -121,6 +127,7 @@ pub struct ReadModelField {
 
 /// A write action (`ats_create_application`, …) and how well the tool covers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WriteAction {
     pub id: String,
     pub label: String,
@@ -132,6 +139,7 @@ pub struct WriteAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WriteActionField {
     pub id: String,
     pub is_available: bool,
@@ -140,6 +148,7 @@ pub struct WriteActionField {
 
 /// `GET /v1/check-api-key`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyCheck {
     pub environment_id: String,
 }

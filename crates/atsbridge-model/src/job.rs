@@ -12,6 +12,7 @@ use crate::stage::Stage;
 use crate::timestamp::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Job {
     pub id: String,
     pub remote_id: String,
@@ -31,6 +32,7 @@ pub struct Job {
     pub salary_amount_from: Option<f64>,
     pub salary_amount_to: Option<f64>,
     pub salary_currency: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_fields: Option<CustomFields>,
     pub remote_url: Option<String>,
     pub opened_at: Option<Timestamp>,
@@ -60,6 +62,7 @@ pub struct Job {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreeningQuestion {
     pub id: String,
     pub remote_id: Option<String>,
@@ -76,6 +79,7 @@ pub struct ScreeningQuestion {
 
 /// The answer format of a screening question, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type")]
 pub enum QuestionFormat {
     #[serde(rename = "TEXT")]
@@ -129,6 +133,7 @@ crate::enums::closed_enum!(SelectDisplayType {
 });
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuestionOption {
     pub id: String,
     pub name: String,
@@ -138,6 +143,7 @@ pub struct QuestionOption {
 /// The options of the precondition question under which this question is shown: option ids
 /// for select questions, `[true]` or `[false]` for boolean ones.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum PreconditionOptions {
     OptionIds(Vec<String>),
@@ -145,6 +151,7 @@ pub enum PreconditionOptions {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobPosting {
     pub id: String,
     pub remote_id: Option<String>,
@@ -156,6 +163,7 @@ pub struct JobPosting {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HiringTeamMember {
     pub id: String,
     pub remote_id: Option<String>,
@@ -170,6 +178,7 @@ pub struct HiringTeamMember {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobRole {
     pub remote_id: Option<String>,
     pub remote_label: Option<String>,

@@ -23,6 +23,8 @@ pub mod hris;
 pub mod id;
 pub mod integration;
 pub mod job;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod stage;
 pub mod timestamp;
 pub mod tool;

@@ -22,8 +22,10 @@ use crate::timestamp::Timestamp;
 pub const MAX_ATTACHMENTS_BYTES: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateApplicationRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub candidate: Option<CandidateInput>,
     /// Ignored by tools that cannot place an applicant in a stage (a warning says so).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,10 +47,13 @@ pub struct CreateApplicationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateCandidateRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub candidate: Option<CandidateInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub application: Option<ApplicationInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screening_question_answers: Option<Vec<ScreeningAnswerInput>>,
@@ -65,12 +70,16 @@ pub struct CreateCandidateRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CandidateInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub last_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub email_address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_email_addresses: Option<Vec<TypedEmailInput>>,
@@ -86,6 +95,7 @@ pub struct CandidateInput {
     pub location: Option<LocationInput>,
     /// `MALE`, `FEMALE` or `OTHER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::gender))]
     pub gender: Option<String>,
     /// A date (`YYYY-MM-DD`) or a date-time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,26 +108,34 @@ pub struct CandidateInput {
 
 /// An extra email address; `type` is `PERSONAL`, `WORK` or `OTHER`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypedEmailInput {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::contact_type))]
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub email_address: Option<String>,
 }
 
 /// An extra phone number; `type` is `PERSONAL`, `WORK` or `OTHER`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TypedPhoneInput {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::contact_type))]
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub phone_number: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocationInput {
     /// ISO 3166-1 alpha-2, upper case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
@@ -130,28 +148,36 @@ pub struct LocationInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SalaryExpectationsInput {
     /// `MONTH` or `YEAR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::salary_period))]
     pub period: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub amount: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SocialLinkInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub url: Option<String>,
 }
 
 /// A file: exactly one of `data` (base64, with `content_type`) or `data_url` (fetched once,
 /// without auth headers).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub name: Option<String>,
     /// `CV`, `COVER_LETTER` or `OTHER`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::attachment_type))]
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
@@ -162,6 +188,7 @@ pub struct AttachmentInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -172,13 +199,16 @@ pub struct SourceInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourcedByInput {
     /// A user id, or `remote:<id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub user_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GdprConsentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
@@ -187,8 +217,10 @@ pub struct GdprConsentInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreeningAnswerInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub question_id: Option<String>,
     /// A string, boolean, number, list of option ids, date or file object, depending on the
     /// question.
@@ -198,9 +230,11 @@ pub struct ScreeningAnswerInput {
 
 /// The application part of a create-candidate request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplicationInput {
     /// A job id, or `remote:<id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage_id: Option<String>,
@@ -270,10 +304,10 @@ impl CreateCandidateRequest {
     }
 }
 
-const CONTACT_TYPES: &[&str] = &["PERSONAL", "WORK", "OTHER"];
-const GENDERS: &[&str] = &["MALE", "FEMALE", "OTHER"];
-const SALARY_PERIODS: &[&str] = &["MONTH", "YEAR"];
-const ATTACHMENT_TYPES: &[&str] = &["CV", "COVER_LETTER", "OTHER"];
+pub(crate) const CONTACT_TYPES: &[&str] = &["PERSONAL", "WORK", "OTHER"];
+pub(crate) const GENDERS: &[&str] = &["MALE", "FEMALE", "OTHER"];
+pub(crate) const SALARY_PERIODS: &[&str] = &["MONTH", "YEAR"];
+pub(crate) const ATTACHMENT_TYPES: &[&str] = &["CV", "COVER_LETTER", "OTHER"];
 
 #[derive(Default)]
 struct Checker(Vec<Violation>);

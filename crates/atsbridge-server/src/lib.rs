@@ -19,6 +19,7 @@ pub mod limits;
 pub mod management;
 pub mod metrics;
 pub mod nested;
+pub mod openapi;
 pub mod query;
 pub mod webhooks;
 pub mod write;
@@ -167,7 +168,8 @@ pub fn app(state: AppState) -> Router {
         .merge(write::router())
         .merge(management::router())
         .merge(webhooks::router())
-        .merge(connect::api_router());
+        .merge(connect::api_router())
+        .merge(openapi::router());
     let router = Router::new()
         .route("/health", get(|| async { "ok" }))
         .nest("/v1", v1)

@@ -40,7 +40,7 @@ pub struct ListParams {
 }
 
 /// The parameters every list endpoint takes.
-const COMMON: &[&str] = &[
+pub(crate) const COMMON: &[&str] = &[
     "cursor",
     "page_size",
     "updated_after",
@@ -51,7 +51,7 @@ const COMMON: &[&str] = &[
 ];
 
 /// The parameters one endpoint takes beyond [`COMMON`].
-fn specific(model: ModelKind) -> &'static [&'static str] {
+pub(crate) fn specific(model: ModelKind) -> &'static [&'static str] {
     match model {
         ModelKind::Job => &[
             "job_codes",

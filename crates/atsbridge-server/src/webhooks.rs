@@ -24,9 +24,9 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/{webhook_id}/deliveries", get(deliveries))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(expecting = "a JSON object like {\"url\": \"https://example.com/hook\"}")]
-struct CreateBody {
+pub(crate) struct CreateBody {
     url: String,
     #[serde(default)]
     events: Option<Vec<String>>,
@@ -34,8 +34,8 @@ struct CreateBody {
 
 impl KomboBody for CreateBody {}
 
-#[derive(Debug, Serialize)]
-struct WebhookAnswer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct WebhookAnswer {
     id: String,
     url: String,
     /// The event types sent; all of them when none were chosen.
@@ -158,8 +158,8 @@ async fn rotate(
     Ok(Json(DataResponse::new(answer(webhook, Some(secret)))))
 }
 
-#[derive(Debug, Serialize)]
-struct DeliveryAnswer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DeliveryAnswer {
     id: String,
     event_id: String,
     #[serde(rename = "type")]

@@ -40,6 +40,13 @@ pub struct DemoArgs {
     pub webhook_url: Option<String>,
     #[command(flatten)]
     pub retention: crate::retention::RetentionArgs,
+    /// Requests per API key per minute before 429 (the fuzz run raises it).
+    #[arg(long, default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+    /// Requests with a wrong API key per client address per minute before 429; 0 turns the
+    /// limit off (the fuzz run sends requests without a key on purpose).
+    #[arg(long, default_value_t = 30)]
+    pub auth_failures_per_minute: u32,
 }
 
 /// Runs the demo, keeping its database, key file and `demo.json` in `dir` (`--data-dir`).
@@ -162,6 +169,8 @@ pub async fn run(args: DemoArgs, dir: PathBuf) -> anyhow::Result<()> {
             )]
             .into(),
             connect_app_name: Some("atsbridge demo".into()),
+            rate_limit_per_minute: args.rate_limit_per_minute,
+            auth_failures_per_minute: args.auth_failures_per_minute,
             ..ServerConfig::default()
         },
     );

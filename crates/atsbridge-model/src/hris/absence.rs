@@ -10,6 +10,7 @@ use crate::timestamp::Timestamp;
 
 /// A kind of leave. Also embedded, whole, as `absence.type` and `time_off_balance.type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AbsenceType {
     pub id: String,
     pub remote_id: String,
@@ -19,6 +20,7 @@ pub struct AbsenceType {
     pub half_days_supported: Option<bool>,
     /// Whether absences of this type may carry `start_time`/`end_time`.
     pub exact_times_supported: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_fields: Option<CustomFields>,
     pub changed_at: Timestamp,
     pub remote_deleted_at: Option<Timestamp>,
@@ -27,6 +29,7 @@ pub struct AbsenceType {
 
 /// An absence with its type embedded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Absence {
     #[serde(flatten)]
     pub core: AbsenceCore,
@@ -38,6 +41,7 @@ pub struct Absence {
 /// The fields an absence has of its own: the list record less its embedded `type`, which is
 /// also the shape Kombo's absence writes answer with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AbsenceCore {
     pub id: String,
     pub remote_id: Option<String>,

@@ -16,6 +16,7 @@ use crate::timestamp::Timestamp;
 
 /// An employee with the related records the store joins in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Employee {
     #[serde(flatten)]
     pub core: EmployeeCore,
@@ -61,6 +62,7 @@ impl Employee {
 /// The fields an employee has of its own. It is also, whole, the `data` of the
 /// create-employee answer, where Kombo leaves the nested objects out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmployeeCore {
     pub id: String,
     pub remote_id: String,
@@ -102,6 +104,7 @@ pub struct EmployeeCore {
     pub remote_created_at: Option<Timestamp>,
     pub changed_at: Timestamp,
     pub remote_deleted_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_fields: Option<CustomFields>,
     #[serde(default)]
     pub integration_fields: Vec<IntegrationField>,
@@ -113,6 +116,7 @@ pub type CreatedEmployee = EmployeeCore;
 
 /// The short form of the manager, an employee too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Manager {
     pub id: String,
     pub remote_id: String,
@@ -127,6 +131,7 @@ pub struct Manager {
 
 /// A group the employee belongs to, as listed in `groups[]` and `teams[]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupRef {
     pub id: String,
     pub remote_id: String,
@@ -136,6 +141,7 @@ pub struct GroupRef {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BankAccount {
     pub iban: Option<String>,
     pub bic: Option<String>,
@@ -146,6 +152,7 @@ pub struct BankAccount {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DomesticBankRouting {
     /// Unformatted: may contain the tool's delimiters (`01-23-45`).
     pub number: String,
@@ -155,6 +162,7 @@ pub struct DomesticBankRouting {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegalEntity {
     pub id: String,
     pub remote_id: Option<String>,
@@ -163,6 +171,7 @@ pub struct LegalEntity {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkLocation {
     pub id: String,
     pub remote_id: Option<String>,

@@ -12,6 +12,7 @@ use crate::timestamp::Timestamp;
 /// Embedded in the employee exactly as listed: Kombo's own example of `GET /hris/employees`
 /// carries `remote_data` and `integration_fields` on each nested employment too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Employment {
     pub id: String,
     /// Sage HR compensations have no id of their own; the connector synthesises one.
@@ -30,6 +31,7 @@ pub struct Employment {
     pub effective_date: Option<Timestamp>,
     pub changed_at: Timestamp,
     pub remote_deleted_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub custom_fields: Option<CustomFields>,
     #[serde(default)]
     pub integration_fields: Vec<IntegrationField>,

@@ -32,6 +32,7 @@ pub use write::{CreateEmployeeRequest, HomeAddressInput};
 /// A field of the tool's own record that the customer mapped in Kombo's dashboard
 /// (`integration_fields[]`). The SDKs strip these; raw-HTTP clients read them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntegrationField {
     pub id: String,
     /// The field's key in the tool.

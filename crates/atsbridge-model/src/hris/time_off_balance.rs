@@ -9,6 +9,7 @@ use crate::timestamp::Timestamp;
 
 /// A balance with its absence type embedded, as the list endpoint returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeOffBalance {
     #[serde(flatten)]
     pub core: TimeOffBalanceCore,
@@ -19,6 +20,7 @@ pub struct TimeOffBalance {
 
 /// A balance's own fields; the employee embeds balances in this form, without `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeOffBalanceCore {
     pub id: String,
     /// Sage HR balances have no id of their own; the connector synthesises one or leaves it

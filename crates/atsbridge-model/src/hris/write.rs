@@ -14,6 +14,7 @@ use super::enums::Gender;
 use crate::write::{is_country_code, is_valid_email, Violation};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateEmployeeRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
@@ -54,6 +55,7 @@ pub struct CreateEmployeeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HomeAddressInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub street_1: Option<String>,

@@ -18,12 +18,12 @@ use crate::body::{KomboBody, KomboJson, LaterJson};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a JSON object with `end_user_email` and `end_user_organization_name`"
 )]
-pub(super) struct CreateLinkBody {
+pub(crate) struct CreateLinkBody {
     end_user_email: String,
     end_user_organization_name: String,
     #[serde(default)]
@@ -54,9 +54,9 @@ pub(super) struct CreateLinkBody {
 
 impl KomboBody for CreateLinkBody {}
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, expecting = "a JSON object")]
-pub(super) struct RelinkBody {
+pub(crate) struct RelinkBody {
     #[serde(default)]
     language: Option<LinkLanguage>,
     #[serde(default)]
@@ -73,9 +73,9 @@ impl KomboBody for RelinkBody {
 }
 
 /// Kombo's languages; pages exist in English and German, the rest are shown in English.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
-enum LinkLanguage {
+pub(crate) enum LinkLanguage {
     En,
     De,
     Fr,
@@ -95,13 +95,13 @@ impl LinkLanguage {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct LinkAnswer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LinkAnswer {
     link: String,
 }
 
-#[derive(Debug, Serialize)]
-pub(super) struct IntegrationByToken {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct IntegrationByToken {
     tool: String,
     id: String,
     end_user_origin_id: Option<String>,

@@ -21,7 +21,7 @@
 //!   guide come from its descriptor (`ToolDescriptor::connect`).
 
 mod address;
-mod api;
+pub(crate) mod api;
 mod completion;
 mod form;
 mod page;
@@ -72,7 +72,7 @@ pub fn page_router() -> Router<AppState> {
 
 /// Kombo's link types: an `EMBEDDED` link is opened in the vendor's page (and may be framed
 /// there), a `MAGIC_LINK` is sent to the customer and lives long.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
 enum LinkType {
     #[default]
     #[serde(rename = "EMBEDDED")]

@@ -20,8 +20,8 @@ use crate::AppState;
 
 /// The body's `type`, parsed by serde's derive so that a wrong value is named as the other
 /// body errors are.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub(super) enum RequestedKind {
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+pub(crate) enum RequestedKind {
     #[serde(rename = "FULL")]
     Full,
     #[serde(rename = "DELTA")]
@@ -37,9 +37,9 @@ impl RequestedKind {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(expecting = "a JSON object like {\"type\": \"FULL\"}")]
-pub(super) struct ForceSyncBody {
+pub(crate) struct ForceSyncBody {
     #[serde(rename = "type")]
     pub(super) kind: Option<RequestedKind>,
 }
@@ -52,14 +52,22 @@ impl KomboBody for ForceSyncBody {
 /// How long `force-sync` waits for the run it started to get its id.
 const RUN_START_WAIT: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Serialize)]
-pub(super) struct ForceSyncAnswer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ForceSyncAnswer {
     already_queued: bool,
     sync_id: String,
     /// Always `FULL`: connectors read everything in every run (the first one's API has no
     /// change feed).
     #[serde(rename = "type")]
+    #[schema(schema_with = sync_kinds)]
     kind: &'static str,
+}
+
+/// Kombo's sync types (atsbridge answers `FULL` only).
+fn sync_kinds() -> utoipa::openapi::schema::ObjectBuilder {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["FULL", "DELTA"]))
 }
 
 /// The integration's RUNNING run, if its worker is alive: runs whose worker stopped renewing

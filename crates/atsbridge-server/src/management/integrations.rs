@@ -18,9 +18,9 @@ use crate::body::{KomboBody, LaterJson};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(expecting = "a JSON object like {\"value\": true}")]
-pub(super) struct EnabledBody {
+pub(crate) struct EnabledBody {
     value: bool,
 }
 

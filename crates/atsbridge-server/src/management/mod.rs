@@ -12,9 +12,9 @@
 //! `PLATFORM.INPUT_INVALID` naming the field instead of axum's plain-text rejections.
 
 mod check_api_key;
-mod force_sync;
-mod integrations;
-mod passthrough;
+pub(crate) mod force_sync;
+pub(crate) mod integrations;
+pub(crate) mod passthrough;
 mod tools;
 
 use atsbridge_model::connector::ConnectorError;

@@ -20,14 +20,17 @@ use crate::body::{KomboBody, LaterJson};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(expecting = "a JSON object with `method` and `path`")]
-pub(super) struct PassthroughBody {
+pub(crate) struct PassthroughBody {
+    #[schema(schema_with = methods)]
     method: String,
     path: String,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     headers: Option<Map<String, Value>>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     params: Option<Map<String, Value>>,
     #[serde(default)]
     data: Option<Value>,
@@ -41,8 +44,8 @@ pub(super) struct PassthroughBody {
 
 impl KomboBody for PassthroughBody {}
 
-#[derive(Debug, Serialize)]
-pub(super) struct PassthroughAnswer {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct PassthroughAnswer {
     url: String,
     status: u16,
     headers: BTreeMap<String, String>,
@@ -50,6 +53,12 @@ pub(super) struct PassthroughAnswer {
 }
 
 const PASSTHROUGH_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+fn methods() -> utoipa::openapi::schema::ObjectBuilder {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(PASSTHROUGH_METHODS.iter().copied()))
+}
 
 /// A header or parameter value: strings as they are, numbers and booleans as text.
 fn scalar(field: &str, value: &Value) -> ApiResult<String> {

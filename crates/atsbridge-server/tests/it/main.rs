@@ -13,6 +13,7 @@ mod helpers;
 mod hris;
 mod management;
 mod metrics;
+mod openapi;
 mod reads;
 mod webhooks;
 mod writes;
