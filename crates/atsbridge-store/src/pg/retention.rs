@@ -158,9 +158,9 @@ pub(crate) async fn delete_runs(tx: &mut Tx, ids: &[String]) -> Result<u64> {
 }
 
 /// Inside a transaction: every row stored for an integration besides its records and its
-/// own row — its runs, outbox events and their deliveries (pending ones too: nobody is left
-/// to receive news of an integration that no longer exists), idempotency answers,
-/// connection links that made or relinked it, and its integer key.
+/// own row — its runs, outbox events and their finished deliveries (an event still waiting
+/// for a delivery stays until it is delivered), idempotency answers, connection links that
+/// made or relinked it, and its integer key.
 pub(crate) async fn delete_integration_data(tx: &mut Tx, id: &str) -> Result<()> {
     const OPERATION: &str = "deleting an integration";
     let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM sync_runs WHERE integration_id = $1")
@@ -170,8 +170,11 @@ pub(crate) async fn delete_integration_data(tx: &mut Tx, id: &str) -> Result<()>
         .map_err(db(OPERATION))?;
     delete_runs(tx, &ids).await?;
     for sql in [
-        "DELETE FROM deliveries WHERE integration_id = $1 OR event_seq IN (SELECT seq FROM events WHERE integration_id = $1)",
-        "DELETE FROM events WHERE integration_id = $1",
+        // Events still waiting for a delivery stay until they are delivered (or given
+        // up on), then go by age like any: the vendor was promised them, and they carry
+        // no personal data. Everything else of the integration goes now.
+        "DELETE FROM deliveries WHERE state <> 'PENDING' AND (integration_id = $1 OR event_seq IN (SELECT seq FROM events WHERE integration_id = $1))",
+        "DELETE FROM events WHERE integration_id = $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq AND d.state = 'PENDING')",
         "DELETE FROM connect_links WHERE integration_id = $1",
         "DELETE FROM integration_keys WHERE integration_id = $1",
     ] {
