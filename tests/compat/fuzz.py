@@ -62,7 +62,7 @@ def run(doc: str, base: str, key: str, integration: str, select: list[str], long
     text = out.stdout + out.stderr
     tested = re.search(r"Tested: (\d+)", text)
     cases = re.search(r"(\d+) generated", text)
-    failures = re.search(r"(\d+) unique failures", text)
+    failures = re.search(r"(\d+) unique failures?", text)
     ops = int(tested.group(1)) if tested else 0
     n_cases = int(cases.group(1)) if cases else 0
     n_fail = int(failures.group(1)) if failures else 0

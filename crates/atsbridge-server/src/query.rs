@@ -114,9 +114,20 @@ impl Raw {
     /// A single value; blank counts as absent. Sent twice with different values is an error,
     /// since we could only guess which one was meant.
     fn single(&self, name: &str) -> ApiResult<Option<String>> {
+        self.single_with(name, str::trim)
+    }
+
+    /// A single value of a closed set (a boolean, an enum, a day), taken as sent: only the
+    /// empty value counts as absent. Trimming it would accept what the published schema
+    /// refuses (`%09`, ` true`), and a client that sends that has a bug worth hearing about.
+    fn exact(&self, name: &str) -> ApiResult<Option<String>> {
+        self.single_with(name, |v| v)
+    }
+
+    fn single_with(&self, name: &str, clean: fn(&str) -> &str) -> ApiResult<Option<String>> {
         let mut found: Option<String> = None;
         for v in self.0.get(name).into_iter().flatten() {
-            let v = v.trim();
+            let v = clean(v);
             if v.is_empty() {
                 continue;
             }
@@ -157,7 +168,7 @@ impl Raw {
     }
 
     fn boolean(&self, name: &str) -> ApiResult<bool> {
-        match self.single(name)?.as_deref() {
+        match self.exact(name)?.as_deref() {
             None | Some("false") => Ok(false),
             Some("true") => Ok(true),
             Some(other) => Err(ApiError::invalid(
@@ -222,7 +233,7 @@ impl Raw {
     /// A day, `yyyy-MM-dd`; a date-time is accepted and its time part ignored, as Kombo
     /// does for `date_from` and `date_until`.
     fn day(&self, name: &str) -> ApiResult<Option<String>> {
-        let Some(raw) = self.single(name)? else {
+        let Some(raw) = self.exact(name)? else {
             return Ok(None);
         };
         let day = raw.get(..10).filter(|d| PlainDate::parse(d).is_some());
@@ -361,7 +372,7 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
         ModelKind::Job => {
             filter.statuses = with_deprecated(
                 raw.enum_list("statuses", JobStatus::KNOWN)?,
-                raw.single("status")?,
+                raw.exact("status")?,
                 "status",
                 JobStatus::KNOWN,
             )?;
@@ -384,7 +395,7 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
             let outcomes: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
             filter.outcomes = with_deprecated(
                 raw.enum_list("outcomes", &outcomes)?,
-                raw.single("outcome")?,
+                raw.exact("outcome")?,
                 "outcome",
                 &outcomes,
             )?;
@@ -396,7 +407,7 @@ pub fn parse(model: ModelKind, query: Option<&str>) -> ApiResult<ListParams> {
         ModelKind::Employee => {
             filter.employment_statuses = with_deprecated(
                 raw.enum_list("employment_statuses", EmploymentStatus::KNOWN)?,
-                raw.single("employment_status")?,
+                raw.exact("employment_status")?,
                 "employment_status",
                 EmploymentStatus::KNOWN,
             )?;
@@ -566,10 +577,34 @@ mod tests {
             "include_deleted=1",
             "include_deleted=TRUE",
             "ignore_unsupported_filters=yes",
+            // Blank but not empty, or padded: the schema's enum refuses these too.
+            "ignore_unsupported_filters=%09",
+            "include_deleted=%20true",
         ] {
             let m = message(parse(ModelKind::Candidate, Some(bad)));
             assert!(m.starts_with(bad.split('=').next().unwrap()), "{m}");
         }
+    }
+
+    #[test]
+    fn closed_sets_take_the_value_as_sent() {
+        for (model, bad) in [
+            (ModelKind::Job, "status=%20OPEN"),
+            (ModelKind::Job, "status=%09"),
+            (ModelKind::Application, "outcome=HIRED%20"),
+            (ModelKind::Employee, "employment_status=%0A"),
+            (ModelKind::Absence, "date_from=%202026-01-31"),
+            (ModelKind::Absence, "date_until=%20"),
+        ] {
+            let m = message(parse(model, Some(bad)));
+            assert!(m.starts_with(bad.split('=').next().unwrap()), "{bad}: {m}");
+        }
+        // Empty still means not given, as the schema allows.
+        let p = parse(ModelKind::Job, Some("status=&include_deleted=")).unwrap();
+        assert_eq!(p.filter.statuses, None);
+        // Free-text filters stay lenient: padding is trimmed.
+        let p = parse(ModelKind::Candidate, Some("email=%20a@x.example%20")).unwrap();
+        assert_eq!(p.filter.email.as_deref(), Some("a@x.example"));
     }
 
     #[test]
