@@ -117,9 +117,10 @@ impl Raw {
         self.single_with(name, str::trim)
     }
 
-    /// A single value of a closed set (a boolean, an enum, a day), taken as sent: only the
-    /// empty value counts as absent. Trimming it would accept what the published schema
-    /// refuses (`%09`, ` true`), and a client that sends that has a bug worth hearing about.
+    /// A single value of a closed set (a boolean, an enum, a day, a number), taken as sent:
+    /// only the empty value counts as absent. Trimming it would accept what the published
+    /// schema refuses (`%09`, ` true`), and a client that sends that has a bug worth hearing
+    /// about.
     fn exact(&self, name: &str) -> ApiResult<Option<String>> {
         self.single_with(name, |v| v)
     }
@@ -185,7 +186,7 @@ impl Raw {
                 format!("must be an integer from 1 to {MAX_PAGE_SIZE}, got `{got}`"),
             )
         };
-        let Some(raw) = self.single("page_size")? else {
+        let Some(raw) = self.exact("page_size")? else {
             // `page_size=` is not a number; absent means the default.
             return match self.0.get("page_size") {
                 Some(_) => Err(problem("")),
@@ -559,7 +560,17 @@ mod tests {
                 .page_size,
             250
         );
-        for bad in ["0", "251", "-1", "abc", "1.5", "", "99999999999999999999"] {
+        for bad in [
+            "0",
+            "251",
+            "-1",
+            "abc",
+            "1.5",
+            "",
+            "99999999999999999999",
+            "%2010",
+            "%09",
+        ] {
             let m = message(parse(ModelKind::Job, Some(&format!("page_size={bad}"))));
             assert!(m.starts_with("page_size:"), "{m}");
         }
