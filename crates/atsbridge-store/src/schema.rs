@@ -5,9 +5,9 @@
 //! number, so numbers may have gaps and a lower one added later is still applied; it
 //! refuses a database holding a migration it does not know (written by a newer build).
 
-use sqlx::migrate::Migrator;
+use sqlx::migrate::{Migrate, MigrateError, Migrator};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Connection as _, Row as _};
+use sqlx::Connection as _;
 
 use crate::{db, redact, sqlite_file, Result, StoreError};
 
@@ -39,31 +39,19 @@ impl SchemaStatus {
 
 /// Reads the schema status of the database at `url` (as `Store::open` takes it).
 pub async fn schema_status(url: &str) -> Result<SchemaStatus> {
-    const OPERATION: &str = "reading the database's migrations";
     let (migrator, applied) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
     {
         let mut conn = sqlx::PgConnection::connect(url)
             .await
             .map_err(db("connecting to the database"))?;
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(db(OPERATION))?;
-        let rows = if exists {
-            sqlx::query("SELECT version, checksum, success FROM _sqlx_migrations")
-                .fetch_all(&mut conn)
+        let has_table: bool =
+            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                .fetch_one(&mut conn)
                 .await
-                .map_err(db(OPERATION))?
-        } else {
-            Vec::new()
-        };
-        let applied = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<(i64, Vec<u8>, bool)>, sqlx::Error>>()
-            .map_err(db(OPERATION))?;
+                .map_err(db(OPERATION))?;
+        let applied = applied(&mut conn, has_table).await;
         let _ = conn.close().await;
-        (&POSTGRES, applied)
+        (&POSTGRES, applied?)
     } else {
         let path = sqlite_file(url).ok_or_else(|| {
             StoreError::Config(format!("not a SQLite database file: {}", redact(url)))
@@ -79,29 +67,35 @@ pub async fn schema_status(url: &str) -> Result<SchemaStatus> {
         let mut conn = sqlx::SqliteConnection::connect_with(&options)
             .await
             .map_err(db("opening the database"))?;
-        let exists: bool = sqlx::query_scalar(
+        let has_table: bool = sqlx::query_scalar(
             "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
         )
         .fetch_one(&mut conn)
         .await
         .map_err(db(OPERATION))?;
-        let rows = if exists {
-            sqlx::query("SELECT version, checksum, success FROM _sqlx_migrations")
-                .fetch_all(&mut conn)
-                .await
-                .map_err(db(OPERATION))?
-        } else {
-            Vec::new()
-        };
-        let applied = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<(i64, Vec<u8>, bool)>, sqlx::Error>>()
-            .map_err(db(OPERATION))?;
+        let applied = applied(&mut conn, has_table).await;
         let _ = conn.close().await;
-        (&SQLITE, applied)
+        (&SQLITE, applied?)
     };
     Ok(compare(migrator, &applied))
+}
+
+const OPERATION: &str = "reading the database's migrations";
+
+/// The migrations a database has applied (version, checksum, finished), read with the
+/// queries sqlx's migrator itself runs, so the answer is what `Store::open` will see. Only
+/// the table's existence differs per engine, and sqlx's way of ensuring it would create it.
+async fn applied<C: Migrate>(conn: &mut C, has_table: bool) -> Result<Vec<(i64, Vec<u8>, bool)>> {
+    if !has_table {
+        return Ok(Vec::new());
+    }
+    let failed = |e: MigrateError| db(OPERATION)(e.into());
+    let dirty = conn.dirty_version().await.map_err(failed)?;
+    let applied = conn.list_applied_migrations().await.map_err(failed)?;
+    Ok(applied
+        .into_iter()
+        .map(|m| (m.version, m.checksum.into_owned(), Some(m.version) != dirty))
+        .collect())
 }
 
 fn compare(migrator: &Migrator, applied: &[(i64, Vec<u8>, bool)]) -> SchemaStatus {

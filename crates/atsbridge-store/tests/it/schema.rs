@@ -1,5 +1,6 @@
-//! The schema status `atsbridge doctor` reports: current after an open, pending before, and
-//! a database written by a newer build (a migration this one does not know) named as such.
+//! The schema status `atsbridge doctor` reports: current after an open, pending before, a
+//! database written by a newer build (a migration this one does not know) named as such, and
+//! a migration changed or left half-applied.
 
 use atsbridge_store::{schema_status, Store};
 
@@ -42,6 +43,17 @@ async fn an_opened_database_is_current_and_a_newer_one_is_named() {
         assert_eq!(status.unknown, [9999]);
         assert_eq!(status.pending, [2]);
         assert!(status.changed.is_empty() && !status.current());
+        // Another migration's contents under version 3, and version 4 left half-applied.
+        for sql in [
+            "UPDATE _sqlx_migrations SET checksum = \
+             (SELECT checksum FROM _sqlx_migrations WHERE version = 1) WHERE version = 3",
+            "UPDATE _sqlx_migrations SET success = false WHERE version = 4",
+        ] {
+            store.test_execute(sql, &[]).await.unwrap();
+        }
+        let status = schema_status(&url).await.unwrap();
+        assert_eq!(status.changed, [3, 4], "{status:?}");
+        assert_eq!((status.unknown, status.pending), (vec![9999], vec![2]));
         store.close().await;
     })
     .await;
