@@ -1,6 +1,7 @@
 //! What the operator dashboard reads and changes beyond the API's own queries: the log lines
 //! of sync runs (`run_logs`), the newest runs, deliveries and connection links across every
-//! integration, and redelivering a webhook delivery.
+//! integration, a delivery's attempts (`delivery_attempts`), and redelivering a webhook
+//! delivery.
 
 use atsbridge_model::Timestamp;
 
@@ -46,6 +47,21 @@ pub struct LogLine {
 
 /// A log line as both drivers read and write it: seq, at, level, message.
 pub(crate) type LogRow = (i64, i64, String, String);
+
+/// One attempt of a webhook delivery, as it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// 1 for the first; a redelivery continues the count.
+    pub attempt: i64,
+    pub at: Timestamp,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<i64>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+}
+
+/// An attempt as both drivers read it: attempt, at, status, latency_ms, error.
+pub(crate) type AttemptRecordRow = (i64, i64, Option<i64>, i64, Option<String>);
 
 impl Store {
     /// Appends `lines` to a run's log, numbered from `first_seq` on.
@@ -132,6 +148,46 @@ impl Store {
             Db::Postgres(p) => pg::dashboard::recent_deliveries(p, limit).await?,
         };
         rows.into_iter().map(DeliveryRow::into_delivery).collect()
+    }
+
+    /// One delivery with every attempt made so far, oldest first; `None` when there is no
+    /// such delivery.
+    pub async fn delivery_with_attempts(
+        &self,
+        delivery_id: &str,
+    ) -> Result<Option<(Delivery, Vec<AttemptRecord>)>> {
+        let (row, attempts) = match &self.db {
+            Db::Sqlite(s) => {
+                let id = delivery_id.to_owned();
+                s.read("reading a delivery", move |tx| {
+                    Ok((
+                        sqlite::dashboard::delivery(tx, &id)?,
+                        sqlite::dashboard::delivery_attempts(tx, &id)?,
+                    ))
+                })
+                .await?
+            }
+            Db::Postgres(p) => (
+                pg::dashboard::delivery(p, delivery_id).await?,
+                pg::dashboard::delivery_attempts(p, delivery_id).await?,
+            ),
+        };
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let attempts = attempts
+            .into_iter()
+            .map(|(attempt, at, status, latency_ms, error)| {
+                Ok(AttemptRecord {
+                    attempt,
+                    at: timestamp(at)?,
+                    status,
+                    latency_ms,
+                    error,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Some((row.into_delivery()?, attempts)))
     }
 
     /// The newest connection links, newest first.

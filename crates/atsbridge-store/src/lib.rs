@@ -42,7 +42,7 @@ use sqlx::{Connection as _, PgPool, SqliteConnection};
 
 pub use connect::{Completion, ConnectLink, LinkPurpose, NewConnectLink};
 pub use crypto::KeyRing;
-pub use dashboard::{LogLevel, LogLine};
+pub use dashboard::{AttemptRecord, LogLevel, LogLine};
 pub use diagnostics::{PageOrder, PagePlan};
 pub use events::NewEvent;
 pub use filter::{Cursor, Filter, OrderColumn};

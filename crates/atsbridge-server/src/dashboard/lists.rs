@@ -1,14 +1,14 @@
 //! The lists across integrations: webhook deliveries with their attempts (and a redeliver
-//! button each) and connection links with their state.
+//! button each), one delivery with every attempt, and connection links with their state.
 
 use atsbridge_model::Timestamp;
 use atsbridge_store::{ConnectLink, StoreError};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 
-use super::layout::{badge, layout, store_failed, when, when_opt};
+use super::layout::{badge, error_page, layout, store_failed, when, when_opt};
 use super::session::{csrf_field, Operator};
 use super::{page_response, LIST_LIMIT};
 use crate::connect::MAX_FAILED_ATTEMPTS;
@@ -35,7 +35,7 @@ async fn deliveries_markup(state: &AppState, operator: &Operator) -> Result<Mark
             tbody {
                 @for d in &deliveries {
                     tr data-delivery=(d.id) {
-                        td.mono { (d.id) }
+                        td.mono { a href=(format!("/dashboard/deliveries/{}", d.id)) { (d.id) } }
                         td { (d.event_type) div.muted.mono { (d.event_id) } }
                         td.mono { (d.webhook_id) }
                         td { @if let Some(i) = &d.integration_id {
@@ -63,6 +63,63 @@ async fn deliveries_markup(state: &AppState, operator: &Operator) -> Result<Mark
         }
     };
     Ok(layout(operator, "Webhook deliveries", body))
+}
+
+/// `GET /dashboard/deliveries/{id}`: one delivery and every attempt made of it.
+pub(crate) async fn delivery(
+    State(state): State<AppState>,
+    operator: Operator,
+    Path(id): Path<String>,
+) -> Response {
+    match delivery_markup(&state, &operator, &id).await {
+        Ok(Some(markup)) => page_response(StatusCode::OK, markup),
+        Ok(None) => error_page(StatusCode::NOT_FOUND, "There is no such delivery"),
+        Err(e) => store_failed(&e),
+    }
+}
+
+async fn delivery_markup(
+    state: &AppState,
+    operator: &Operator,
+    id: &str,
+) -> Result<Option<Markup>, StoreError> {
+    let Some((d, attempts)) = state.store.delivery_with_attempts(id).await? else {
+        return Ok(None);
+    };
+    let body = html! {
+        h1 { "Delivery " span.mono { (d.id) } }
+        dl.facts {
+            dt { "Event" } dd { (d.event_type) " " span.muted.mono { (d.event_id) } }
+            dt { "Webhook" } dd.mono { (d.webhook_id) }
+            dt { "Integration" } dd { @if let Some(i) = &d.integration_id {
+                a.mono href=(format!("/dashboard/integrations/{i}")) { (i) } } @else { "—" } }
+            dt { "State" } dd #delivery-state { (badge(d.state.as_str())) }
+            dt { "Created" } dd { (when(d.created_at)) }
+            dt { "Next attempt" } dd { @if d.state.as_str() == "PENDING" { (when(d.next_attempt_at)) } @else { "—" } }
+            dt { "Delivered" } dd { (when_opt(d.delivered_at)) }
+        }
+        form method="post" action=(format!("/dashboard/deliveries/{}/redeliver", d.id)) {
+            (csrf_field(operator))
+            button.secondary type="submit" { "Redeliver" }
+        }
+        h2 { "Attempts" }
+        table #attempts {
+            thead { tr { th.num { "#" } th { "At" } th { "Answer" } th.num { "Milliseconds" } th { "Error" } } }
+            tbody {
+                @for a in &attempts {
+                    tr data-attempt=(a.attempt) {
+                        td.num { (a.attempt) }
+                        td { (when(a.at)) }
+                        td { @if let Some(status) = a.status { "HTTP " (status) } @else { span.muted { "no answer" } } }
+                        td.num { (a.latency_ms) }
+                        td { @if let Some(error) = &a.error { span.error { (error) } } }
+                    }
+                }
+                @if attempts.is_empty() { tr { td colspan="5" .muted { "Not tried yet" } } }
+            }
+        }
+    };
+    Ok(Some(layout(operator, "Webhook delivery", body)))
 }
 
 /// What a link is now: `used`, `expired`, `locked` (too many failed attempts) or `open`.

@@ -13,7 +13,7 @@
 //!
 //! - `session`: the signed-in operator (extractor), sign-in and sign-out, CSRF checks;
 //! - `pages`: integrations, one integration, one run with its log;
-//! - `lists`: webhook deliveries and connection links;
+//! - `lists`: webhook deliveries (one with every attempt) and connection links;
 //! - `chart`: the SVG chart of run durations and records changed;
 //! - `actions`: sync now, enable/disable, redeliver;
 //! - `layout`: the frame every page shares, formatting helpers and the stylesheet.
@@ -62,6 +62,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/dashboard/runs/{id}", get(pages::run))
         .route("/dashboard/deliveries", get(lists::deliveries))
+        .route("/dashboard/deliveries/{id}", get(lists::delivery))
         .route(
             "/dashboard/deliveries/{id}/redeliver",
             post(actions::redeliver),

@@ -7,6 +7,7 @@ use atsbridge_model::event::Event;
 use atsbridge_model::integration::{IntegrationStatus, SyncKind};
 use atsbridge_model::Timestamp;
 use atsbridge_server::ServerConfig;
+use atsbridge_store::{Attempt, DeliveryState};
 use atsbridge_sync::{Engine, EngineConfig, Outcome};
 use reqwest::{redirect, Method, StatusCode};
 use serde_json::json;
@@ -285,7 +286,41 @@ async fn pages_show_what_the_store_holds() {
                 "{page}"
             );
             assert!(page.contains(&format!("/dashboard/deliveries/{}/redeliver", d.id)));
+            assert!(page.contains(&format!("href=\"/dashboard/deliveries/{}\"", d.id)));
         }
+        // One delivery's page: every attempt, as the deliverer recorded it.
+        let now = Timestamp::now();
+        let claimed = app
+            .store
+            .claim_deliveries("it-deliverer", now, now.plus(Duration::from_secs(60)), 1)
+            .await
+            .unwrap()
+            .remove(0);
+        let refused = Attempt {
+            status: None,
+            latency_ms: 7,
+            error: Some("could not connect: connection refused".into()),
+            at: now,
+            state: DeliveryState::Pending,
+            next_attempt_at: now,
+        };
+        assert!(app
+            .store
+            .record_attempt(claimed.delivery.seq, "it-deliverer", &refused)
+            .await
+            .unwrap());
+        let path = format!("/dashboard/deliveries/{}", claimed.delivery.id);
+        let (status, page) = get(&app, &s.cookie, &path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("data-attempt=\"1\""), "{page}");
+        assert!(!page.contains("data-attempt=\"2\""), "{page}");
+        assert!(
+            page.contains("could not connect: connection refused") && page.contains("no answer"),
+            "{page}"
+        );
+        assert!(page.contains(&format!("{path}/redeliver")));
+        let (status, _) = get(&app, &s.cookie, "/dashboard/deliveries/dlv_nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
 
         // Links with their state.
         let (_, page) = get(&app, &s.cookie, "/dashboard/links").await;

@@ -13,11 +13,11 @@ use atsbridge_model::Timestamp;
 use fantoccini::{Client, Locator};
 
 use crate::connect_browser::{fill, find_on_path, open_browser, screenshot, ChromeDriver};
-use crate::helpers::{spawn_app, Options, TestApp, INTEGRATION};
+use crate::helpers::{spawn_app, Options, TestApp, ENVIRONMENT, INTEGRATION};
 
 const PAGE_WAIT: Duration = Duration::from_secs(30);
 
-const SHOTS: [&str; 7] = [
+const SHOTS: [&str; 8] = [
     "01-sign-in.png",
     "02-integrations.png",
     "03-integration.png",
@@ -25,6 +25,7 @@ const SHOTS: [&str; 7] = [
     "05-deliveries.png",
     "06-links.png",
     "07-integrations-after-sync.png",
+    "08-delivery.png",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,6 +66,18 @@ async fn flow(app: Arc<TestApp>, browser: Client, artifacts: PathBuf) {
     let (_, key) = app
         .store
         .create_operator_key("browser", Timestamp::now())
+        .await
+        .unwrap();
+
+    // A webhook, so the sync below makes a delivery to show.
+    app.store
+        .create_webhook(
+            ENVIRONMENT,
+            "http://127.0.0.1:9/hook",
+            None,
+            "s",
+            Timestamp::now(),
+        )
         .await
         .unwrap();
 
@@ -154,6 +167,21 @@ async fn flow(app: Arc<TestApp>, browser: Client, artifacts: PathBuf) {
         wait_for(&browser, css).await;
         screenshot(&browser, &artifacts, shot).await;
     }
+
+    // One delivery, from the list.
+    browser
+        .goto(&format!("{}/dashboard/deliveries", app.base))
+        .await
+        .unwrap();
+    wait_for(&browser, "table#deliveries td.mono a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&browser, "table#attempts").await;
+    let state = wait_for(&browser, "#delivery-state").await;
+    assert_eq!(state.text().await.unwrap(), "PENDING");
+    screenshot(&browser, &artifacts, SHOTS[7]).await;
 }
 
 /// `$ATSBRIDGE_ARTIFACT_DIR/dashboard`, else `<workspace>/target/test-artifacts/dashboard`;

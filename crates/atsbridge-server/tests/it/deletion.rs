@@ -2,11 +2,12 @@
 //! database's catalog lists, and leaves another integration's data as it was.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use atsbridge_model::integration::SyncKind;
 use atsbridge_model::Timestamp;
 use atsbridge_store::testing::TableRows;
-use atsbridge_store::{Completion, LinkPurpose, NewConnectLink, Store};
+use atsbridge_store::{Attempt, Completion, DeliveryState, LinkPurpose, NewConnectLink, Store};
 use atsbridge_test_support::sagehr::{end_user, new_integration};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -133,7 +134,46 @@ async fn deleting_an_integration_leaves_no_row_of_it_in_any_table_and_keeps_the_
         assert!(before.contains_key("records") && before.contains_key("integration_keys"));
 
         fill_doomed(&app).await;
+        // One of DOOMED's deliveries made and delivered: it goes with its attempt (and its
+        // event, unless that waits for another delivery); the rest stay pending.
+        let now = Timestamp::now();
+        let claimed = store
+            .claim_deliveries("it-deliverer", now, now.plus(Duration::from_secs(60)), 50)
+            .await
+            .unwrap();
+        let doomed = claimed
+            .iter()
+            .find(|c| c.delivery.integration_id.as_deref() == Some(DOOMED))
+            .expect("a delivery of DOOMED's events");
+        let delivered = Attempt {
+            status: Some(200),
+            latency_ms: 5,
+            error: None,
+            at: now,
+            state: DeliveryState::Delivered,
+            next_attempt_at: now,
+        };
+        assert!(store
+            .record_attempt(doomed.delivery.seq, "it-deliverer", &delivered)
+            .await
+            .unwrap());
         let during = tables(store, DOOMED).await;
+        let count = |sql: &'static str| async move {
+            store.test_i64(sql, &[DOOMED]).await.unwrap().unwrap()
+        };
+        let waiting_deliveries = count(
+            "SELECT COUNT(*) FROM deliveries WHERE integration_id = $1 AND state = 'PENDING'",
+        )
+        .await;
+        let waiting_events = count(
+            "SELECT COUNT(*) FROM events e WHERE e.integration_id = $1 AND EXISTS \
+             (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.state = 'PENDING')",
+        )
+        .await;
+        assert!(waiting_deliveries < during["deliveries"].mentioning);
+        // (Its event may still wait for another webhook event it became.)
+        assert!(waiting_events <= during["events"].mentioning);
+        assert!(during["delivery_attempts"].total > before["delivery_attempts"].total);
         // The test sees DOOMED's rows wherever they are (records name it by its key).
         for table in [
             "integrations",
@@ -169,8 +209,9 @@ async fn deleting_an_integration_leaves_no_row_of_it_in_any_table_and_keeps_the_
             before.keys().collect::<Vec<_>>()
         );
         // What is left is what the webhook has not received yet (its address never answers,
-        // so every delivery of DOOMED's events is still pending) and the
-        // `integration-deleted` event that announces the deletion, with its delivery.
+        // so every delivery of DOOMED's events but the one delivered above is still
+        // pending) and the `integration-deleted` event that announces the deletion, with
+        // its delivery. The delivered one's attempt is gone with it.
         let announced = store
             .events(0, 10_000)
             .await
@@ -181,10 +222,8 @@ async fn deleting_an_integration_leaves_no_row_of_it_in_any_table_and_keeps_the_
         assert_eq!(announced, 1);
         for (table, rows) in &after {
             let (extra, mentions) = match table.as_str() {
-                "events" | "deliveries" => {
-                    let waiting = during[table].mentioning;
-                    (waiting + 1, waiting + 1)
-                }
+                "events" => (waiting_events + 1, waiting_events + 1),
+                "deliveries" => (waiting_deliveries + 1, waiting_deliveries + 1),
                 _ => (0, 0),
             };
             assert_eq!(

@@ -3,7 +3,7 @@
 use sqlx::PgPool;
 
 use crate::connect::StoredLink;
-use crate::dashboard::LogRow;
+use crate::dashboard::{AttemptRecordRow, LogRow};
 use crate::runs::RunRowRaw;
 use crate::webhooks::DeliveryRow;
 use crate::{db, Result};
@@ -75,4 +75,28 @@ pub(crate) async fn redeliver(pool: &PgPool, id: &str, now: i64) -> Result<bool>
         .await
         .map_err(db("redelivering"))?;
     Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn delivery(pool: &PgPool, id: &str) -> Result<Option<DeliveryRow>> {
+    let row = sqlx::query(&format!(
+        "SELECT {} FROM deliveries d WHERE d.id = $1",
+        super::webhooks::DELIVERY_COLUMNS
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .map_err(db("reading a delivery"))?;
+    row.map(|r| super::webhooks::delivery_row(&r).map_err(db("reading a delivery")))
+        .transpose()
+}
+
+pub(crate) async fn delivery_attempts(pool: &PgPool, id: &str) -> Result<Vec<AttemptRecordRow>> {
+    sqlx::query_as(
+        "SELECT a.attempt, a.at, a.status, a.latency_ms, a.error FROM delivery_attempts a \
+         JOIN deliveries d ON d.seq = a.delivery_seq WHERE d.id = $1 ORDER BY a.attempt",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .map_err(db("reading a delivery's attempts"))
 }

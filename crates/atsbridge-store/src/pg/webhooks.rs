@@ -234,10 +234,14 @@ pub(crate) async fn record_attempt(
     owner: &str,
     attempt: &AttemptRow,
 ) -> Result<bool> {
+    // One statement, so the attempt's row is written exactly when the delivery's is.
     let done = sqlx::query(
-        "UPDATE deliveries SET state = $1, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2), \
+        "WITH d AS (UPDATE deliveries SET state = $1, attempts = attempts + 1, first_attempt_at = COALESCE(first_attempt_at, $2), \
          last_status = $3, last_latency_ms = $4, last_error = $5, next_attempt_at = $6, delivered_at = $7, \
-         lease_owner = NULL, lease_expires_at = NULL WHERE seq = $8 AND lease_owner = $9 AND state = 'PENDING'",
+         lease_owner = NULL, lease_expires_at = NULL WHERE seq = $8 AND lease_owner = $9 AND state = 'PENDING' \
+         RETURNING seq, attempts) \
+         INSERT INTO delivery_attempts (delivery_seq, attempt, at, status, latency_ms, error) \
+         SELECT seq, attempts, $2, $3, $4, $5 FROM d",
     )
     .bind(attempt.state)
     .bind(attempt.at)

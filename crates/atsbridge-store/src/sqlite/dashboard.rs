@@ -1,10 +1,10 @@
 //! The dashboard's reads and its redelivery on SQLite.
 
-use rusqlite::{params, Transaction};
+use rusqlite::{params, OptionalExtension as _, Transaction};
 
 use super::sq;
 use crate::connect::StoredLink;
-use crate::dashboard::LogRow;
+use crate::dashboard::{AttemptRecordRow, LogRow};
 use crate::runs::RunRowRaw;
 use crate::webhooks::DeliveryRow;
 use crate::Result;
@@ -67,4 +67,27 @@ pub(crate) fn redeliver(tx: &Transaction<'_>, id: &str, now: i64) -> Result<bool
         .and_then(|mut s| s.execute(params![now, id]))
         .map_err(sq("redelivering"))?;
     Ok(n > 0)
+}
+
+pub(crate) fn delivery(tx: &Transaction<'_>, id: &str) -> Result<Option<DeliveryRow>> {
+    tx.prepare_cached(&format!(
+        "SELECT {} FROM deliveries d WHERE d.id = ?1",
+        super::webhooks::DELIVERY_COLUMNS
+    ))
+    .and_then(|mut s| s.query_row([id], super::webhooks::delivery_row).optional())
+    .map_err(sq("reading a delivery"))
+}
+
+pub(crate) fn delivery_attempts(tx: &Transaction<'_>, id: &str) -> Result<Vec<AttemptRecordRow>> {
+    tx.prepare_cached(
+        "SELECT a.attempt, a.at, a.status, a.latency_ms, a.error FROM delivery_attempts a \
+         JOIN deliveries d ON d.seq = a.delivery_seq WHERE d.id = ?1 ORDER BY a.attempt",
+    )
+    .and_then(|mut s| {
+        s.query_map([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect()
+    })
+    .map_err(sq("reading a delivery's attempts"))
 }

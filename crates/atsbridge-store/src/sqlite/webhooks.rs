@@ -226,5 +226,22 @@ pub(crate) fn record_attempt(
             ])
         })
         .map_err(sq("recording a delivery attempt"))?;
-    Ok(n > 0)
+    if n == 0 {
+        return Ok(false);
+    }
+    tx.prepare_cached(
+        "INSERT INTO delivery_attempts (delivery_seq, attempt, at, status, latency_ms, error) \
+         SELECT seq, attempts, ?2, ?3, ?4, ?5 FROM deliveries WHERE seq = ?1",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            seq,
+            attempt.at,
+            attempt.status,
+            attempt.latency_ms,
+            attempt.error
+        ])
+    })
+    .map_err(sq("recording a delivery attempt"))?;
+    Ok(true)
 }

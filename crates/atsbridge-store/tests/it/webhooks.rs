@@ -1,5 +1,5 @@
 //! Webhook subscriptions and deliveries: fan-out by environment and event type, secrets at
-//! rest, claiming with leases and in order per integration, attempts, removal.
+//! rest, claiming with leases and in order per integration, attempts (each one kept), removal.
 
 use atsbridge_model::integration::IntegrationStatus;
 use atsbridge_store::{Attempt, DeliveryState};
@@ -146,6 +146,26 @@ async fn deliveries_are_claimed_once_in_order_and_recorded() {
             .record_attempt(again[0].delivery.seq, "node-2", &ok)
             .await
             .unwrap());
+        // Every attempt is kept, in order; the one whose lease was lost wrote nothing.
+        let id = &again[0].delivery.id;
+        let (delivery, attempts) = store.delivery_with_attempts(id).await.unwrap().unwrap();
+        assert_eq!(delivery.attempts, 2);
+        let seen: Vec<_> = attempts
+            .iter()
+            .map(|a| (a.attempt, a.at, a.status, a.latency_ms, a.error.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, now, Some(503), 12, Some("answered HTTP 503")),
+                (2, day(5), Some(200), 3, None),
+            ]
+        );
+        assert!(store
+            .delivery_with_attempts("dlv_nope")
+            .await
+            .unwrap()
+            .is_none());
         let next = store
             .claim_deliveries("node-1", day(5), day(6), 10)
             .await
@@ -168,6 +188,84 @@ async fn deliveries_are_claimed_once_in_order_and_recorded() {
         assert_eq!(log[1].state, DeliveryState::Delivered);
         assert_eq!(log[1].attempts, 2);
         assert_eq!(log[1].last_status, Some(200));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_attempt_is_kept_a_redelivery_continues_the_count_and_they_go_with_the_delivery() {
+    each_backend(|store| async move {
+        connect(&store, A, "env-1").await;
+        store
+            .create_webhook("env-1", "http://a.example/hook", None, "secret", day(1))
+            .await
+            .unwrap();
+        store
+            .enqueue_event(&state_changed(
+                "evt_1",
+                A,
+                IntegrationStatus::Inactive,
+                day(2),
+            ))
+            .await
+            .unwrap();
+        let attempt = |status: u16, at, state| Attempt {
+            status: Some(status),
+            latency_ms: i64::from(status) / 100,
+            error: (status != 200).then(|| format!("answered HTTP {status}")),
+            at,
+            state,
+            next_attempt_at: at,
+        };
+        // Failed once, delivered, then sent again from the dashboard and delivered again.
+        let plan = [
+            (day(3), attempt(500, day(3), DeliveryState::Pending)),
+            (day(3), attempt(200, day(3), DeliveryState::Delivered)),
+            (day(5), attempt(200, day(5), DeliveryState::Delivered)),
+        ];
+        let mut id = String::new();
+        for (i, (now, outcome)) in plan.iter().enumerate() {
+            if i == 2 {
+                assert!(store.redeliver(&id, day(4)).await.unwrap());
+            }
+            let claimed = store
+                .claim_deliveries("node-1", *now, day(9), 10)
+                .await
+                .unwrap();
+            assert_eq!(claimed.len(), 1, "attempt {}", i + 1);
+            id.clone_from(&claimed[0].delivery.id);
+            assert!(store
+                .record_attempt(claimed[0].delivery.seq, "node-1", outcome)
+                .await
+                .unwrap());
+        }
+        let (delivery, attempts) = store.delivery_with_attempts(&id).await.unwrap().unwrap();
+        assert_eq!(delivery.state, DeliveryState::Delivered);
+        let seen: Vec<_> = attempts
+            .iter()
+            .map(|a| (a.attempt, a.at, a.status))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1, day(3), Some(500)),
+                (2, day(3), Some(200)),
+                (3, day(5), Some(200))
+            ]
+        );
+        // Purges and integration deletion remove deliveries; their attempts go with them.
+        let attempts_left = || async {
+            store
+                .test_i64("SELECT COUNT(*) FROM delivery_attempts", &[])
+                .await
+                .unwrap()
+        };
+        assert_eq!(attempts_left().await, Some(3));
+        store
+            .test_execute("DELETE FROM deliveries WHERE id = $1", &[&id])
+            .await
+            .unwrap();
+        assert_eq!(attempts_left().await, Some(0));
     })
     .await;
 }
