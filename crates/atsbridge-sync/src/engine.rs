@@ -548,6 +548,7 @@ impl Engine {
             run.requested_kind.as_str(),
             run.worker
         ));
+        log.flush(&self.store, &run.id).await;
 
         let run_cancel = cancel.child_token();
         let lost = Arc::new(AtomicBool::new(false));
@@ -567,6 +568,7 @@ impl Engine {
             .await;
         beat.cancel();
         let _ = heartbeat.await;
+        log.flush(&self.store, &run.id).await;
         let lost = lost.load(Ordering::SeqCst)
             || matches!(outcome, Err(RunError::Store(StoreError::LeaseLost(_))));
         match outcome {
@@ -620,7 +622,7 @@ impl Engine {
             elapsed.as_secs_f64(),
             run.upstream_requests
         ));
-        log.write(&self.store, &run.id).await;
+        log.flush(&self.store, &run.id).await;
         let log_url = self.log_url(&run.id).unwrap_or_default();
         let event = Self::finished_event(integration, &run, elapsed, self.clock.now(), log_url);
         if !self.store.finish_run(&run, Some(&event)).await? {

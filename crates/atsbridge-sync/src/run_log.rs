@@ -1,8 +1,11 @@
 //! A sync run's log as the dashboard shows it (`run_logs`): what was read and written per
 //! model, what was asked about and deleted, how many requests were retried, and why the run
-//! failed. Lines are collected while the run works and written once, just before the run is
-//! recorded as ended, so a run costs one extra write; a worker that dies mid-run leaves no
-//! log (its run is then ended by `reap_abandoned`, whose reason is the run's `error`).
+//! failed. Lines are collected while the run works and written in three batches: the start
+//! line at once (so a running run, or one whose worker died, shows who started it), what the
+//! reading said when it returns, and the totals just before the run is recorded as ended. A
+//! run costs three small writes, never one per record or request; a worker that dies mid-run
+//! leaves its start line (the run is then ended by `reap_abandoned`, whose reason is the
+//! run's `error`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,6 +18,8 @@ use crate::engine::Clock;
 pub(crate) struct RunLog {
     clock: Clock,
     lines: Vec<LogLine>,
+    /// How many of `lines` are in the store already.
+    written: usize,
 }
 
 impl RunLog {
@@ -22,6 +27,7 @@ impl RunLog {
         RunLog {
             clock,
             lines: Vec::new(),
+            written: 0,
         }
     }
 
@@ -75,9 +81,17 @@ impl RunLog {
         }
     }
 
-    /// Writes the lines; a failure is logged, not the run's (the run's row says how it ended).
-    pub(crate) async fn write(self, store: &Store, run_id: &str) {
-        if let Err(e) = store.append_run_log(run_id, 0, &self.lines).await {
+    /// Writes the lines not written yet, numbered after those that were; a failure is
+    /// logged, not the run's (the run's row says how it ended), and those lines are not
+    /// tried again, so a later batch never reuses their numbers.
+    pub(crate) async fn flush(&mut self, store: &Store, run_id: &str) {
+        let new = &self.lines[self.written..];
+        if new.is_empty() {
+            return;
+        }
+        let first_seq = self.written as i64;
+        self.written = self.lines.len();
+        if let Err(e) = store.append_run_log(run_id, first_seq, new).await {
             tracing::warn!(%run_id, error = %e, "writing the run log failed");
         }
     }

@@ -244,7 +244,7 @@ async fn run_markup(
         }
         h2 { "Log" }
         @if log.is_empty() {
-            p.muted #log { "No log: the run is still going, or it ended before logs were kept." }
+            p.muted #log { "No log: the run started before logs were kept." }
         } @else {
             ol.log #log {
                 @for line in &log {

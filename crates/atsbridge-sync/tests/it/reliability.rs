@@ -341,10 +341,18 @@ async fn stopping_the_engine_cancels_its_background_run_records_it_and_releases_
             atsbridge_model::integration::SyncKind::Full,
         );
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while env.store.runs(INTEGRATION, 1).await.unwrap().is_empty() {
+        let running = loop {
+            if let Some(run) = env.store.runs(INTEGRATION, 1).await.unwrap().pop() {
+                break run;
+            }
             assert!(tokio::time::Instant::now() < deadline);
             tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        };
+        // While it runs (every request takes 300 ms), its log already says who started it.
+        let log = env.store.run_log(&running.id).await.unwrap();
+        assert_eq!(running.state, RunState::Running);
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert!(log[0].message.starts_with("FULL sync started"), "{log:?}");
         tokio::time::timeout(Duration::from_secs(10), env.engine.shutdown())
             .await
             .expect("shutdown waits for the run, briefly");
@@ -355,6 +363,21 @@ async fn stopping_the_engine_cancels_its_background_run_records_it_and_releases_
         assert_eq!(
             env.store.run(&run.id).await.unwrap().unwrap().state,
             RunState::Cancelled
+        );
+        // The later batches follow the first line, each once.
+        let log = env.store.run_log(&run.id).await.unwrap();
+        let messages: Vec<&str> = log.iter().map(|l| l.message.as_str()).collect();
+        assert!(messages[0].starts_with("FULL sync started"), "{messages:?}");
+        assert_eq!(
+            messages
+                .iter()
+                .filter(|m| m.contains("sync started"))
+                .count(),
+            1
+        );
+        assert!(
+            messages.last().unwrap().starts_with("ended CANCELLED"),
+            "{messages:?}"
         );
         let events = env.store.events(0, 1000).await.unwrap();
         assert!(events
