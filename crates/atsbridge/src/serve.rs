@@ -149,12 +149,13 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
         .with_context(|| format!("binding {}", args.bind))?;
     config.listen_addr = Some(listener.local_addr()?);
     // `log_url` in `sync-finished` points to the run's dashboard page.
-    let dashboard_base = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.bind));
-    let engine = Engine::new(store.clone(), connectors(), EngineConfig::default())
-        .with_log_url(&dashboard_base);
+    let mut engine = Engine::new(store.clone(), connectors(), EngineConfig::default());
+    match dashboard_base(config.public_url.as_deref(), listener.local_addr()?) {
+        Some(base) => engine = engine.with_log_url(&base),
+        None => tracing::warn!(
+            "log_url in sync-finished webhooks will be empty: atsbridge listens on every interface and does not know the address operators reach; set --public-url"
+        ),
+    }
     for warning in atsbridge_server::connect::address_warnings(&config) {
         tracing::warn!("{warning}");
     }
@@ -222,4 +223,36 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
     let _ = retention.await;
     store.close().await;
     Ok(())
+}
+
+/// Where the dashboard is for links sent away (`log_url`): the public URL, else the address
+/// listened on; none when that is every interface (`0.0.0.0:8080/...` leads nowhere, and an
+/// empty `log_url` says so more honestly than a broken link).
+fn dashboard_base(public_url: Option<&str>, listening: std::net::SocketAddr) -> Option<String> {
+    match public_url {
+        Some(url) => Some(url.to_owned()),
+        None if listening.ip().is_unspecified() => None,
+        None => Some(format!("http://{listening}")),
+    }
+}
+
+#[cfg(test)]
+mod dashboard_base_tests {
+    use super::dashboard_base;
+
+    #[test]
+    fn the_public_url_wins_and_every_interface_is_no_address() {
+        let any = "0.0.0.0:8080".parse().unwrap();
+        let local = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(
+            dashboard_base(Some("https://ats.example"), any).as_deref(),
+            Some("https://ats.example")
+        );
+        assert_eq!(dashboard_base(None, any), None);
+        assert_eq!(dashboard_base(None, "[::]:8080".parse().unwrap()), None);
+        assert_eq!(
+            dashboard_base(None, local).as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+    }
 }
