@@ -228,7 +228,7 @@ pub async fn run(store_args: &StoreArgs, args: ServeArgs) -> anyhow::Result<()> 
 /// Where the dashboard is for links sent away (`log_url`): the public URL, else the address
 /// listened on; none when that is every interface (`0.0.0.0:8080/...` leads nowhere, and an
 /// empty `log_url` says so more honestly than a broken link).
-fn dashboard_base(public_url: Option<&str>, listening: std::net::SocketAddr) -> Option<String> {
+fn dashboard_base(public_url: Option<&str>, listening: SocketAddr) -> Option<String> {
     match public_url {
         Some(url) => Some(url.to_owned()),
         None if listening.ip().is_unspecified() => None,
