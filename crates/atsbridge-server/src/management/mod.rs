@@ -106,6 +106,17 @@ mod tests {
             "{}",
             e.message
         );
+        // Whitespace alone is no JSON, even where the body may be left out.
+        for blank in [&b"\r"[..], b" ", b"\n\t"] {
+            let e = parse_json::<ForceSyncBody>(blank, true).unwrap_err();
+            assert!(
+                e.message.starts_with("body: malformed JSON"),
+                "{}",
+                e.message
+            );
+            let e = parse_json::<EnabledBody>(blank, false).unwrap_err();
+            assert!(e.message.starts_with("body:"), "{}", e.message);
+        }
         let e = parse_json::<ForceSyncBody>(br#"{} x"#, true).unwrap_err();
         assert!(
             e.message.starts_with("body: malformed JSON"),
