@@ -92,6 +92,13 @@ pub(crate) fn new_id() -> String {
     format!("key_{}", URL_SAFE_NO_PAD.encode(id_bytes))
 }
 
+/// 256 random bits, base64url: key secrets and dashboard session ids and CSRF tokens.
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 impl Store {
     /// Creates a key and returns it with its secret, which is shown once and never stored.
     pub async fn create_api_key(
@@ -100,16 +107,28 @@ impl Store {
         label: &str,
         now: Timestamp,
     ) -> Result<(ApiKeyRow, String)> {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let secret = format!("atsb_{}", URL_SAFE_NO_PAD.encode(bytes));
+        self.create_key("atsb_", KIND_API, environment_id, label, now)
+            .await
+    }
+
+    /// Creates a key of `kind` whose secret starts with `prefix` (so a leaked one says what
+    /// it is) and returns it with the secret; only the secret's digest is stored.
+    pub(crate) async fn create_key(
+        &self,
+        prefix: &str,
+        kind: &'static str,
+        environment_id: &str,
+        label: &str,
+        now: Timestamp,
+    ) -> Result<(ApiKeyRow, String)> {
+        let secret = format!("{prefix}{}", random_token());
         let key = NewKey {
             id: new_id(),
             environment_id: environment_id.to_owned(),
             label: label.to_owned(),
             secret_hash: hash(&secret),
             created_at: millis(now),
-            kind: KIND_API,
+            kind,
         };
         self.insert_key(&key, false).await?;
         Ok((

@@ -6,11 +6,8 @@
 //! stop working at once (every lookup checks the key).
 
 use atsbridge_model::Timestamp;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use rand::RngCore as _;
 
-use crate::keys::{hash, new_id, ApiKeyRow, NewKey, KIND_OPERATOR};
+use crate::keys::{hash, random_token, ApiKeyRow, KIND_OPERATOR};
 use crate::{millis, pg, sqlite, Db, Result, Store};
 
 /// The environment operator keys are filed under: they see every environment.
@@ -37,12 +34,6 @@ pub(crate) struct NewSession {
     pub expires_at: i64,
 }
 
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 impl Store {
     /// Creates an operator key and returns it with its secret, which is shown once.
     pub async fn create_operator_key(
@@ -50,25 +41,8 @@ impl Store {
         label: &str,
         now: Timestamp,
     ) -> Result<(ApiKeyRow, String)> {
-        let secret = format!("atsbop_{}", random_token());
-        let key = NewKey {
-            id: new_id(),
-            environment_id: OPERATOR_ENVIRONMENT.to_owned(),
-            label: label.to_owned(),
-            secret_hash: hash(&secret),
-            created_at: millis(now),
-            kind: KIND_OPERATOR,
-        };
-        self.insert_key(&key, false).await?;
-        Ok((
-            ApiKeyRow {
-                id: key.id,
-                environment_id: key.environment_id,
-                label: key.label,
-                created_at: now,
-            },
-            secret,
-        ))
+        self.create_key("atsbop_", KIND_OPERATOR, OPERATOR_ENVIRONMENT, label, now)
+            .await
     }
 
     /// The operator key a secret belongs to, unless it is unknown, revoked or an API key.
