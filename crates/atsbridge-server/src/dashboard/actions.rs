@@ -5,6 +5,7 @@
 
 use atsbridge_model::integration::{IntegrationStatus, SyncKind};
 use atsbridge_model::Timestamp;
+use atsbridge_store::IntegrationRow;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,6 +18,18 @@ use crate::AppState;
 
 fn back_to_integration(id: &str) -> Response {
     Redirect::to(&format!("/dashboard/integrations/{id}")).into_response()
+}
+
+/// The integration an action is about, or the page saying why there is none.
+async fn integration(state: &AppState, id: &str) -> Result<IntegrationRow, Response> {
+    match state.store.integration(id).await {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => Err(error_page(
+            StatusCode::NOT_FOUND,
+            "There is no such integration",
+        )),
+        Err(e) => Err(store_failed(&e)),
+    }
 }
 
 fn refused(e: &crate::error::ApiError) -> Response {
@@ -33,10 +46,9 @@ pub(crate) async fn sync_now(
     if checked_form(&operator, &body).is_none() {
         return csrf_refused();
     }
-    let row = match state.store.integration(&id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, "There is no such integration"),
-        Err(e) => return store_failed(&e),
+    let row = match integration(&state, &id).await {
+        Ok(row) => row,
+        Err(page) => return page,
     };
     if row.status == IntegrationStatus::Inactive {
         return error_page(
@@ -68,10 +80,9 @@ pub(crate) async fn set_enabled(
         Some("false") => false,
         _ => return error_page(StatusCode::BAD_REQUEST, "`value` must be true or false"),
     };
-    let row = match state.store.integration(&id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, "There is no such integration"),
-        Err(e) => return store_failed(&e),
+    let row = match integration(&state, &id).await {
+        Ok(row) => row,
+        Err(page) => return page,
     };
     match change_enabled(&state, &row, value).await {
         Ok(()) => {
